@@ -1,0 +1,1 @@
+"""Geography: loaders for boundary, lookup and postcode-directory files."""

@@ -1,0 +1,261 @@
+"""Run configuration: a YAML file validated against a schema that reports every problem at once.
+
+A run config names the geography (Output Area and ward boundaries, the postcode directory),
+the Census 2021 tables, the classification and the service extracts to profile. Relative paths
+are resolved against the directory `make` and `insight` are run from (the repository root).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+#: Standard record fields a service extract can map its headers to.
+STANDARD_FIELDS = (
+    "record_id",
+    "uprn",
+    "address_1",
+    "address_2",
+    "address_3",
+    "address_4",
+    "address_5",
+    "postcode",
+    "age_band",
+    "sex",
+    "ethnicity",
+    "disability",
+    "channel",
+    "date",
+)
+
+
+class ConfigError(Exception):
+    """A run config that cannot be used; the message lists every problem found."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = str(path)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the run config:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BoundaryFile(_Strict):
+    """A polygon layer (GeoJSON, GeoPackage, shapefile) in any CRS; reprojected to EPSG:27700."""
+
+    path: Path
+    code_column: str
+    name_column: str | None = None
+    layer: str | None = None
+
+
+class LookupFile(_Strict):
+    """An OA -> ward lookup CSV (ONS layout: OA21CD, WD23CD, WD23NM, ...)."""
+
+    path: Path
+    oa_column: str
+    ward_column: str
+    ward_name_column: str | None = None
+
+
+class PostcodeColumns(_Strict):
+    """Header names of the postcode directory; defaults follow the ONSPD/NSPL layout."""
+
+    postcode: str = "pcds"
+    oa: str = "oa21cd"
+    ward: str | None = "osward"
+    lad: str | None = "oslaua"
+    easting: str | None = "oseast1m"
+    northing: str | None = "osnrth1m"
+    terminated: str | None = Field(
+        default="doterm", description="Termination date (yyyymm); blank for live postcodes"
+    )
+    live_flag: str | None = Field(
+        default=None, description="Alternative to `terminated`: a True/False 'is live' column"
+    )
+
+
+class PostcodeDirectory(_Strict):
+    path: Path
+    columns: PostcodeColumns = PostcodeColumns()
+
+
+class Geography(_Strict):
+    oa_boundaries: BoundaryFile
+    wards: BoundaryFile
+    oa_to_ward: LookupFile | None = Field(
+        default=None,
+        description="OA -> ward lookup; without it each OA takes the ward holding its centroid",
+    )
+    postcode_directory: PostcodeDirectory
+
+
+class Census(_Strict):
+    """Census 2021 tables per OA in the Nomis bulk CSV layout, one file per table."""
+
+    dir: Path
+    pattern: str = Field(
+        default="census2021-{table}-oa*.csv",
+        description="Glob for a table's file inside `dir`; {table} is e.g. ts041",
+    )
+    households_table: str = "ts041"
+
+
+class Lookup(_Strict):
+    """An external classification (official OAC, a licensed Mosaic) keyed by OA or postcode."""
+
+    path: Path
+    key: Literal["oa", "postcode"] = "oa"
+    key_column: str
+    code_column: str
+    names: Path | None = Field(default=None, description="CSV with columns code,name")
+
+
+class Segmentation(_Strict):
+    method: Literal["kmeans", "lookup"] = "kmeans"
+    k: int = Field(default=8, ge=2, le=30)
+    n_init: int = Field(default=50, ge=1)
+    variables: Path | None = Field(
+        default=None, description="Variable specification CSV; default segments/spec"
+    )
+    lookup: Lookup | None = None
+    names: Path | None = Field(default=None, description="CSV code,name giving segments names")
+
+
+class Service(_Strict):
+    name: str = Field(description="Short slug used in file names, e.g. stop_smoking")
+    label: str = Field(description="Name shown to readers, e.g. Stop smoking service")
+    file: Path
+    encoding: str | None = Field(default=None, description="e.g. utf-8, cp1252; default: detect")
+    delimiter: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = Field(default=None, description="1-based row holding the headers")
+    columns: dict[str, str | list[str]] = Field(
+        description="standard field -> header in the file (or a list of candidate headers)"
+    )
+    options: list[str] = Field(
+        default_factory=list, description="YES/NO columns profiled as sub-services"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
+            raise ValueError(
+                f"service name {v!r} must be a lower-case slug (letters, digits, underscores)"
+            )
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, v: dict) -> dict:
+        unknown = sorted(set(v) - set(STANDARD_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown field(s) {unknown}; allowed fields are {list(STANDARD_FIELDS)}"
+            )
+        if "postcode" not in v and "uprn" not in v:
+            raise ValueError("map at least one of 'postcode' or 'uprn' to a column")
+        return v
+
+
+class Suppression(_Strict):
+    threshold: int = Field(default=5, ge=1, description="Counts 1..threshold-1 are shown as #")
+    symbol: str = "#"
+
+
+class RunConfig(_Strict):
+    run: str = Field(description="Run name: private data in data/<run>, outputs in outputs/<run>")
+    area_name: str
+    lad_code: str | None = None
+    seed: int = 2021
+    private_dir: Path | None = None
+    outputs_dir: Path | None = None
+    geography: Geography
+    census: Census
+    segmentation: Segmentation = Segmentation()
+    suppression: Suppression = Suppression()
+    services: list[Service]
+
+    @field_validator("run")
+    @classmethod
+    def _run_slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+            raise ValueError(f"run name {v!r} may hold only letters, digits, '-' and '_'")
+        return v
+
+    @property
+    def private(self) -> Path:
+        return self.private_dir or Path("data") / self.run
+
+    @property
+    def outputs(self) -> Path:
+        return self.outputs_dir or Path("outputs") / self.run
+
+    @property
+    def warehouse(self) -> Path:
+        return self.private / "warehouse.duckdb"
+
+
+def _where(loc: tuple) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+
+
+def _missing_files(cfg: RunConfig) -> list[str]:
+    problems = []
+    g = cfg.geography
+    files = {
+        "geography.oa_boundaries.path": g.oa_boundaries.path,
+        "geography.wards.path": g.wards.path,
+        "geography.postcode_directory.path": g.postcode_directory.path,
+        "census.dir": cfg.census.dir,
+    }
+    if g.oa_to_ward:
+        files["geography.oa_to_ward.path"] = g.oa_to_ward.path
+    if cfg.segmentation.lookup:
+        files["segmentation.lookup.path"] = cfg.segmentation.lookup.path
+    for i, s in enumerate(cfg.services):
+        files[f"services[{i}].file ({s.name})"] = s.file
+    for where, path in files.items():
+        if not Path(path).exists():
+            problems.append(f"{where}: no such file or folder: {path} (fix the path or create it)")
+    if cfg.segmentation.method == "lookup" and cfg.segmentation.lookup is None:
+        problems.append("segmentation.lookup: method 'lookup' needs a lookup: block")
+    names = [s.name for s in cfg.services]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"services: the name {dup!r} is used more than once; names must differ")
+    return problems
+
+
+def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
+    """Read and validate a run config; raise ConfigError listing every problem together."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(path, ["file not found"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"not valid YAML: {exc}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(path, ["the file must hold a YAML mapping (key: value lines)"])
+    try:
+        cfg = RunConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            value = err.get("input")
+            shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
+            problems.append(f"{_where(err['loc'])}: {err['msg']}{shown}")
+        raise ConfigError(path, problems) from None
+    if check_files:
+        problems = _missing_files(cfg)
+        if problems:
+            raise ConfigError(path, problems)
+    return cfg

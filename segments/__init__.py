@@ -1,0 +1,1 @@
+"""Open-data geodemographic classification of Census 2021 Output Areas."""
