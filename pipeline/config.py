@@ -182,6 +182,15 @@ class RunConfig(_Strict):
     census: Census
     segmentation: Segmentation = Segmentation()
     suppression: Suppression = Suppression()
+    attribution: str = Field(
+        default=(
+            "Contains National Statistics data © Crown copyright and database right 2021-2025. "
+            "Contains OS data © Crown copyright and database right 2025. "
+            "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
+            "Open Government Licence v3.0."
+        ),
+        description="Source attribution printed on every output",
+    )
     services: list[Service]
 
     @field_validator("run")

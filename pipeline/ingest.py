@@ -43,11 +43,13 @@ def _norm(header: str) -> str:
 
 
 def option_column(option: str) -> str:
-    """Warehouse column holding a YES/NO option, e.g. 'Garden waste collection' -> option_garden_waste_collection."""
+    """Warehouse column of a YES/NO option: 'Garden waste collection' -> option_garden_waste_collection."""
     return "option_" + re.sub(r"[^a-z0-9]+", "_", option.lower()).strip("_")
 
 
-def map_headers(service: Service, headers: list[str], source: str) -> tuple[dict[str, str], list[str]]:
+def map_headers(
+    service: Service, headers: list[str], source: str
+) -> tuple[dict[str, str], list[str]]:
     """Resolve config field -> actual header; return (mapping, problems)."""
     by_norm = {_norm(h): h for h in headers}
     mapping, problems = {}, []
@@ -71,7 +73,7 @@ def map_headers(service: Service, headers: list[str], source: str) -> tuple[dict
 
 
 def detect_encoding(path: Path, declared: str | None) -> str:
-    """Return the encoding to read `path` with: the declared one, else UTF-8 if every byte decodes, else cp1252."""
+    """The encoding to read `path` with: the declared one, else UTF-8 if every byte decodes, else cp1252."""
     if declared:
         return declared
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -90,7 +92,9 @@ def _utf8_copy(path: Path, encoding: str, interim: Path) -> Path:
     interim.mkdir(parents=True, exist_ok=True)
     out = interim / f"{path.stem}.utf8.csv"
     try:
-        with open(path, encoding=encoding, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        with open(path, encoding=encoding, newline="") as src, open(
+            out, "w", encoding="utf-8", newline=""
+        ) as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
     except UnicodeDecodeError as exc:

@@ -81,11 +81,11 @@ def format_profile(profile: pd.DataFrame) -> pd.DataFrame:
     out["segment_name"] = out["segment_name"].fillna("")
     is_total = out["segment_code"].eq("Total")
     out["service_count"] = profile["service_count"].map(str)
-    out["service_pct"] = [
-        "100" if t and v is not None else _round(v, 2) for t, v in zip(is_total, profile["service_pct"])
-    ]
+    pairs = zip(is_total, profile["service_pct"], strict=True)
+    out["service_pct"] = ["100" if t and v is not None else _round(v, 2) for t, v in pairs]
     out["base_count"] = profile["base_count"].map(str)
-    out["base_pct"] = ["100" if t else _round(v, 2) for t, v in zip(is_total, profile["base_pct"])]
+    pairs = zip(is_total, profile["base_pct"], strict=True)
+    out["base_pct"] = ["100" if t else _round(v, 2) for t, v in pairs]
     out["penetration_pct"] = [_round(v, 2) for v in profile["penetration_pct"]]
     out["index"] = [_round(v, 0) for v in profile["index"]]
     return out[PROFILE_COLUMNS]

@@ -1,0 +1,51 @@
+# Council insight pipeline. `make` (or `make help`) lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SEED   ?= 2021
+SHARED ?= ../shared
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo demo-data trafford test lint chromium screenshots bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project (once)
+
+data/demo/raw/.complete: $(STAMP)
+	$(BIN)/insight demo-data --out data/demo/raw --truth data/demo/truth --seed $(SEED)
+	touch $@
+
+demo-data: data/demo/raw/.complete ## generate the fictional demo borough into data/demo/
+
+demo: data/demo/raw/.complete ## set up, generate the demo borough and run every service
+	$(BIN)/insight run config/demo.yaml
+
+trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic service extracts)
+	$(BIN)/insight synth-extracts \
+	  --postcodes $(SHARED)/ons/trafford/postcodes/onspd_2025_02_trafford_with_oa21_DERIVED.csv \
+	  --postcode-col postcode --oa-col oa21cd_pip --live-col in_codepoint_open_2025_10 \
+	  --households $(SHARED)/ons/trafford/census2021/census2021-ts041-oa-trafford.csv \
+	  --types $(SHARED)/ons/trafford/oac2021/trafford_oac2021_assignment.csv \
+	  --out data/trafford/raw --truth data/trafford/truth --seed $(SEED)
+	$(BIN)/insight run config/examples/trafford.yaml
+
+test: $(STAMP) ## run the test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+chromium: ## install Debian chromium for the offline map tests (needs root or sudo)
+	bash scripts/install_chromium.sh
+
+clean: ## remove generated data and outputs (keeps .venv)
+	rm -rf data outputs

@@ -1,0 +1,90 @@
+"""Run every stage for one config: geography -> ingest -> geocode -> segments/assign -> profile -> render.
+
+Record-level tables stay in the private warehouse (data/<run>/warehouse.duckdb); only
+aggregates are written to outputs/<run>/.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+
+import pandas as pd
+from tqdm import tqdm
+
+from pipeline import assign, geocode, geography, ingest, profile, summary
+from pipeline.config import RunConfig
+from pipeline.warehouse import connect
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("geography", "ingest", "geocode", "segments", "assign", "profile", "render")
+
+
+@dataclass
+class RunResult:
+    summary: pd.DataFrame
+    profiles: dict
+    notes: list[str]
+
+
+def build_segments(cfg: RunConfig):
+    from segments.build import build_segments as build
+
+    return build(cfg)
+
+
+def write_segments(cfg: RunConfig, result) -> None:
+    """The OA classification is an area-level aggregate: shareable."""
+    folder = cfg.outputs / "segments"
+    folder.mkdir(parents=True, exist_ok=True)
+    result.assignments[["oa21cd", "segment"]].to_csv(folder / "segments_oa.csv", index=False)
+    result.names.to_csv(folder / "segment_names.csv", index=False)
+
+
+def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> RunResult:
+    """Run the stages up to and including `until`; return the accounting and profiles."""
+    if cfg.outputs.exists():  # outputs are regenerated whole, so nothing stale is handed over
+        shutil.rmtree(cfg.outputs)
+    cfg.outputs.mkdir(parents=True)
+    con = connect(cfg)
+    stages = STAGES[: STAGES.index(until) + 1]
+    bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)
+    notes: list[str] = []
+    profiles: dict = {}
+    summ = pd.DataFrame()
+    try:
+        for stage in bar:
+            bar.set_postfix_str(stage)
+            if stage == "geography":
+                geography.run(con, cfg)
+            elif stage == "ingest":
+                ingested = ingest.run(con, cfg)
+                notes += [n for r in ingested.values() for n in r.notes]
+            elif stage == "geocode":
+                outcomes = geocode.run(con, cfg)
+                summ = summary.account({k: r.rows for k, r in ingested.items()}, outcomes)
+                summary.write(summ, cfg.outputs)
+            elif stage == "segments":
+                seg = build_segments(cfg)
+                write_segments(cfg, seg)
+            elif stage == "assign":
+                assign.store_segments(con, seg.assignments, seg.names)
+                assign.run(con, cfg)
+            elif stage == "profile":
+                profiles = profile.run(con, cfg)
+            elif stage == "render":
+                from pipeline.render.stage import run as render
+
+                _, wards = geography.load_areas(cfg)
+                labels = {s.name: s.label for s in cfg.services}
+                for s in cfg.services:
+                    for opt in s.options:
+                        labels[f"{s.name}__{ingest.option_column(opt).removeprefix('option_')}"] = (
+                            f"{s.label} ({opt})"
+                        )
+                render(cfg, profiles, summ, wards, labels)
+    finally:
+        con.close()
+    return RunResult(summ, profiles, notes)

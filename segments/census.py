@@ -1,0 +1,228 @@
+"""Loader for Census 2021 tables per Output Area in the Nomis bulk CSV layout.
+
+A Nomis bulk file holds one row per area and the columns
+
+    date, geography, geography code, "<Table>: <Category>; measures: Value", ...
+
+`load_table` returns a DataFrame indexed by the OA code (the ``geography code`` column) whose
+columns are the category texts alone: the ``"<Table>: "`` prefix and the ``"; measures: Value"``
+suffix are removed, white space is tidied (``"A:B"`` -> ``"A: B"``, runs of spaces -> one space).
+Counts become integers; a table of non-integral values (TS006 population density, persons per
+square kilometre) stays as floats.
+
+Every problem found (missing file, a file not in the Nomis layout, non-numeric cells) is collected
+and raised together in one `CensusError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Census
+
+log = logging.getLogger(__name__)
+
+#: The area-code column of a Nomis bulk file.
+CODE_COLUMN = "geography code"
+#: Columns of a Nomis bulk file that are not category values.
+ID_COLUMNS = ("date", "geography", "geography code")
+
+_SUFFIX = re.compile(r";\s*measures:\s*Value\s*$", re.IGNORECASE)
+_MAX_BAD_CELLS = 10
+
+
+class CensusError(Exception):
+    """Census tables that cannot be used; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) with the census tables:\n{lines}")
+
+
+def clean_text(text: str) -> str:
+    """Tidy a category text: one space after each colon, single spaces, no outer spaces."""
+    text = re.sub(r"\s*:\s*", ": ", str(text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def category_name(column: str) -> str:
+    """Category text of a Nomis column header: drop the table prefix and the measures suffix.
+
+    ``"Tenure of household: Social rented: Other social rented; measures: Value"`` ->
+    ``"Social rented: Other social rented"``.  A header without a colon is returned tidied.
+    """
+    text = _SUFFIX.sub("", str(column))
+    if ":" in text:
+        text = text.split(":", 1)[1]
+    return clean_text(text)
+
+
+def _table_key(table: str) -> str:
+    return str(table).strip().lower()
+
+
+def _table_files_present(census_cfg: Census) -> list[str]:
+    folder = Path(census_cfg.dir)
+    wildcard = census_cfg.pattern.replace("{table}", "*")
+    found = sorted(p.name for p in folder.glob(wildcard))
+    if not found:
+        found = sorted(p.name for p in folder.glob("*.csv"))
+    return found
+
+
+def _missing_file_message(census_cfg: Census, table: str, matches: list[Path]) -> str:
+    folder = Path(census_cfg.dir)
+    pattern = census_cfg.pattern.format(table=table)
+    if not folder.is_dir():
+        return (
+            f"table {table}: the census folder {folder} does not exist "
+            f"(census.dir; looked for {pattern!r} from the pattern {census_cfg.pattern!r})"
+        )
+    if matches:
+        names = ", ".join(p.name for p in matches)
+        return (
+            f"table {table}: {len(matches)} files in {folder} match {pattern!r} "
+            f"(pattern {census_cfg.pattern!r}): {names}; make the pattern match just one"
+        )
+    present = _table_files_present(census_cfg)
+    shown = ", ".join(present) if present else "none"
+    return (
+        f"table {table}: no file matching {pattern!r} in {folder} "
+        f"(census.pattern {census_cfg.pattern!r}); table files there: {shown}"
+    )
+
+
+def find_table_file(census_cfg: Census, table: str) -> Path:
+    """The one file holding `table`: the glob ``census_cfg.dir / census_cfg.pattern``.
+
+    Raises CensusError naming the table, folder and pattern, and listing the files that are
+    there, when no file (or more than one) matches.
+    """
+    table = _table_key(table)
+    path, problem = _find(census_cfg, table)
+    if problem:
+        raise CensusError([problem])
+    return path
+
+
+def _find(census_cfg: Census, table: str) -> tuple[Path | None, str | None]:
+    folder = Path(census_cfg.dir)
+    pattern = census_cfg.pattern.format(table=table)
+    matches = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    if len(matches) == 1:
+        return matches[0], None
+    return None, _missing_file_message(census_cfg, table, matches)
+
+
+def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[str]]:
+    """Read and check one Nomis bulk file; return (frame or None, problems)."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return None, [f"table {table}: {path} cannot be read as CSV: {exc}"]
+    columns = [str(c).strip() for c in raw.columns]
+    raw.columns = columns
+    if CODE_COLUMN not in columns:
+        shown = ", ".join(repr(c) for c in columns[:12]) + (" ..." if len(columns) > 12 else "")
+        return None, [
+            f"table {table}: {path} is not in the Nomis bulk layout: it has no "
+            f"{CODE_COLUMN!r} column (columns found: {shown})"
+        ]
+    value_cols = [c for c in columns if c not in ID_COLUMNS]
+    if not value_cols:
+        return None, [f"table {table}: {path} has no value columns besides {list(ID_COLUMNS)}"]
+    problems: list[str] = []
+    names = [category_name(c) for c in value_cols]
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        problems.append(f"table {table}: {path} repeats the categories {dups}")
+    codes = raw[CODE_COLUMN].str.strip()
+    dup_codes = codes[codes.duplicated()].unique().tolist()
+    if dup_codes:
+        problems.append(
+            f"table {table}: {path} repeats the area codes {dup_codes[:10]}"
+            + (" ..." if len(dup_codes) > 10 else "")
+        )
+    bad: list[str] = []
+    values = {}
+    for col, name in zip(value_cols, names, strict=True):
+        text = raw[col].str.strip().str.replace(",", "", regex=False)
+        num = pd.to_numeric(text, errors="coerce")
+        for i in np.flatnonzero(num.isna().to_numpy()):
+            # Row numbers count the header as line 1, as a spreadsheet would show them.
+            bad.append(f"row {i + 2}, column {col!r}: {raw[col].iloc[i]!r}")
+        values[name] = num
+    if bad:
+        more = f" ... and {len(bad) - _MAX_BAD_CELLS} more" if len(bad) > _MAX_BAD_CELLS else ""
+        problems.append(
+            f"table {table}: {path} has {len(bad)} non-numeric value(s): "
+            + "; ".join(bad[:_MAX_BAD_CELLS])
+            + more
+        )
+    if problems:
+        return None, problems
+    frame = pd.DataFrame(values)
+    frame.index = pd.Index(codes.to_numpy(), name="oa21cd")
+    for name in frame.columns:
+        col = frame[name].to_numpy(dtype=float)
+        if np.all(np.isfinite(col)) and np.all(col == np.round(col)):
+            frame[name] = col.astype(np.int64)
+    return frame, []
+
+
+def _load(census_cfg: Census, table: str) -> tuple[pd.DataFrame | None, list[str]]:
+    table = _table_key(table)
+    path, problem = _find(census_cfg, table)
+    if problem:
+        return None, [problem]
+    frame, problems = _read(path, table)
+    if frame is not None:
+        log.debug("census table %s: %d areas x %d categories from %s", table, *frame.shape, path)
+    return frame, problems
+
+
+def load_table(census_cfg: Census, table: str) -> pd.DataFrame:
+    """One census table: DataFrame indexed by OA code (``oa21cd``), one column per category.
+
+    Columns are the category texts (see `category_name`); values are integers (floats for a
+    table of non-integral values such as population density).  Raises CensusError.
+    """
+    frame, problems = _load(census_cfg, table)
+    if problems:
+        raise CensusError(problems)
+    return frame
+
+
+def load_tables(census_cfg: Census, tables: list[str]) -> dict[str, pd.DataFrame]:
+    """Several tables at once, keyed by lower-case table id; problems of all tables together."""
+    out: dict[str, pd.DataFrame] = {}
+    problems: list[str] = []
+    for table in dict.fromkeys(_table_key(t) for t in tables):
+        frame, found = _load(census_cfg, table)
+        problems.extend(found)
+        if frame is not None:
+            out[table] = frame
+    if problems:
+        raise CensusError(problems)
+    return out
+
+
+def households(census_cfg: Census) -> pd.Series:
+    """Households per OA from the households table (TS041: one value column)."""
+    table = _table_key(census_cfg.households_table)
+    frame = load_table(census_cfg, table)
+    if frame.shape[1] != 1:
+        raise CensusError(
+            [
+                f"table {table} (census.households_table) should have one value column "
+                f"(the number of households) but has {frame.shape[1]}: {list(frame.columns)}"
+            ]
+        )
+    series = frame.iloc[:, 0].rename("households")
+    return series
