@@ -41,5 +41,5 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     for service in cfg.services:
         options = "".join(f", i.{option_column(o)}" for o in service.options)
         con.execute(sql("assign", service=service.name, option_columns=options))
-        counts[service.name] = con.execute(f"SELECT count(*) FROM assign_{service.name}").fetchone()[0]
+        counts[service.name] = con.execute(f"SELECT count(*) FROM assign_{service.name}").fetchall()[0][0]
     return counts

@@ -84,7 +84,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
         + postcode_directory_sql(cfg.geography.postcode_directory)
         + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
     )
-    n_pc, n_live = con.execute("SELECT count(*), count(*) FILTER (is_live) FROM ref_postcodes").fetchone()
+    n_pc, n_live = con.execute("SELECT count(*), count(*) FILTER (is_live) FROM ref_postcodes").fetchall()[0]
     summary = {
         "oas": len(ref_oa),
         "wards": int(ref_oa["ward_code"].nunique()),

@@ -192,7 +192,7 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
     )
     if relation == "xlsx_df":
         con.unregister("xlsx_df")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if rows == 0:
         raise IngestError([f"{path}: the file has a header but no data rows"])
     logger.info("Ingested %s: %d rows from %s (%s)", service.name, rows, path, encoding)

@@ -33,7 +33,7 @@ def test_windows_1252_detected_and_read(tmp_path):
     raw_before = p.read_bytes()
     con, res = _ingest(tmp_path, p)
     assert res.encoding == "cp1252" and res.notes
-    assert con.execute("SELECT postcode FROM ingest_svc").fetchone()[0] == "DM4 7QX"
+    assert con.execute("SELECT postcode FROM ingest_svc").fetchall()[0][0] == "DM4 7QX"
     assert p.read_bytes() == raw_before  # the raw extract is never modified
 
 

@@ -1,0 +1,555 @@
+"""Synthetic council service extracts with planted take-up and realistic dirt, over any geography.
+
+:func:`generate_extracts` takes one row per household (with its OA, postcode and latent
+neighbourhood type), a table of planted take-up probabilities per type and service, and a postcode
+directory (for terminated and out-of-area postcodes), and writes five extracts as a council would
+export them (CSV in UTF-8 and Windows-1252, and an XLSX workbook), plus the truth: for each data
+row of each extract the household, its true Output Area and the kind of dirt planted.
+
+:func:`generate_for_real_area` runs the same generator over a real area that has no gazetteer
+(e.g. Trafford): households are spread over each OA's live postcodes, with made-up addresses.
+
+Truth files (``truth_dir``): ``<service>_truth.csv`` with columns row_number, household_id, uprn,
+true_oa21cd, planted; ``propensity.csv`` (type, service, propensity); ``households.csv``
+(household_id, uprn, oa21cd, type). ``row_number`` is the 1-based position among the data rows
+below the header. Planted codes: clean, lowercase, unspaced (no space or extra spaces), invalid,
+partial (sector only), not_in_directory, terminated, out_of_area, blank_row, duplicate,
+blank_postcode.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+
+logger = logging.getLogger(__name__)
+
+SERVICES = ("stop_smoking", "council_tax_dd", "garden_waste", "library", "contact_centre")
+FILES = {
+    "stop_smoking": "stop_smoking_attendees.csv",
+    "council_tax_dd": "council_tax_direct_debit.csv",
+    "garden_waste": "garden_waste_subscribers.xlsx",
+    "library": "library_members.csv",
+    "contact_centre": "contact_centre_log.csv",
+}
+#: planted household take-up by type 1..8 (OAC supergroup order)
+DEFAULT_PROPENSITY = {
+    "stop_smoking": [0.05, 0.08, 0.12, 0.17, 0.06, 0.15, 0.27, 0.31],
+    "council_tax_dd": [0.80, 0.74, 0.42, 0.26, 0.70, 0.52, 0.36, 0.30],
+    "garden_waste": [0.50, 0.46, 0.05, 0.04, 0.30, 0.24, 0.16, 0.08],
+    "library": [0.24, 0.14, 0.31, 0.17, 0.27, 0.12, 0.07, 0.10],
+    "contact_centre": [0.13, 0.14, 0.17, 0.30, 0.15, 0.23, 0.36, 0.42],
+}
+#: probability of each postcode dirt code for a record (the rest are clean)
+DIRT = {
+    "lowercase": 0.05,
+    "unspaced": 0.06,
+    "invalid": 0.01,
+    "partial": 0.005,
+    "not_in_directory": 0.01,
+    "terminated": 0.022,  # about 1.2% land: not every OA has one
+    "out_of_area": 0.005,
+    "blank_postcode": 0.01,
+}
+BLANK_ROW_RATE = 0.005
+DUPLICATE_RATE = 0.005
+INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$")
+
+AGE_BANDS = ["16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+AGE_BY_TYPE = {
+    1: [1, 4, 8, 12, 16, 22, 22, 15],
+    2: [2, 6, 12, 17, 20, 20, 15, 8],
+    3: [1, 18, 34, 20, 12, 8, 5, 2],
+    4: [3, 28, 28, 17, 12, 7, 3, 2],
+    5: [2, 10, 20, 22, 20, 14, 8, 4],
+    6: [2, 10, 18, 18, 18, 16, 11, 7],
+    7: [3, 12, 20, 18, 18, 15, 9, 5],
+    8: [2, 9, 15, 15, 18, 17, 13, 11],
+}
+ETHNIC = [
+    "White: English, Welsh, Scottish, Northern Irish or British",
+    "White: Irish",
+    "White: Other White",
+    "Asian or Asian British: Pakistani",
+    "Asian or Asian British: Indian",
+    "Asian or Asian British: Bangladeshi",
+    "Asian or Asian British: Chinese",
+    "Black or Black British: African",
+    "Black or Black British: Caribbean",
+    "Mixed or Multiple ethnic groups",
+    "Other ethnic group",
+    "Prefer not to say",
+]
+ETHNIC_BY_TYPE = {
+    1: [88, 2, 4, 1, 1, 0.2, 0.5, 0.5, 0.5, 1.3, 0.5, 1],
+    2: [87, 2, 4, 1.5, 1.5, 0.3, 0.5, 0.7, 0.5, 1.5, 0.5, 1],
+    3: [52, 3, 14, 5, 5, 1, 4, 5, 3, 4, 2, 2],
+    4: [40, 2, 16, 12, 5, 3, 3, 8, 3, 4, 2, 2],
+    5: [48, 2, 6, 16, 12, 3, 2, 3, 2, 3, 2, 1],
+    6: [80, 2, 6, 3, 2, 0.5, 0.5, 1.5, 1, 2, 0.5, 1],
+    7: [82, 1.5, 6, 3, 1, 0.5, 0.5, 1.5, 1, 1.5, 0.5, 1],
+    8: [78, 2, 5, 4, 1.5, 1, 0.5, 2, 2, 2, 1, 1],
+}
+CHANNELS_LIBRARY = ["Face to face", "Telephone", "Web", "Email"]
+CHANNELS_CONTACT = ["Face-to-face", "Telephone", "Web", "Email"]
+CHANNEL_BY_TYPE = {
+    1: [25, 35, 20, 20],
+    2: [15, 25, 35, 25],
+    3: [8, 12, 45, 35],
+    4: [25, 25, 35, 15],
+    5: [12, 18, 40, 30],
+    6: [20, 30, 30, 20],
+    7: [32, 35, 22, 11],
+    8: [40, 38, 14, 8],
+}
+NOTES = [
+    "Paid £12.50 arrears – cleared",
+    "Café owner, post to business address",
+    "Correspondence to Mr O’Neill",
+    "Renée asked for paper bills",
+    "Refund of £4.20 issued",
+    "Single person discount – 25%",
+    "Mrs D’Souza, joint account",
+    "Moved from Chesterfield Rd – new mandate",
+]
+ABBREV = {
+    "Road": "Rd",
+    "Street": "St",
+    "Avenue": "Ave",
+    "Close": "Cl",
+    "Lane": "Ln",
+    "Drive": "Dr",
+    "Crescent": "Cres",
+    "Gardens": "Gdns",
+    "Terrace": "Terr",
+}
+
+
+def default_propensity() -> pd.DataFrame:
+    """Planted take-up probability per household type (1-8) and service (long format)."""
+    rows = [
+        {"type": t + 1, "service": s, "propensity": p}
+        for s in SERVICES
+        for t, p in enumerate(DEFAULT_PROPENSITY[s])
+    ]
+    return pd.DataFrame(rows)
+
+
+def _choice(rng: np.random.Generator, labels: list[str], weights_by_type: dict, types) -> list[str]:
+    out = np.empty(len(types), dtype=object)
+    types = np.asarray(types)
+    for t in sorted(set(types.tolist())):
+        m = types == t
+        w = np.asarray(weights_by_type.get(int(t), weights_by_type[6]), float)
+        out[m] = np.asarray(labels, dtype=object)[rng.choice(len(labels), m.sum(), p=w / w.sum())]
+    return out.tolist()
+
+
+def _dates(rng, n: int, start: dt.date, end: dt.date) -> list[dt.date]:
+    span = (end - start).days
+    return [start + dt.timedelta(days=int(d)) for d in rng.integers(0, span + 1, n)]
+
+
+def _address_lines(rec: pd.DataFrame, rng: np.random.Generator, messy_rate: float = 0.15):
+    """Address line 1 (flat, number, street), line 2 (locality), line 3 (town), some messy."""
+    get = rec.get
+    saon = (get("saon") if "saon" in rec else pd.Series("", index=rec.index)).fillna("").astype(str)
+    paon = (get("paon") if "paon" in rec else pd.Series("", index=rec.index)).fillna("").astype(str)
+    street = (get("street") if "street" in rec else pd.Series("", index=rec.index)).fillna("")
+    loc = (get("locality") if "locality" in rec else pd.Series("", index=rec.index)).fillna("")
+    town = (get("town") if "town" in rec else pd.Series("", index=rec.index)).fillna("")
+    l1, l2, l3 = [], [], []
+    u = rng.random((len(rec), 3))
+    kinds = rng.integers(0, 4, len(rec))
+    for i, (s, p, st, lo, tw) in enumerate(
+        zip(saon, paon, street.astype(str), loc.astype(str), town.astype(str), strict=True)
+    ):
+        num_street = f"{p} {st}".strip() if p[:1].isdigit() else ", ".join(x for x in (p, st) if x)
+        line = ", ".join(x for x in (s, num_street) if x)
+        if u[i, 0] < messy_rate and line:
+            k = kinds[i]
+            if k == 0:
+                for a, b in ABBREV.items():
+                    line = re.sub(rf"\b{a}\b", b, line)
+            elif k == 1 and s:
+                line = num_street  # flat number missing
+            elif k == 2:
+                line = line.lower()
+            else:
+                j = int(u[i, 1] * max(len(line) - 2, 1))
+                if j + 1 < len(line):
+                    line = line[:j] + line[j + 1] + line[j] + line[j + 2 :]  # transposed letters
+        l1.append(line)
+        l2.append(lo if u[i, 2] > 0.3 else "")
+        l3.append(tw)
+    return l1, l2, l3
+
+
+def _dirty_postcodes(
+    rec: pd.DataFrame, directory: pd.DataFrame, area_oas: set[str], rng: np.random.Generator
+):
+    """Apply postcode dirt; returns (postcode strings, planted codes, true OA, household id, uprn).
+
+    `area_oas` are the OAs of every household of the area (not only of this service's users),
+    so that out-of-area postcodes are truly outside the area.
+    """
+    n = len(rec)
+    pcs = rec["postcode"].astype(str).tolist()
+    planted = ["clean"] * n
+    true_oa = rec["oa21cd"].astype(str).tolist()
+    hid = rec["household_id"].astype(str).tolist()
+    uprn = rec["uprn"].fillna("").astype(str).tolist() if "uprn" in rec else [""] * n
+    codes = list(DIRT)
+    probs = np.array([DIRT[c] for c in codes])
+    draw = rng.choice(len(codes) + 1, n, p=np.r_[probs, 1 - probs.sum()])
+    in_area = area_oas
+    known = set(directory["pcds"].astype(str))
+    live = directory["is_live"].astype(bool).to_numpy()
+    d_oa = directory["oa21cd"].fillna("").astype(str).to_numpy()
+    d_pc = directory["pcds"].astype(str).to_numpy()
+    term_by_oa: dict[str, list[str]] = {}
+    for p, o in zip(d_pc[~live], d_oa[~live], strict=True):
+        if o in in_area:
+            term_by_oa.setdefault(o, []).append(p)
+    ooa = [(p, o) for p, o, lv in zip(d_pc, d_oa, live, strict=True) if lv and o and o not in in_area]
+    for i in range(n):
+        if draw[i] == len(codes):
+            continue
+        code = codes[draw[i]]
+        pc = pcs[i]
+        outward, inward = pc.split(" ") if " " in pc else (pc[:-3], pc[-3:])
+        if code == "lowercase":
+            pc = pc.lower() if rng.random() < 0.7 else pc.lower().replace(" ", "")
+        elif code == "unspaced":
+            r = rng.random()
+            pc = pc.replace(" ", "") if r < 0.6 else (f"{outward}  {inward}" if r < 0.85 else f" {pc} ")
+        elif code == "invalid":
+            pc = [
+                outward,
+                "12345",
+                pc.replace(" ", "")[:-1],
+                "N/A",
+                f"{outward} {inward[:2]}",
+                outward[::-1] + " " + inward,
+            ][int(rng.integers(6))]
+        elif code == "partial":
+            pc = f"{outward} {inward[0]}"
+        elif code == "not_in_directory":
+            for _ in range(200):
+                cand = (
+                    f"{outward} {inward[0]}{INWARD_LETTERS[rng.integers(20)]}"
+                    f"{INWARD_LETTERS[rng.integers(20)]}"
+                )
+                if cand not in known:
+                    pc = cand
+                    break
+            else:
+                code = "clean"
+        elif code == "terminated":
+            opts = term_by_oa.get(true_oa[i])
+            if opts:
+                pc = opts[int(rng.integers(len(opts)))]
+            else:
+                code = "clean"
+        elif code == "out_of_area":
+            if ooa:
+                pc, true_oa[i] = ooa[int(rng.integers(len(ooa)))]
+                hid[i], uprn[i] = "", ""
+            else:
+                code = "clean"
+        elif code == "blank_postcode":
+            pc = ""
+        pcs[i] = pc
+        planted[i] = code
+    return pcs, planted, true_oa, hid, uprn
+
+
+def _select(
+    households: pd.DataFrame, propensity: pd.DataFrame, service: str, rng: np.random.Generator
+) -> pd.DataFrame:
+    p = propensity[propensity["service"] == service]
+    key = "type" if "type" in p.columns and p["type"].notna().all() else "oa21cd"
+    prob = households[key].map(p.set_index(key)["propensity"]).fillna(0).to_numpy(float)
+    take = rng.random(len(households)) < prob
+    return households[take]
+
+
+def _finish(df: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator):
+    """Insert exact duplicate rows (always after their original) and blank rows; number the rows."""
+    n = len(df)
+    n_dup = int(round(n * DUPLICATE_RATE))
+    n_blank = int(round(n * BLANK_ROW_RATE))
+    cols = list(df.columns)
+    rows = df.to_dict("records")
+    trows = truth.to_dict("records")
+    # each item gets a sort key: original row i at i, a copy of row i at i + offset + 0.5
+    items = [(float(i), r, t) for i, (r, t) in enumerate(zip(rows, trows, strict=True))]
+    dup_src = sorted(rng.choice(n, n_dup, replace=False).tolist()) if n_dup else []
+    for src in dup_src:
+        key = min(src + int(rng.integers(0, 50)), n - 1) + 0.5
+        items.append((key, dict(rows[src]), dict(trows[src]) | {"planted": "duplicate"}))
+    blank_truth = {"household_id": "", "uprn": "", "true_oa21cd": "", "planted": "blank_row"}
+    for _ in range(n_blank):
+        key = int(rng.integers(1, n)) + 0.25
+        items.append((key, dict.fromkeys(cols, ""), dict(blank_truth)))
+    items.sort(key=lambda it: it[0])
+    out = pd.DataFrame([it[1] for it in items], columns=cols)
+    tr = pd.DataFrame([it[2] for it in items], columns=["household_id", "uprn", "true_oa21cd", "planted"])
+    tr.insert(0, "row_number", np.arange(1, len(tr) + 1))
+    return out, tr
+
+
+def _records(sel: pd.DataFrame, extra_rate: float, rng: np.random.Generator) -> pd.DataFrame:
+    """One record per selected household plus Poisson extra people/contacts, shuffled."""
+    reps = 1 + rng.poisson(extra_rate, len(sel))
+    rec = sel.loc[sel.index.repeat(reps)].reset_index(drop=True)
+    return rec.iloc[rng.permutation(len(rec))].reset_index(drop=True)
+
+
+def generate_extracts(
+    households: pd.DataFrame,
+    directory: pd.DataFrame,
+    out_dir: Path,
+    truth_dir: Path,
+    seed: int,
+    propensity: pd.DataFrame | None = None,
+) -> dict:
+    """Write the five service extracts and their truth; returns {service: {rows, planted}}.
+
+    ``households``: household_id, oa21cd, postcode (pcds form), type, and optionally uprn, saon,
+    paon, street, locality, town. ``directory``: pcds, oa21cd and is_live (or doterm, blank when
+    live). ``propensity``: type (or oa21cd), service, propensity; default
+    :func:`default_propensity`.
+    """
+    out_dir, truth_dir = Path(out_dir), Path(truth_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    if propensity is None:
+        propensity = default_propensity()
+    hh = households.copy()
+    hh["type"] = hh["type"].astype(int)
+    if "uprn" not in hh:
+        hh["uprn"] = ""
+    hh = hh.sort_values("household_id", kind="stable").reset_index(drop=True)
+    d = directory.copy()
+    if "is_live" not in d:
+        d["is_live"] = d["doterm"].fillna("").astype(str).str.strip().eq("")
+    d = d.sort_values("pcds", kind="stable").reset_index(drop=True)
+    area_oas = set(hh["oa21cd"].astype(str))
+    summary = {}
+    for k, service in enumerate(SERVICES):
+        rng = np.random.default_rng([seed, 100 + k])
+        sel = _select(hh, propensity, service, rng)
+        extra = {"stop_smoking": 0.05, "library": 0.12, "contact_centre": 1.4}.get(service, 0.0)
+        rec = _records(sel, extra, rng)
+        pcs, planted, true_oa, hid, uprn = _dirty_postcodes(rec, d, area_oas, rng)
+        truth = pd.DataFrame({"household_id": hid, "uprn": uprn, "true_oa21cd": true_oa, "planted": planted})
+        types = rec["type"].to_numpy()
+        n = len(rec)
+        if service == "stop_smoking":
+            l1, l2, l3 = _address_lines(rec, rng)
+            sex = np.array(["Male", "Female", "Prefer not to say"])[rng.choice(3, n, p=[0.47, 0.51, 0.02])]
+            dis_p = np.where(np.isin(types, [7, 8]), 0.3, 0.16)
+            u = rng.random(n)
+            dis = np.where(u < 0.02, "Prefer not to say", np.where(u < 0.02 + dis_p, "Yes", "No"))
+            df = pd.DataFrame(
+                {
+                    "Client ID": [f"SS{100000 + i}" for i in range(n)],
+                    "Address Line 1": l1,
+                    "Address Line 2": l2,
+                    "Address Line 3": l3,
+                    "Post Code": pcs,
+                    "Age Band": _choice(rng, AGE_BANDS, AGE_BY_TYPE, types),
+                    "Sex": sex,
+                    "Ethnic Origin": _choice(rng, ETHNIC, ETHNIC_BY_TYPE, types),
+                    "Disability": dis,
+                    "Referral Date": [
+                        x.strftime("%d/%m/%Y")
+                        for x in _dates(rng, n, dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+                    ],
+                }
+            )
+        elif service == "council_tax_dd":
+            note = np.where(
+                rng.random(n) < 0.08, np.array(NOTES, dtype=object)[rng.integers(0, len(NOTES), n)], ""
+            )
+            df = pd.DataFrame(
+                {
+                    "Account Ref": [f"CT{50000000 + i * 7}" for i in range(n)],
+                    "Payment Method": "Direct Debit",
+                    "Postcode": pcs,
+                    "Account Holder Note": note,
+                }
+            )
+        elif service == "garden_waste":
+            gw = np.where(rng.random(n) < 0.9, "YES", "NO")
+            bags = np.where(rng.random(n) < np.where(gw == "YES", 0.35, 0.8), "YES", "NO")
+            df = pd.DataFrame(
+                {
+                    "Subscription No": [f"GW{200000 + i}" for i in range(n)],
+                    "Post code": pcs,
+                    "Garden waste collection": gw,
+                    "Recycling bags request": bags,
+                    "Start Date": _dates(rng, n, dt.date(2024, 3, 1), dt.date(2025, 2, 28)),
+                }
+            )
+        elif service == "library":
+            l1, l2, l3 = _address_lines(rec, rng)
+            df = pd.DataFrame(
+                {
+                    "Member No": [f"LIB{300000 + i}" for i in range(n)],
+                    "Address1": l1,
+                    "Address2": l2,
+                    "Address3": l3,
+                    "Postcode": pcs,
+                    "Preferred contact": _choice(rng, CHANNELS_LIBRARY, CHANNEL_BY_TYPE, types),
+                }
+            )
+        else:
+            dates = sorted(_dates(rng, n, dt.date(2024, 1, 1), dt.date(2025, 12, 31)))
+            df = pd.DataFrame(
+                {
+                    "Contact ID": [f"CC{700000 + i}" for i in range(n)],
+                    "Customer Postcode": pcs,
+                    "Channel": _choice(rng, CHANNELS_CONTACT, CHANNEL_BY_TYPE, types),
+                    "Contact Date": [x.strftime("%d/%m/%Y") for x in dates],
+                }
+            )
+        df, tr = _finish(df, truth, rng)
+        path = out_dir / FILES[service]
+        if service == "garden_waste":
+            _write_xlsx(df, path)
+        else:
+            enc = "cp1252" if service == "council_tax_dd" else "utf-8"
+            df.to_csv(path, index=False, encoding=enc, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        tr.to_csv(truth_dir / f"{service}_truth.csv", index=False, lineterminator="\n")
+        counts = tr["planted"].value_counts().sort_index()
+        summary[service] = {"rows": int(len(df)), "planted": {k2: int(v) for k2, v in counts.items()}}
+        logger.info("%s: %d rows", service, len(df))
+    propensity.to_csv(truth_dir / "propensity.csv", index=False, lineterminator="\n")
+    hh[["household_id", "uprn", "oa21cd", "type"]].to_csv(
+        truth_dir / "households.csv", index=False, lineterminator="\n"
+    )
+    return summary
+
+
+def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Subscribers"
+    ws.append(list(df.columns))
+    for row in df.itertuples(index=False):
+        ws.append([None if (isinstance(v, str) and v == "") else v for v in row])
+    for cell in ws["E"][1:]:
+        cell.number_format = "DD/MM/YYYY"
+    notes = wb.create_sheet("Notes")
+    notes.append(["Garden waste subscribers export. Subscriptions run for 12 months from the start date."])
+    # fixed workbook metadata so the same seed gives the same file
+    fixed = dt.datetime(2025, 4, 1, 9, 0, 0)
+    wb.properties.created = fixed
+    wb.properties.modified = fixed
+    wb.properties.creator = "Demoborough Council"
+    buf = io.BytesIO()
+    wb.save(buf)
+    _normalise_zip(buf.getvalue(), path)
+
+
+def _normalise_zip(data: bytes, path: Path) -> None:
+    """Rewrite an XLSX with fixed entry timestamps and document dates (byte-identical output)."""
+    stamp = "2025-04-01T09:00:00Z"
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<3>", text
+                )
+                body = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=(2025, 4, 1, 9, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            zout.writestr(zi, body)
+
+
+def _spread_households(
+    pcs: pd.DataFrame, hh_per_oa: pd.Series, types: pd.Series, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Households over each OA's live postcodes with house number + made-up street."""
+    from pipeline.synth.borough import STREET_STEMS, STREET_TYPES
+
+    stems = [f"{s} {t}" for s in STREET_STEMS for t in STREET_TYPES]
+    rows = []
+    by_oa = {o: sorted(g["pcds"].tolist()) for o, g in pcs.groupby("oa21cd", sort=True)}
+    for oa in sorted(hh_per_oa.index):
+        n = int(hh_per_oa[oa])
+        plist = by_oa.get(oa)
+        if not plist or n <= 0:
+            continue
+        counts = rng.multinomial(n, rng.dirichlet(np.full(len(plist), 3.0)))
+        for pc, c in zip(plist, counts, strict=True):
+            street = stems[int(rng.integers(len(stems)))]
+            for num in range(1, int(c) + 1):
+                rows.append((oa, pc, "", str(num), street))
+    df = pd.DataFrame(rows, columns=["oa21cd", "postcode", "saon", "paon", "street"])
+    df["locality"] = ""
+    df["town"] = ""
+    df["uprn"] = ""
+    df["type"] = df["oa21cd"].map(types).astype(int)
+    df["household_id"] = [f"H{i + 1:07d}" for i in range(len(df))]
+    return df
+
+
+def generate_for_real_area(
+    postcodes_csv: Path,
+    postcode_col: str,
+    oa_col: str,
+    live_col: str,
+    households_csv_ts041: Path,
+    types_csv: Path,
+    out_dir: Path,
+    truth_dir: Path,
+    seed: int,
+    type_oa_col: str = "Geography_Code",
+    type_col: str = "Supergroup",
+    propensity: pd.DataFrame | None = None,
+) -> dict:
+    """Generate the five extracts over a real area from its postcode directory, TS041 and types.
+
+    ``postcodes_csv`` holds one row per postcode with its OA (``oa_col``) and a live flag
+    (``live_col``: True/False); ``households_csv_ts041`` is the Nomis TS041 file (households per
+    OA); ``types_csv`` gives a type 1-8 per OA (e.g. the 2021 OAC supergroup).
+    """
+    rng = np.random.default_rng([seed, 7])
+    pc = pd.read_csv(postcodes_csv, dtype=str, keep_default_na=False)
+    d = pd.DataFrame(
+        {
+            "pcds": pc[postcode_col].str.strip().str.upper(),
+            "oa21cd": pc[oa_col].str.strip(),
+            "is_live": pc[live_col].str.strip().str.lower().isin(["true", "1", "yes", "y"]),
+        }
+    )
+    ts = pd.read_csv(households_csv_ts041)
+    hh_per_oa = ts.set_index("geography code")[ts.columns[-1]].astype(int)
+    ty = pd.read_csv(types_csv, dtype=str)
+    types = ty.set_index(type_oa_col)[type_col].astype(int)
+    hh_per_oa = hh_per_oa[hh_per_oa.index.isin(types.index)]
+    hh = _spread_households(d[d["is_live"] & d["oa21cd"].ne("")], hh_per_oa, types, rng)
+    summary = generate_extracts(hh, d, out_dir, truth_dir, seed, propensity)
+    summary["households"] = int(len(hh))
+    return summary
+
+
+def is_valid_postcode(pc: str) -> bool:
+    """True when ``pc`` is in the standard UK format (e.g. 'DM4 7QX')."""
+    return bool(POSTCODE_RE.match(pc))
