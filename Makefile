@@ -35,7 +35,7 @@ trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic
 	  --postcode-col postcode --oa-col oa21cd_pip --live-col in_codepoint_open_2025_10 \
 	  --households $(SHARED)/ons/trafford/census2021/census2021-ts041-oa-trafford.csv \
 	  --types $(SHARED)/ons/trafford/oac2021/trafford_oac2021_assignment.csv \
-	  --out data/trafford/raw --truth data/trafford/truth --seed $(SEED)
+	  --out data/trafford/raw/extracts --truth data/trafford/truth --seed $(SEED)
 	$(BIN)/insight run config/examples/trafford.yaml
 
 test: $(STAMP) ## run the test suite
