@@ -1,10 +1,14 @@
--- Geocode one service by postcode. Every ingested row gets exactly one outcome:
+-- Geocode one service by postcode.
+-- household_key: UPRN where known (later), else normalised address + postcode, else the record.
+-- Every ingested row gets exactly one outcome:
 -- match_level (postcode_live | postcode_terminated) or reject_reason, in this order of precedence:
 --   blank_row, duplicate_row, missing_postcode, partial_postcode, invalid_postcode,
 --   postcode_not_found, postcode_no_oa, out_of_area.
 CREATE OR REPLACE TABLE geocode_{service} AS
 WITH src AS (
     SELECT row_number, row_blank,
+           upper(regexp_replace(concat_ws(' ', address_1, address_2), '[^A-Za-z0-9]+', ' ', 'g'))
+               AS address_key,
            upper(regexp_replace(trim(coalesce(postcode, '')), '\s+', ' ', 'g')) AS pc_spaced,
            upper(regexp_replace(coalesce(postcode, ''), '\s', '', 'g')) AS pc_key,
            row_number() OVER (PARTITION BY row_hash ORDER BY row_number) AS copy_no
@@ -40,6 +44,10 @@ SELECT row_number,
        CASE WHEN reject_reason IS NULL THEN oa21cd END AS oa21cd,
        CASE WHEN reject_reason IS NULL THEN ward_code END AS ward_code,
        CASE WHEN reject_reason IS NULL THEN easting END AS easting,
-       CASE WHEN reject_reason IS NULL THEN northing END AS northing
+       CASE WHEN reject_reason IS NULL THEN northing END AS northing,
+       -- household key: normalised address + postcode where an address is given, else the record
+       CASE WHEN reject_reason IS NOT NULL THEN NULL
+            WHEN trim(address_key) <> '' THEN 'addr:' || md5(trim(address_key) || '|' || pc_key)
+            ELSE 'row:' || row_number END AS household_key
 FROM judged
 ORDER BY row_number;
