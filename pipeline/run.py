@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
@@ -43,11 +44,26 @@ def write_segments(cfg: RunConfig, result) -> None:
     result.names.to_csv(folder / "segment_names.csv", index=False)
 
 
+OUTPUTS_MARKER = ".insight-outputs"
+
+
+def clear_outputs(folder: Path) -> None:
+    """Empty the run's outputs folder so nothing stale is handed over; refuse to empty a folder
+    the pipeline did not make (it carries a marker file)."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / OUTPUTS_MARKER).exists():
+            raise FileExistsError(
+                f"outputs folder {folder} holds files the pipeline did not write; "
+                "set outputs_dir in the run config to a new or empty folder"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / OUTPUTS_MARKER).write_text("made by insight; emptied at the start of every run\n")
+
+
 def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> RunResult:
     """Run the stages up to and including `until`; return the accounting and profiles."""
-    if cfg.outputs.exists():  # outputs are regenerated whole, so nothing stale is handed over
-        shutil.rmtree(cfg.outputs)
-    cfg.outputs.mkdir(parents=True)
+    clear_outputs(cfg.outputs)
     con = connect(cfg)
     stages = STAGES[: STAGES.index(until) + 1]
     bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)

@@ -58,3 +58,19 @@ def test_cli_reports_config_error_without_traceback(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr and "area_name" in out.stderr
+
+
+def test_outputs_folder_not_made_by_us_is_never_emptied(tmp_path):
+    from pipeline.run import clear_outputs
+
+    precious = tmp_path / "reports"
+    precious.mkdir()
+    (precious / "board_paper.docx").write_text("keep me")
+    with pytest.raises(FileExistsError, match="did not write"):
+        clear_outputs(precious)
+    assert (precious / "board_paper.docx").exists()
+    ours = tmp_path / "ours"
+    clear_outputs(ours)
+    (ours / "stale.csv").write_text("old")
+    clear_outputs(ours)
+    assert not (ours / "stale.csv").exists()
