@@ -16,7 +16,7 @@ def _expected_errors() -> tuple[type[Exception], ...]:
     from pipeline.ingest import IngestError
     from segments.census import CensusError
 
-    return (ConfigError, GeographyError, IngestError, CensusError, FileNotFoundError)
+    return (ConfigError, GeographyError, IngestError, CensusError, FileNotFoundError, FileExistsError)
 
 
 def _setup_logging(verbose: bool) -> None:
