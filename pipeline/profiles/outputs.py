@@ -1,0 +1,91 @@
+"""Shareable (suppressed) and private (unsuppressed) display tables of every profile view."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import Suppression
+from pipeline.profiles import suppression as sup
+from pipeline.profiles.table import (
+    DERIVED_COLUMNS,
+    _round,
+    format_profile,
+    profile_table,
+    with_uncertainty,
+)
+
+#: Views built on `profile_table` (seed columns first).
+PROFILE_VIEWS = ("segment", "group", "subgroup", "ward", "ward_segment")
+#: Per view kind: the count columns and the columns derived from them (hidden together).
+HIDE = {
+    "targets": (["service_count", "non_users"], []),
+    "equality": (["service_count"], ["service_pct", "index", "index_lower", "index_upper", "significance"]),
+    "channels": (["service_count"], ["segment_pct", "index", "index_lower", "index_upper", "significance",
+                                     "channel_shift_candidate"]),
+    "cross": ([], ["index", "index_lower", "index_upper", "significance"]),
+    "trends": (["service_count"], ["service_pct", "penetration_pct", "index", "index_change",
+                                   "change_lower", "change_upper", "change"]),
+}
+DECIMALS = {"service_pct": 2, "population_pct": 2, "segment_pct": 2, "borough_pct": 2, "base_pct": 2,
+            "penetration_pct": 2, "index": 0, "index_lower": 0, "index_upper": 0, "index_change": 0,
+            "change_lower": 0, "change_upper": 0}
+
+
+def kind(view: str) -> str:
+    if view in PROFILE_VIEWS:
+        return "profile"
+    return view.split("_")[0] if view.split("_")[0] in HIDE else view
+
+
+def _display(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.drop(columns=["suppressed"], errors="ignore").copy()
+    for col in out.columns:
+        if col in DECIMALS:
+            out[col] = [_round(None if v is None or (isinstance(v, float) and np.isnan(v)) else v,
+                               DECIMALS[col]) for v in out[col]]
+        elif out[col].dtype == bool:
+            out[col] = out[col].map({True: "yes", False: ""})
+        else:
+            out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                                    else str(int(v)) if isinstance(v, (float, np.floating)) and v == int(v)
+                                    else str(v))
+    return out
+
+
+def _rounded_profile(frame: pd.DataFrame, base: int) -> pd.DataFrame:
+    """ONS rule: the profile recomputed from counts rounded to `base` (Total = their sum)."""
+    body = frame[frame["segment_code"] != "Total"]
+    counts = body[["segment_code", "segment_name", "service_count", "base_count"]].copy()
+    counts["service_count"] = [sup.round_count(v, base) for v in counts["service_count"]]
+    out = with_uncertainty(profile_table(counts))
+    extra = [c for c in frame.columns if c not in out.columns]
+    for c in extra:
+        out[c] = frame[c].to_numpy()
+    return out
+
+
+def display(view: str, frame: pd.DataFrame, rule: Suppression | None) -> pd.DataFrame:
+    """Display strings of a view; with a rule, counts hidden where `suppressed` (and rounded
+    under the ONS rule); without one, the unsuppressed private table."""
+    hidden = frame["suppressed"] if "suppressed" in frame else pd.Series(False, index=frame.index)
+    k = kind(view)
+    if k == "profile":
+        source = frame
+        if rule is not None and sup.rounding(rule) > 1:
+            source = _rounded_profile(frame, sup.rounding(rule))
+        out = format_profile(source)
+        extra = [c for c in frame.columns if c not in source.columns or c in ("ward_code", "segment")]
+        extra = [c for c in extra if c not in out.columns and c != "suppressed" and c != "expected"]
+        for c in extra:
+            out[c] = frame[c].fillna("").astype(str).to_numpy()
+        counts, derived = ["service_count"], DERIVED_COLUMNS
+    else:
+        out = _display(frame)
+        counts, derived = HIDE.get(k, (["service_count"], []))
+        if rule is not None and sup.rounding(rule) > 1:
+            for c in counts:
+                out[c] = [v if v == "" else str(sup.round_count(int(v), sup.rounding(rule))) for v in out[c]]
+    if rule is None:
+        return out
+    return sup.mask(out, hidden, rule.symbol, counts, derived)
