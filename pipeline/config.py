@@ -143,6 +143,15 @@ class Service(_Strict):
     options: list[str] = Field(
         default_factory=list, description="YES/NO columns profiled as sub-services"
     )
+    base: str = Field(
+        default="households",
+        pattern=r"^(households|residents|adults|census:[a-z0-9]+:.+)$",
+        description="Profile base: households | residents | adults | census:<table>:<column>[|<column>]",
+    )
+    count: Literal["records", "households", "persons"] = Field(
+        default="records", description="What is counted: records, households (household key) or persons"
+    )
+    period: Literal["year", "quarter"] = Field(default="year", description="Trend period for dated records")
 
     @field_validator("name")
     @classmethod
@@ -167,6 +176,10 @@ class Service(_Strict):
 
 
 class Suppression(_Strict):
+    rule: Literal["council", "ons"] = Field(
+        default="council",
+        description="council: counts 1..threshold-1 shown as #; ons: under 10 suppressed, others rounded to 5",
+    )
     threshold: int = Field(default=5, ge=1, description="Counts 1..threshold-1 are shown as #")
     symbol: str = "#"
 
