@@ -184,6 +184,13 @@ class Suppression(_Strict):
     symbol: str = "#"
 
 
+class Render(_Strict):
+    """Map options. Base tiles are off by default: a map with tiles needs the network to view."""
+
+    tiles: str | None = Field(default=None, description="XYZ tile URL, e.g. the council's own tile server")
+    tiles_attribution: str = "Base map"
+
+
 class RunConfig(_Strict):
     run: str = Field(description="Run name: private data in data/<run>, outputs in outputs/<run>")
     area_name: str
@@ -195,6 +202,7 @@ class RunConfig(_Strict):
     census: Census
     segmentation: Segmentation = Segmentation()
     suppression: Suppression = Suppression()
+    render: Render = Render()
     attribution: str = Field(
         default=(
             "Contains National Statistics data © Crown copyright and database right 2021-2025. "

@@ -93,14 +93,14 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
             elif stage == "render":
                 from pipeline.render.stage import run as render
 
-                _, wards = geography.load_areas(cfg)
+                oas, wards = geography.load_areas(cfg)
                 labels = {s.name: s.label for s in cfg.services}
                 for s in cfg.services:
                     for opt in s.options:
                         labels[f"{s.name}__{ingest.option_column(opt).removeprefix('option_')}"] = (
                             f"{s.label} ({opt})"
                         )
-                render(cfg, profiles, summ, wards, labels)
+                render(cfg, profiles, summ, wards, labels, oas=oas)
     finally:
         con.close()
     return RunResult(summ, profiles, notes)

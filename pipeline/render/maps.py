@@ -21,7 +21,7 @@ import html as html_lib
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +46,27 @@ __all__ = [
     "PALETTE",
     "SUPPRESSED_COLOUR",
     "class_breaks",
+    "layered_map",
     "multi_service_map",
     "prepare_wards",
+    "segment_map",
     "ward_map",
 ]
 
 #: Viridis, 5 classes: sequential, perceptually uniform and colour-blind safe.
 PALETTE: tuple[str, ...] = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+#: Index bands diverging around 100 (ColorBrewer RdBu, colour-blind safe): blue = fewer users
+#: than the households predict, red = more.
+INDEX_BANDS: tuple[float, ...] = (80.0, 95.0, 105.0, 120.0)
+INDEX_PALETTE: tuple[str, ...] = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+INDEX_BAND_LABELS: tuple[str, ...] = (
+    "80 or under (well below)", "80 – 95", "95 – 105 (about average)", "105 – 120",
+    "over 120 (well above)",
+)
 SUPPRESSED_COLOUR = "#bdbdbd"
 SUPPRESSED_HATCH = "#6e6e6e"
 NO_DATA_COLOUR = "#f0f0f0"
+TARGET_COLOUR = "#000000"
 HATCH_ID = "ci-suppressed-hatch"
 
 DEFAULT_ATTRIBUTION = (
@@ -124,11 +135,12 @@ def _outline(
 
 
 def prepare_wards(
-    wards: gpd.GeoDataFrame, tolerance_m: float = SIMPLIFY_TOLERANCE_M
+    wards: gpd.GeoDataFrame, tolerance_m: float = SIMPLIFY_TOLERANCE_M, decimals: int = COORD_DECIMALS
 ) -> tuple[gpd.GeoDataFrame, shapely.Geometry]:
     """Simplify in British National Grid, dissolve the borough outline, reproject to WGS84.
 
-    Returns ``(wards_wgs84, outline_wgs84)`` with coordinates rounded to 6 decimals.
+    Returns ``(wards_wgs84, outline_wgs84)`` with coordinates rounded to *decimals* places
+    (6 decimals of a degree are about 0.1 m; 5 about 1 m).
     """
     if wards.crs is None:
         logger.warning("Ward geometries have no CRS; assuming %s", BRITISH_NATIONAL_GRID)
@@ -140,8 +152,8 @@ def prepare_wards(
     bng["geometry"] = _simplify(bng.geometry, tolerance_m)
     outline_wgs = gpd.GeoSeries([outline], crs=BRITISH_NATIONAL_GRID).to_crs(WGS84).iloc[0]
     out = bng.to_crs(WGS84)
-    out["geometry"] = out.geometry.map(_round_coords)
-    return out, _round_coords(outline_wgs)
+    out["geometry"] = out.geometry.map(lambda g: _round_coords(g, decimals))
+    return out, _round_coords(outline_wgs, decimals)
 
 
 # --- classification ------------------------------------------------------------------
@@ -219,6 +231,7 @@ _CSS = """
   max-width: 640px; font-size: 15px; font-weight: bold;}
 .ci-legends .ci-legend + .ci-legend {margin-top: 6px;}
 .leaflet-control-attribution {max-width: 60%; font-size: 11px;}
+.ci-legend {max-width: 380px;}
 .ci-legend h4 {margin: 0 0 4px; font-size: 13px;}
 .ci-legend .ci-row {display: flex; align-items: center; margin: 2px 0;}
 .ci-legend .ci-swatch {width: 18px; height: 14px; margin-right: 6px;
@@ -318,6 +331,9 @@ def _features(
             "fill": fill,
             "cls": cls,
         }
+        for extra in _INTERVAL_FIELDS:
+            if f"{extra}_display" in wards.columns:
+                props[extra] = _display(row, f"{extra}_display", suppressed_symbol, 2)
         features.append(
             {
                 "type": "Feature",
@@ -346,6 +362,21 @@ def _highlight(_feature: dict[str, Any]) -> dict[str, Any]:
 
 _TOOLTIP_FIELDS = ["ward_name", "count", "households", "penetration", "index"]
 _TOOLTIP_ALIASES = ["Ward", "Service users", "Households", "Penetration (%)", "Index"]
+#: Optional tooltip rows, shown when the caller passes ``<field>_display`` columns.
+_INTERVAL_FIELDS = {
+    "penetration_interval": "Penetration 95% interval",
+    "index_interval": "Index 95% interval",
+}
+
+
+def _tooltip_fields(columns) -> tuple[list[str], list[str]]:
+    fields, aliases = list(_TOOLTIP_FIELDS), list(_TOOLTIP_ALIASES)
+    for field, alias in _INTERVAL_FIELDS.items():
+        if f"{field}_display" in columns:
+            at = fields.index("index" if field == "index_interval" else "penetration") + 1
+            fields.insert(at, field)
+            aliases.insert(at, alias)
+    return fields, aliases
 
 
 # --- map assembly --------------------------------------------------------------------
@@ -446,23 +477,24 @@ def _ward_layer(
         raise KeyError(f"value column {value_column!r} not in ward data")
     values = pd.to_numeric(wards_wgs[value_column], errors="coerce")
     valid = values[np.isfinite(values.to_numpy(dtype=float))].to_numpy(dtype=float)
-    breaks = class_breaks(valid)
-    colours = _palette_for(len(breaks) + 1 if valid.size else 0)
+    if value_column == "index":  # fixed bands diverging around 100, comparable across services
+        breaks, colours, labels = list(INDEX_BANDS), list(INDEX_PALETTE), list(INDEX_BAND_LABELS)
+    else:
+        breaks = class_breaks(valid)
+        colours = _palette_for(len(breaks) + 1 if valid.size else 0)
+        labels = _legend_labels(breaks, valid)
     data, any_suppressed = _features(wards_wgs, value_column, breaks, colours, suppressed_symbol)
+    fields, aliases = _tooltip_fields(wards_wgs.columns)
     layer = folium.GeoJson(
         data,
         name=name,
         show=show,
         style_function=_style,
         highlight_function=_highlight,
-        tooltip=folium.GeoJsonTooltip(
-            fields=_TOOLTIP_FIELDS, aliases=_TOOLTIP_ALIASES, sticky=True, labels=True
-        ),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, labels=True),
     )
     legend_title = _LEGEND_TITLES.get(value_column, value_column.replace("_", " ").capitalize())
-    legend = _legend_html(
-        legend_title, colours, _legend_labels(breaks, valid), suppressed_symbol, any_suppressed
-    )
+    legend = _legend_html(legend_title, colours, labels, suppressed_symbol, any_suppressed)
     return layer, legend, any_suppressed
 
 
@@ -513,24 +545,55 @@ def multi_service_map(
     """
     if not wards_by_service:
         raise ValueError("no services to map")
-    services = list(wards_by_service)
-    first_wgs, outline = prepare_wards(wards_by_service[services[0]], simplify_tolerance_m)
+    layers = [(service, wards, value_column) for service, wards in wards_by_service.items()]
+    return layered_map(layers, out_html, title, suppressed_symbol=suppressed_symbol,
+                       attribution=attribution, tiles=tiles, tiles_attribution=tiles_attribution,
+                       simplify_tolerance_m=simplify_tolerance_m)
+
+
+def layered_map(
+    layers: Sequence[tuple[str, gpd.GeoDataFrame, str]],
+    out_html: Path,
+    title: str,
+    suppressed_symbol: str = "#",
+    attribution: str = DEFAULT_ATTRIBUTION,
+    tiles: str | None = None,
+    tiles_attribution: str = "Base map",
+    simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+    targets: gpd.GeoDataFrame | None = None,
+) -> Path:
+    """Ward choropleths as switchable layers ``(layer name, wards, value column)``.
+
+    The layers are radio buttons (one at a time) and each layer's legend shows with it.
+    ``value_column="index"`` uses the fixed bands diverging around 100; anything else
+    quantile classes. *targets* (optional, EPSG:27700, columns ``oa21cd`` and optionally
+    ``label``) is drawn as an outlined overlay that can be switched on and off.
+    """
+    if not layers:
+        raise ValueError("no layers to map")
+    prepared: dict[int, gpd.GeoDataFrame] = {}
+    first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m)
+    prepared[id(layers[0][1])] = first_wgs
     m = _new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
     legends: list[str] = []
-    for i, service in enumerate(services):
-        wgs = first_wgs if i == 0 else prepare_wards(wards_by_service[service], simplify_tolerance_m)[0]
-        layer, legend, _ = _ward_layer(wgs, value_column, suppressed_symbol, name=service, show=(i == 0))
-        layer.overlay = False  # base layers -> radio buttons, one service at a time
+    for i, (name, wards, column) in enumerate(layers):
+        if id(wards) not in prepared:
+            prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m)[0]
+        layer, legend, _ = _ward_layer(prepared[id(wards)], column, suppressed_symbol, name=name,
+                                       show=(i == 0))
+        layer.overlay = False  # base layers -> radio buttons, one at a time
         layer.add_to(m)
         legends.append(
             legend.replace(
                 'class="ci-box ci-legend"',
-                f'class="ci-box ci-legend" data-layer="{html_lib.escape(service)}"'
+                f'class="ci-box ci-legend" data-layer="{html_lib.escape(name)}"'
                 + ("" if i == 0 else ' style="display:none"'),
                 1,
             )
         )
     _add_outline(m, outline)
+    if targets is not None and len(targets):
+        _add_targets(m, targets, simplify_tolerance_m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _add_map_js(
         m,
@@ -539,4 +602,85 @@ def multi_service_map(
         " el.style.display = el.dataset.layer === e.name ? '' : 'none'; }); });",
     )
     html = _finish(m, title, "".join(legends), attribution, tiles)
+    return _write(html, out_html)
+
+
+def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -> None:
+    """Target OAs as a thick outline overlay (no fill, so the choropleth shows through)."""
+    wgs, _ = prepare_wards(targets, tolerance_m)
+    label = wgs["label"] if "label" in wgs.columns else pd.Series("Target area", index=wgs.index)
+    features = [
+        {"type": "Feature",
+         "properties": {"oa21cd": html_lib.escape(str(code)), "label": html_lib.escape(str(lab))},
+         "geometry": shapely.geometry.mapping(geom)}
+        for code, lab, geom in zip(wgs["oa21cd"], label, wgs.geometry, strict=True)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="Target areas",
+        style_function=lambda _f: {"fill": False, "color": TARGET_COLOUR, "weight": 3,
+                                   "dashArray": "6 3"},
+        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "label"], aliases=["Output Area", "Target"]),
+        show=True,
+    ).add_to(m)
+
+
+# --- segment map ---------------------------------------------------------------------
+
+
+def segment_map(
+    oas: gpd.GeoDataFrame,
+    out_html: Path,
+    title: str,
+    attribution: str = DEFAULT_ATTRIBUTION,
+    tiles: str | None = None,
+    tiles_attribution: str = "Base map",
+    simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+    decimals: int = 5,
+) -> Path:
+    """Output Areas coloured by segment (one colour per supergroup), self-contained HTML.
+
+    *oas* is in EPSG:27700 with ``oa21cd``, ``segment``, ``segment_name``, ``colour`` and
+    optionally ``legend_key``/``legend_label`` (the supergroup a colour stands for) and
+    ``portrait`` (relative link to the segment's pen portrait, shown in the click pop-up).
+    Coordinates are rounded to *decimals* (5 = about 1 m) to keep the file small.
+    """
+    if len(oas) == 0:
+        raise ValueError("no Output Areas to map")
+    wgs, outline = prepare_wards(oas, simplify_tolerance_m, decimals)
+    m = _new_map(tuple(wgs.total_bounds), tiles, tiles_attribution)
+    has_link = "portrait" in wgs.columns
+    features = []
+    for row in wgs.itertuples(index=False):
+        props = {
+            "oa21cd": html_lib.escape(str(row.oa21cd)),
+            "segment": html_lib.escape(str(row.segment)),
+            "segment_name": html_lib.escape(str(row.segment_name)),
+            "fill": str(row.colour),
+        }
+        if has_link:
+            href = html_lib.escape(str(row.portrait), quote=True)
+            props["link"] = f'<a href="{href}" target="_top">Pen portrait of segment {props["segment"]}</a>'
+        features.append({"type": "Feature", "properties": props,
+                          "geometry": shapely.geometry.mapping(row.geometry)})
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="Segments",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8,
+                                  "color": "#ffffff", "weight": 0.6, "opacity": 1},
+        highlight_function=_highlight,
+        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name"],
+                                      aliases=["Output Area", "Segment", "Name"], sticky=True),
+        popup=folium.GeoJsonPopup(fields=["link"], labels=False) if has_link else None,
+    ).add_to(m)
+    _add_outline(m, outline)
+    key = "legend_key" if "legend_key" in wgs.columns else "segment"
+    label = "legend_label" if "legend_label" in wgs.columns else "segment_name"
+    legend_rows = (wgs[[key, label, "colour"]].drop_duplicates(key)
+                   .sort_values(key, key=lambda s: s.astype(str).str.zfill(4)))
+    legend = _legend_html("Segments", list(legend_rows["colour"]),
+                          [html_lib.escape(f"{k}: {n}") for k, n in zip(legend_rows[key], legend_rows[label],
+                                                                        strict=True)],
+                          "#", False)
+    html = _finish(m, title, legend, attribution, tiles)
     return _write(html, out_html)

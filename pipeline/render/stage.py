@@ -1,8 +1,11 @@
 """Stage 5, render: the shareable deliverables of a run under outputs/<run>/.
 
 Per service (and per YES/NO option): the suppressed profile as a formatted Excel workbook
-(`tables.py`) and a self-contained ward map that works with no network (`visuals.py`).
-CSV tables are written by the profile stage.
+(`tables.py`), a self-contained ward map with penetration and index layers (`visuals.py`),
+the index chart and the insight report (`report.py`). Per run: a map with a layer per
+service, the segment map and a pen-portrait page per segment (when the segment outputs are
+there), a GeoPackage (`gis.py`) and the index page linking everything. CSV tables are
+written by the profile stage.
 """
 
 from __future__ import annotations
@@ -11,21 +14,47 @@ import logging
 
 import geopandas as gpd
 import pandas as pd
+from tqdm import tqdm
 
 from pipeline.config import RunConfig
+from pipeline.render.gis import write_geopackage
+from pipeline.render.report import write_pen_portraits, write_run_index, write_service_report
+from pipeline.render.segment_info import load_portraits, load_segments
 from pipeline.render.tables import write_service_workbook
-from pipeline.render.visuals import write_service_map
+from pipeline.render.visuals import write_segment_map, write_service_map, write_services_map
 
 logger = logging.getLogger(__name__)
 
 
 def run(cfg: RunConfig, profiles: dict, summary: pd.DataFrame, wards: gpd.GeoDataFrame,
-        labels: dict[str, str]) -> list:
-    """Write the workbook and ward map of every (sub-)service; return the paths written."""
+        labels: dict[str, str], oas: gpd.GeoDataFrame | None = None) -> list:
+    """Write every (sub-)service's workbook, map, chart and report, then the run-level
+    outputs; return the paths written."""
     written = []
-    for name, views in profiles.items():
+    for name, views in tqdm(profiles.items(), desc="render", unit="service", leave=False):
         title = f"{labels.get(name, name)}: {cfg.area_name}"
         written.append(write_service_workbook(cfg, name, views, summary, title))
-        written.append(write_service_map(cfg, name, views, wards, title))
+        written.append(write_service_map(cfg, name, views, wards, title, oas=oas))
+        report = write_service_report(cfg, name, views, summary, labels.get(name, name))
+        written += [report.path, *(c.path for c in report.charts)]
         logger.info("Rendered %s", name)
+    links: list[tuple[str, str]] = []
+    if profiles:
+        written.append(write_services_map(cfg, profiles, wards, labels))
+        links.append(("services_map.html", "Map: every service by ward (one layer per service)"))
+    seg_dir = cfg.outputs / "segments"
+    oa_segments = names = None
+    if (seg_dir / "segments_oa.csv").exists() and (seg_dir / "segment_names.csv").exists():
+        oa_segments, names = load_segments(seg_dir)
+        if oas is not None:
+            written.append(write_segment_map(cfg, oas, oa_segments, names))
+            links.append(("segments/segment_map.html", "Map: neighbourhood segments by Output Area"))
+        written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), profiles, labels)
+    else:
+        logger.warning("No segment outputs in %s: segment map and pen portraits skipped", seg_dir)
+    gpkg = write_geopackage(cfg, profiles, wards, oas, oa_segments, names)
+    written.append(gpkg)
+    links.append((gpkg.name, "GeoPackage for QGIS/ArcGIS: ward and Output Area layers"))
+    links.append(("run_summary.csv", "Match report: rows read, matched and rejected by reason"))
+    written.append(write_run_index(cfg, {n: labels.get(n, n) for n in profiles}, names, oa_segments, links))
     return written

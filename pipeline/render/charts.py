@@ -1,0 +1,134 @@
+"""Charts as deterministic PNGs (matplotlib, Agg): the index chart of a profile.
+
+Bars are centred on 100: each segment's bar runs from 100 to its index, so over-use points
+right and under-use left. Whiskers show the 95% interval of the index when the profile has
+``index_lower``/``index_upper``; bars are coloured by ``significance`` when present
+(over-represented / under-represented / no clear difference), else by direction only.
+Colours are ColorBrewer RdBu ends and a neutral grey (colour-blind safe). Suppressed rows get
+no bar, only the suppression symbol, and their values are never passed to matplotlib.
+
+PNG metadata carries no timestamp or software version, so the same profile gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+OVER, UNDER, NEUTRAL = "#b2182b", "#2166ac", "#9e9e9e"
+SIGNIFICANCE_COLOURS = {
+    "over-represented": OVER,
+    "under-represented": UNDER,
+    "no clear difference": NEUTRAL,
+}
+_LABEL_MAX = 48
+
+
+@dataclass
+class Chart:
+    """A written chart: its file, alt text, and the values actually plotted (for checks)."""
+
+    path: Path
+    alt: str
+    plotted: dict[str, float] = field(default_factory=dict)
+
+
+def _float(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(f) else f
+
+
+def _label(code: str, name: str) -> str:
+    text = f"{code} {name}".strip() if name and name != code else str(code)
+    return text if len(text) <= _LABEL_MAX else text[: _LABEL_MAX - 1] + "…"
+
+
+def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str,
+                symbol: str = "#", what: str = "segment") -> Chart:
+    """Write the index chart of *profile* (numeric frame, Total row ignored) to *out_png*.
+
+    *hidden* marks suppressed rows (same index as *profile*); they are drawn as the symbol.
+    """
+    body = profile[profile["segment_code"] != "Total"]
+    hidden = hidden.reindex(body.index).fillna(True).astype(bool)
+    n = len(body)
+    fig, ax = plt.subplots(figsize=(8.0, max(2.4, 0.42 * n + 1.2)), dpi=100)
+    has_sig = "significance" in body.columns
+    has_ci = "index_lower" in body.columns and "index_upper" in body.columns
+    plotted: dict[str, float] = {}
+    labels = []
+    for y, (i, row) in enumerate(body.iterrows()):
+        code, name = str(row["segment_code"]), str(row.get("segment_name") or "")
+        labels.append(_label(code, name))
+        value = None if hidden.loc[i] else _float(row["index"])
+        if value is None:
+            ax.text(100, y, f" {symbol} suppressed" if hidden.loc[i] else " no data",
+                    va="center", ha="left", fontsize=8, color="#444444")
+            continue
+        plotted[code] = value
+        colour = (SIGNIFICANCE_COLOURS.get(str(row["significance"]), NEUTRAL) if has_sig
+                  else (OVER if value >= 100 else UNDER))
+        ax.barh(y, value - 100, left=100, color=colour, height=0.7, edgecolor="none")
+        if has_ci:
+            lo, hi = _float(row["index_lower"]), _float(row["index_upper"])
+            if lo is not None and hi is not None:
+                ax.errorbar(value, y, xerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt="none",
+                            ecolor="#222222", elinewidth=1, capsize=3)
+        ax.text(value, y, f" {value:.0f} " if value >= 100 else f" {value:.0f} ", va="center",
+                ha="left" if value >= 100 else "right", fontsize=8)
+    ax.axvline(100, color="#222222", linewidth=1)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Index (100 = as many users as the households predict)")
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    xs = list(plotted.values()) + [100.0]
+    if has_ci:
+        xs += [v for c in ("index_lower", "index_upper") for v in map(_float, body[c]) if v is not None]
+    lo, hi = min(xs), max(xs)
+    pad = max(10.0, 0.08 * (hi - lo))
+    ax.set_xlim(max(0.0, lo - pad), hi + pad)
+    handles = _legend_handles(has_sig)
+    ax.legend(handles=handles, fontsize=7, loc="lower right", frameon=False)
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return Chart(out_png, _alt_text(title, plotted, int(hidden.sum()), has_ci, what), plotted)
+
+
+def _legend_handles(has_sig: bool):
+    from matplotlib.patches import Patch
+
+    if has_sig:
+        return [Patch(color=c, label=k) for k, c in SIGNIFICANCE_COLOURS.items()]
+    return [Patch(color=OVER, label="more users than expected"),
+            Patch(color=UNDER, label="fewer users than expected")]
+
+
+def _alt_text(title: str, plotted: dict[str, float], n_hidden: int, has_ci: bool, what: str) -> str:
+    if not plotted:
+        return f"{title}: no {what} has enough users to show."
+    top = max(plotted, key=plotted.get)
+    low = min(plotted, key=plotted.get)
+    text = (f"{title}. Bar chart of the index by {what}, centred on 100. Highest: {what} {top} "
+            f"(index {plotted[top]:.0f}); lowest: {what} {low} (index {plotted[low]:.0f}).")
+    if n_hidden:
+        text += f" {n_hidden} {what}(s) suppressed (too few users to show)."
+    if not has_ci:
+        text += " Intervals not available."
+    return text

@@ -1,0 +1,70 @@
+"""A GeoPackage per run for QGIS/ArcGIS users: ward and OA layers with the suppressed fields.
+
+``outputs/<run>/<run>_insight.gpkg`` holds, in British National Grid (EPSG:27700):
+
+* ``wards``: ward code, name, households and per (sub-)service ``<name>_users``,
+  ``<name>_penetration``, ``<name>_index`` (numbers, NULL where suppressed) and
+  ``<name>_shown`` (the display string of the count: the number or the suppression symbol);
+* ``output_areas``: OA code, segment, its name, and per (sub-)service the segment's
+  ``<name>_seg_penetration`` and ``<name>_seg_index`` (NULL where the segment is suppressed).
+
+Values come from :func:`pipeline.render.visuals.ward_layer` and the shareable segment
+tables, so nothing suppressed is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pipeline.config import RunConfig
+from pipeline.profile import shareable
+from pipeline.render.visuals import ward_layer
+
+logger = logging.getLogger(__name__)
+
+BNG = "EPSG:27700"
+
+
+def _numeric(shown: pd.Series, symbol: str) -> pd.Series:
+    return pd.to_numeric(shown.where(shown.astype(str) != symbol), errors="coerce")
+
+
+def write_geopackage(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame, oas: gpd.GeoDataFrame | None,
+                     oa_segments: pd.DataFrame | None, segment_names: pd.DataFrame | None) -> Path:
+    path = cfg.outputs / f"{cfg.run}_insight.gpkg"
+    path.unlink(missing_ok=True)
+    base = wards.rename(columns={"code": "ward_code", "name": "ward_name"})
+    if "ward_name" not in base.columns:
+        base["ward_name"] = base["ward_code"]
+    base = base[["ward_code", "ward_name", "geometry"]]
+    base = base.to_crs(BNG) if base.crs and base.crs != BNG else base
+    out = base.copy()
+    for name, views in profiles.items():
+        layer = pd.DataFrame(ward_layer(wards, views["ward"], cfg).drop(columns="geometry"))
+        layer = layer.set_index("ward_code")
+        if "households" not in out.columns:
+            out["households"] = out["ward_code"].map(layer["households"]).astype("Int64")
+        out[f"{name}_users"] = out["ward_code"].map(layer["service_count"]).astype("Int64")
+        out[f"{name}_penetration"] = out["ward_code"].map(layer["penetration_pct"]).astype(float)
+        out[f"{name}_index"] = out["ward_code"].map(layer["index"]).astype(float)
+        out[f"{name}_shown"] = out["ward_code"].map(layer["service_count_display"]).astype(str)
+    gpd.GeoDataFrame(out, geometry="geometry", crs=base.crs).to_file(path, layer="wards", driver="GPKG")
+    if oas is not None and oa_segments is not None:
+        oa = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(
+            oa_segments[["oa21cd", "segment"]], on="oa21cd", how="left")
+        if segment_names is not None:
+            oa["segment_name"] = oa["segment"].map(segment_names.set_index("segment")["segment_name"])
+        for name, views in profiles.items():
+            shown = shareable(views["segment"], cfg).set_index("segment_code")
+            sym = cfg.suppression.symbol
+            oa[f"{name}_seg_penetration"] = oa["segment"].map(_numeric(shown["penetration_pct"], sym))
+            oa[f"{name}_seg_index"] = oa["segment"].map(_numeric(shown["index"], sym))
+        oa = gpd.GeoDataFrame(oa, geometry="geometry", crs=oas.crs)
+        oa = oa.to_crs(BNG) if oa.crs and oa.crs != BNG else oa
+        oa.to_file(path, layer="output_areas", driver="GPKG")
+    logger.info("Wrote GeoPackage %s", path)
+    return path

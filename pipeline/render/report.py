@@ -1,0 +1,201 @@
+"""The insight report of each (sub-)service, the run index page and a pen portrait per segment.
+
+HTML from the Jinja2 templates in ``pipeline/render/templates/``. Each report sits beside its
+service's outputs: the index chart as a PNG file in ``charts/`` (also handy for Word and
+Excel users), the ward map in an iframe pointing at the self-contained map file. Nothing is
+fetched from the network, and the pages print to PDF with headless Chromium
+(:func:`pipeline.render.screenshots.print_pdf`).
+
+Only the shareable (suppressed) tables are shown; headline numbers come from those tables
+(see :mod:`pipeline.render.headlines`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from pipeline.config import RunConfig
+from pipeline.profile import PROFILE_COLUMNS, shareable
+from pipeline.render.charts import Chart, index_chart
+from pipeline.render.headlines import Headline, half_up, headlines
+from pipeline.render.tables import DEFINITIONS, suppression_note
+from pipeline.render.visuals import hidden_rows
+
+logger = logging.getLogger(__name__)
+
+HEADERS = {
+    "segment_code": "Code", "segment_name": "Name", "service_count": "Users", "service_pct": "Users %",
+    "base_count": "Households", "base_pct": "Households %", "penetration_pct": "Penetration %",
+    "index": "Index",
+}
+PORTRAIT_COLUMNS = ("service_count", "base_count", "penetration_pct", "index")
+INTERVAL_HEADER = "Index 95% interval"
+METHOD = [
+    "Each record's postcode is matched to a Census 2021 Output Area (OA) with the ONS Postcode "
+    "Directory, and the OA to its ward and neighbourhood segment. Records are counted, never named.",
+    "Households: Census 2021 (table TS041). The segments classify OAs by the method of the "
+    "ONS/UCL Output Area Classification.",
+]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    trim_blocks=False, keep_trailing_newline=True,
+)
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Extra:
+    title: str
+    table: Table
+    what: str
+    chart: dict | None = None
+
+
+@dataclass
+class ServiceReport:
+    """What was written for one (sub-)service."""
+
+    name: str
+    path: Path
+    headlines: list[Headline]
+    charts: list[Chart] = field(default_factory=list)
+
+
+def display_table(profile: pd.DataFrame, cfg: RunConfig) -> tuple[Table, pd.DataFrame]:
+    """The shareable table with readable headers (and the index interval when available)."""
+    shown = shareable(profile, cfg)
+    hidden = hidden_rows(profile, cfg)
+    columns = [HEADERS[c] for c in PROFILE_COLUMNS]
+    rows = [[str(v) for v in r] for r in shown[PROFILE_COLUMNS].itertuples(index=False)]
+    if {"index_lower", "index_upper"} <= set(profile.columns):
+        columns.append(INTERVAL_HEADER)
+        for row, i in zip(rows, profile.index, strict=True):
+            lo, hi = profile.at[i, "index_lower"], profile.at[i, "index_upper"]
+            ok = not hidden.at[i] and not any(v is None or pd.isna(v) for v in (lo, hi))
+            row.append(f"{half_up(float(lo), 0)}–{half_up(float(hi), 0)}" if ok
+                       else (cfg.suppression.symbol if hidden.at[i] else ""))
+    return Table(columns, rows), shown
+
+
+def _match(summary: pd.DataFrame, service: str) -> list[tuple[str, str]]:
+    row = summary[summary["service"] == service]
+    if row.empty:
+        return [("Match report", "not available")]
+    r = row.iloc[0]
+    out = []
+    for k, v in r.items():
+        if k == "service" or (k not in ("rows_read", "matched", "rejected") and str(v) in ("0", "")):
+            continue
+        out.append((str(k).replace("_", " ").capitalize(), f"{int(v):,}" if str(v).isdigit() else str(v)))
+    return out
+
+
+def report_path(cfg: RunConfig, name: str) -> Path:
+    return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
+
+
+def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFrame], summary: pd.DataFrame,
+                         label: str) -> ServiceReport:
+    """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts."""
+    service = name.split("__")[0]
+    folder = cfg.outputs / service
+    symbol = cfg.suppression.symbol
+    seg, ward = views["segment"], views["ward"]
+    seg_table, seg_shown = display_table(seg, cfg)
+    ward_table, ward_shown = display_table(ward, cfg)
+    ward_table.columns[:2] = ["Ward code", "Ward"]
+    found = headlines(seg, seg_shown, hidden_rows(seg, cfg), ward_shown, hidden_rows(ward, cfg),
+                      cfg.area_name, what=f"the {label.lower()}" if label else "the service")
+    chart = index_chart(seg, hidden_rows(seg, cfg), folder / "charts" / f"{name}_index.png",
+                        f"{label}: index by segment", symbol)
+    charts = [chart]
+    extras = []
+    for view, frame in views.items():
+        if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(getattr(frame, "columns", [])):
+            if view not in ("segment", "ward"):
+                logger.info("%s: view %r is not a profile table; not shown in the report", name, view)
+            continue
+        table, _ = display_table(frame, cfg)
+        c = index_chart(frame, hidden_rows(frame, cfg), folder / "charts" / f"{name}_{view}_index.png",
+                        f"{label}: index by {view}", symbol, what=view)
+        charts.append(c)
+        extras.append(Extra(f"Profile by {view}", table, view,
+                            {"href": f"charts/{c.path.name}", "alt": c.alt}))
+    has_ci = {"index_lower", "index_upper"} <= set(seg.columns)
+    html = _ENV.get_template("service.html.j2").render(
+        title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
+        headlines=found, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
+        interval_note=("Whiskers: 95% interval of the index." if has_ci
+                       else "Interval not available for this profile."),
+        segment_table=seg_table, ward_table=ward_table, extras=extras,
+        map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx",
+        match=_match(summary, service),
+        definitions=[*METHOD, *DEFINITIONS, suppression_note(cfg)], attribution=cfg.attribution,
+    )
+    path = report_path(cfg, name)
+    path.write_text(html, encoding="utf-8")
+    logger.info("Wrote report %s", path)
+    return ServiceReport(name, path, found, charts)
+
+
+def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.DataFrame | None,
+                    oa_segments: pd.DataFrame | None, extra_links: list[tuple[str, str]]) -> Path:
+    """``outputs/<run>/index.html``: links to every service's outputs and the run's maps."""
+    services = []
+    for name, label in names.items():
+        service = name.split("__")[0]
+        services.append({
+            "label": label, "report": f"{service}/{name}_report.html",
+            "map": f"{service}/{name}_ward_map.html", "workbook": f"{service}/{name}_profile.xlsx",
+            "csvs": [f"{service}/{name}_profile_{v}.csv" for v in ("segment", "ward")],
+        })
+    segments = []
+    if segment_names is not None and oa_segments is not None:
+        n = oa_segments["segment"].value_counts()
+        segments = [{**r, "n_oas": int(n.get(r["segment"], 0))} for r in segment_names.to_dict("records")]
+    html = _ENV.get_template("index.html.j2").render(
+        title=f"Customer insight: {cfg.area_name}", run=cfg.run, services=services, links=extra_links,
+        segments=segments, attribution=cfg.attribution)
+    path = cfg.outputs / "index.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_pen_portraits(cfg: RunConfig, segment_names: pd.DataFrame, oa_segments: pd.DataFrame,
+                        portraits: dict[str, str], profiles: dict, labels: dict[str, str]) -> list[Path]:
+    """One page per segment: its description or pen portrait and every service's (suppressed) row."""
+    folder = cfg.outputs / "segments" / "portraits"
+    folder.mkdir(parents=True, exist_ok=True)
+    shown = {name: shareable(views["segment"], cfg).set_index("segment_code")
+             for name, views in profiles.items()}
+    n = oa_segments["segment"].value_counts()
+    written = []
+    for seg in segment_names.to_dict("records"):
+        code = seg["segment"]
+        rows = []
+        for name, table in shown.items():
+            if code in table.index:
+                r = table.loc[code]
+                rows.append({"name": name, "label": labels.get(name, name),
+                             "report": report_path(cfg, name).relative_to(cfg.outputs).as_posix(),
+                             **{c: r[c] for c in PORTRAIT_COLUMNS}})
+        html = _ENV.get_template("portrait.html.j2").render(
+            title=f"Segment {code}: {seg['segment_name']}", seg=seg, area=cfg.area_name,
+            n_oas=int(n.get(code, 0)), portrait=portraits.get(code) or seg.get("description") or "",
+            services=rows, symbol=cfg.suppression.symbol, attribution=cfg.attribution)
+        path = folder / f"segment_{code}.html"
+        path.write_text(html, encoding="utf-8")
+        written.append(path)
+    return written

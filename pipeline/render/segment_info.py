@@ -1,0 +1,95 @@
+"""What the render stage knows about the segments: names, tiers, colours, pen portraits.
+
+Read from the shareable segment outputs (``outputs/<run>/segments/``) so the render stage
+does not depend on how the classification was built:
+
+* ``segments_oa.csv``: ``oa21cd, segment`` and, when the classification has tiers,
+  ``supergroup, group, subgroup``;
+* ``segment_names.csv``: ``segment, segment_name, description`` and optionally ``level`` and
+  ``colour`` (a segment's own colour wins over the palette);
+* ``pen_portraits.csv`` (optional): ``segment`` and a portrait text column.
+
+Without a ``colour``, segments are coloured by supergroup from Paul Tol's *muted* palette
+(designed to be told apart with the common colour-vision deficiencies). The supergroup of a
+code is the ``supergroup`` column when present, else its leading digits ("5b2" -> "5").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+#: Paul Tol "muted" (colour-blind safe), one colour per supergroup in code order.
+SUPERGROUP_PALETTE: tuple[str, ...] = (
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+)
+_TEXT_COLUMNS = ("pen_portrait", "portrait", "text", "description")
+
+
+def supergroup_of(code: str) -> str:
+    """Leading digits of a segment code ("5b2" -> "5"); the code itself if it has none."""
+    m = re.match(r"\d+", str(code))
+    return m.group(0) if m else str(code)
+
+
+def _code_order(codes: pd.Series) -> list[str]:
+    return sorted(set(codes.astype(str)), key=lambda c: (len(supergroup_of(c)), supergroup_of(c), c))
+
+
+def supergroup_colours(codes: pd.Series) -> dict[str, str]:
+    """Palette colour per supergroup code, assigned in code order (cycled beyond nine)."""
+    groups = sorted(set(codes.astype(str).map(supergroup_of)), key=lambda c: (len(c), c))
+    return {g: SUPERGROUP_PALETTE[i % len(SUPERGROUP_PALETTE)] for i, g in enumerate(groups)}
+
+
+def load_segments(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(oa_table, names)`` from *folder*; names gain ``supergroup`` and ``colour`` columns.
+
+    ``oa_table``: ``oa21cd, segment, supergroup``. ``names``: one row per segment (the level
+    the profiles use), with ``segment, segment_name, description, supergroup, colour,
+    supergroup_name``.
+    """
+    oa = pd.read_csv(folder / "segments_oa.csv", dtype=str, keep_default_na=False)
+    names = pd.read_csv(folder / "segment_names.csv", dtype=str, keep_default_na=False)
+    if "supergroup" not in oa.columns:
+        oa["supergroup"] = oa["segment"].map(supergroup_of)
+    all_levels = names.copy()
+    if "level" in names.columns:  # keep the names of the level the OA table's `segment` uses
+        used = set(oa["segment"])
+        at_level = names[names["segment"].isin(used)]
+        names = at_level.drop_duplicates("segment") if len(at_level) else names
+    names = names.copy()
+    names["supergroup"] = names["segment"].map(
+        dict(zip(oa["segment"], oa["supergroup"], strict=False))
+    ).fillna(names["segment"].map(supergroup_of))
+    palette = supergroup_colours(names["supergroup"])
+    own = names["colour"] if "colour" in names.columns else pd.Series("", index=names.index)
+    names["colour"] = [c if re.fullmatch(r"#[0-9A-Fa-f]{6}", str(c)) else palette[g]
+                       for c, g in zip(own, names["supergroup"], strict=True)]
+    sg_names = dict(zip(all_levels["segment"], all_levels["segment_name"], strict=False))
+    names["supergroup_name"] = [sg_names.get(g, f"Supergroup {g}") if g != s else n
+                                for g, s, n in zip(names["supergroup"], names["segment"],
+                                                   names["segment_name"], strict=True)]
+    if "description" not in names.columns:
+        names["description"] = ""
+    order = {c: i for i, c in enumerate(_code_order(names["segment"]))}
+    names = names.sort_values("segment", key=lambda s: s.map(order)).reset_index(drop=True)
+    return oa, names
+
+
+def load_portraits(folder: Path) -> dict[str, str]:
+    """Pen-portrait text per segment from ``pen_portraits.csv`` (empty when absent)."""
+    path = folder / "pen_portraits.csv"
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    text = next((c for c in _TEXT_COLUMNS if c in table.columns), None)
+    if "segment" not in table.columns or text is None:
+        logger.warning("%s has no segment/portrait columns; pen portraits use the descriptions", path)
+        return {}
+    return dict(zip(table["segment"], table[text], strict=False))

@@ -1,0 +1,279 @@
+"""The render deliverables of a whole demo run: maps in a browser, headline numbers, PDF,
+and a scan of every output for suppressed values shown unsuppressed.
+
+One demo run (session fixture) with a high suppression threshold, so that some wards of
+every service are hidden and the scan has something to find.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import sys
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import Suppression
+from pipeline.profile import shareable
+from pipeline.render.charts import index_chart
+from pipeline.render.headlines import about
+from pipeline.render.screenshots import print_pdf
+from pipeline.render.visuals import hidden_rows
+from pipeline.run import run_all
+from pipeline.synth.borough import generate_demo
+from tests.e2e import relocated_config
+
+sys.path.insert(0, str(Path(__file__).parent))
+from browser import find_chromium, render_page  # noqa: E402
+
+THRESHOLD = 150
+CHROMIUM = find_chromium()
+
+
+def _require_chromium() -> None:
+    if CHROMIUM:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("chromium is required in CI; run scripts/install_chromium.sh")
+    pytest.skip("chromium not installed (run scripts/install_chromium.sh); CI not set")
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    raw, truth = tmp / "raw", tmp / "truth"
+    generate_demo(raw, truth, seed=2021)
+    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
+    cfg = cfg.model_copy(update={"suppression": Suppression(threshold=THRESHOLD, symbol="#")})
+    result = run_all(cfg, progress=False)
+    return cfg, result
+
+
+def _maps(out: Path) -> list[Path]:
+    run_maps = [out / "services_map.html", out / "segments/segment_map.html"]
+    return sorted(out.glob("*/*_ward_map.html")) + run_maps
+
+
+def _features(html: str) -> list[dict]:
+    feats = []
+    for m in re.finditer(r"_add\((\{\"features\".*?\})\);\n", html):
+        feats += json.loads(m.group(1))["features"]
+    return feats
+
+
+def test_every_output_written(run):
+    cfg, result = run
+    out = cfg.outputs
+    for name in result.profiles:
+        service = name.split("__")[0]
+        for suffix in ("_report.html", "_ward_map.html"):
+            assert (out / service / f"{name}{suffix}").stat().st_size > 0
+        assert (out / service / "charts" / f"{name}_index.png").read_bytes()[:4] == b"\x89PNG"
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for name in result.profiles:  # the run index links every service's outputs
+        service = name.split("__")[0]
+        for suffix in ("_report.html", "_ward_map.html", "_profile.xlsx", "_profile_segment.csv"):
+            href = f"{service}/{name}{suffix}"
+            assert f'href="{href}"' in index and (out / href).exists(), href
+    names = pd.read_csv(out / "segments/segment_names.csv", dtype=str)
+    for code in names["segment"]:
+        page = out / "segments/portraits" / f"segment_{code}.html"
+        assert f"Segment {code}" in page.read_text(encoding="utf-8")
+    layers = set(gpd.list_layers(out / f"{cfg.run}_insight.gpkg")["name"])
+    assert layers == {"wards", "output_areas"}
+
+
+def test_maps_render_offline_in_chromium(run, tmp_path):
+    """Each demo map: no JS errors, Leaflet up, ward/OA polygons in the DOM, coloured pixels."""
+    _require_chromium()
+    from PIL import Image
+
+    cfg, _ = run
+    maps = _maps(cfg.outputs)
+    assert len(maps) == 9
+    for i, page in enumerate(maps):
+        dom, png, errors = render_page(page, CHROMIUM, out_dir=tmp_path / str(i))
+        assert errors == [], f"{page.name}: JavaScript errors {errors}"
+        assert "leaflet-container" in dom and "leaflet-map-pane" in dom, page.name
+        # one layer shows at a time: count the distinct wards / OAs drawn
+        n_features = len({f["properties"].get("ward_code") or f["properties"].get("oa21cd")
+                          for f in _features(page.read_text(encoding="utf-8"))
+                          if "ward_code" in f["properties"] or "segment" in f["properties"]})
+        paths = re.findall(r"<path\b[^>]*class=\"[^\"]*leaflet-interactive", dom)
+        assert n_features >= 20 and len(paths) >= n_features, (page.name, n_features, len(paths))
+        arr = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        h, w, _ = arr.shape
+        centre = arr[h // 4: 3 * h // 4, w // 4: 3 * w // 4]  # inside the borough
+        saturated = (centre.max(axis=2) - centre.min(axis=2)) > 40
+        assert saturated.mean() > 0.3, f"{page.name}: {saturated.mean():.0%} coloured pixels in the middle"
+
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _allowed(row: pd.Series, numeric: pd.Series | None) -> set[str]:
+    """Every number a sentence may print about one row of the shareable table."""
+    vals = {str(row["segment_code"])}
+    for c in ("service_count", "base_count"):
+        vals.add(f"{int(row[c]):,}")
+    vals |= {str(row["penetration_pct"]), str(row["index"])}
+    if str(row["index"]).isdigit():
+        ratio = (Decimal(int(row["index"])) / 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        vals.add(str(ratio))
+        non_users = int(row["base_count"]) - int(row["service_count"])
+        step = 10 ** (len(str(non_users)) - 2) if non_users >= 100 else 1
+        vals.add(f"{int((Decimal(non_users) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step:,}")
+    if numeric is not None and "index_lower" in numeric.index:
+        for c in ("index_lower", "index_upper"):
+            vals.add(str(Decimal(str(float(numeric[c]))).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    return vals
+
+
+def test_headline_numbers_come_from_the_profile_table(run):
+    cfg, result = run
+    checked = 0
+    for name in result.profiles:
+        service = name.split("__")[0]
+        html = (cfg.outputs / service / f"{name}_report.html").read_text(encoding="utf-8")
+        items = re.findall(r'<li class="headline" data-view="(\w+)" data-codes="([^"]*)">(.*?)</li>', html)
+        assert len(items) >= 3, name
+        tables = {v: pd.read_csv(cfg.outputs / service / f"{name}_profile_{v}.csv", dtype=str,
+                                 keep_default_na=False).set_index("segment_code", drop=False)
+                  for v in ("segment", "ward")}
+        for view, codes, text in items:
+            text = html_lib.unescape(text)
+            table = tables[view]
+            allowed: set[str] = set()
+            for code in [c for c in codes.split("|") if c] + ["Total"]:
+                t = tables["segment"] if code == "Total" else table
+                row = t.loc[code]
+                assert row["service_count"] != "#", f"{name}: headline about suppressed {code}"
+                allowed |= _allowed(row, None)
+            # names may hold digits ("Level 2"): take them out before reading the numbers
+            for nm in sorted(set(tables["segment"]["segment_name"]) | set(tables["ward"]["segment_name"]),
+                             key=len, reverse=True):
+                if nm:
+                    text = text.replace(nm, "")
+            text = text.replace(cfg.area_name, "").replace("95% interval", "")
+            numbers = _NUMBER.findall(text)
+            assert numbers, text
+            for n in numbers:
+                assert n.rstrip(".") in allowed, f"{name}: {n!r} in {text!r} is not from the table"
+                checked += 1
+        # the top-index sentence names the segment with the highest visible index
+        seg = tables["segment"]
+        vis = seg[(seg["segment_code"] != "Total") & (seg["service_count"] != "#")]
+        top = vis.loc[vis["index"].astype(int).idxmax()]
+        if int(top["index"]) > 100:
+            assert f"segment {top['segment_code']} " in html and f"(index {top['index']}" in html, name
+    assert checked > 50
+
+
+def test_about_rounds_to_two_significant_figures():
+    assert about(7_962) == "8,000" and about(7_949) == "7,900" and about(85) == "85" and about(150) == "150"
+    assert about(12_345) == "12,000"
+
+
+def test_report_prints_to_pdf(run, tmp_path):
+    _require_chromium()
+    cfg, _ = run
+    report = cfg.outputs / "stop_smoking" / "stop_smoking_report.html"
+    title = re.search(r"<title>(.*?)</title>", report.read_text(encoding="utf-8")).group(1)
+    pdf = print_pdf(report, tmp_path / "report.pdf", CHROMIUM)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
+    m = re.search(rb"/Title\s*(\((?:\\.|[^\\)])*\)|<[0-9A-Fa-f]+>)", data)
+    assert m, "PDF has no /Title"
+    raw = m.group(1)
+    if raw.startswith(b"<"):
+        b = bytes.fromhex(raw[1:-1].decode())
+        pdf_title = b[2:].decode("utf-16-be") if b[:2] == b"\xfe\xff" else b.decode("latin-1")
+    else:
+        pdf_title = re.sub(rb"\\(.)", rb"\1", raw[1:-1]).decode("latin-1")  # PDF string escapes
+    assert pdf_title == html_lib.unescape(title)
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 2
+
+
+def _raw_strings(profile: pd.DataFrame, hidden: pd.Series) -> dict[str, set[str]]:
+    """The unsuppressed display strings of the suppressed rows, by row code."""
+    from pipeline.profile import format_profile
+
+    full = format_profile(profile)
+    cols = ("service_count", "penetration_pct", "index")
+    return {str(full.at[i, "segment_code"]): {full.at[i, c] for c in cols} for i in hidden[hidden].index}
+
+
+def test_no_suppressed_value_appears_unsuppressed(run, tmp_path):
+    cfg, result = run
+    out, sym = cfg.outputs, cfg.suppression.symbol
+    n_hidden = 0
+    gpkg_wards = gpd.read_file(out / f"{cfg.run}_insight.gpkg", layer="wards").set_index("ward_code")
+    gpkg_oas = gpd.read_file(out / f"{cfg.run}_insight.gpkg", layer="output_areas")
+    seg_oa = pd.read_csv(out / "segments/segments_oa.csv", dtype=str)
+    for name, views in result.profiles.items():
+        service = name.split("__")[0]
+        ward_hidden = hidden_rows(views["ward"], cfg)
+        seg_hidden = hidden_rows(views["segment"], cfg)
+        ward_raw = _raw_strings(views["ward"], ward_hidden)
+        seg_raw = _raw_strings(views["segment"], seg_hidden)
+        n_hidden += len(ward_raw) + len(seg_raw)
+        # maps: tooltip properties of hidden wards show only the symbol
+        feats = _features((out / service / f"{name}_ward_map.html").read_text(encoding="utf-8"))
+        props = {f["properties"]["ward_code"]: f["properties"]
+                 for f in feats if "ward_code" in f["properties"]}
+        for code in ward_raw:
+            p = props[code]
+            assert p["count"] == p["penetration"] == p["index"] == sym, (name, code, p)
+        # report and pen portraits: table rows of hidden codes show the symbol, never the value
+        report = (out / service / f"{name}_report.html").read_text(encoding="utf-8")
+        for code, raw in {**ward_raw, **seg_raw}.items():
+            rows = re.findall(rf'<tr data-code="{re.escape(code)}"[^>]*>(.*?)</tr>', report)
+            assert rows, (name, code)
+            for r in rows:
+                cells = re.findall(r"<td[^>]*>(.*?)</td>", r)
+                assert sym in cells and not (raw & set(cells[2:4] + cells[6:8])), (name, code, cells)
+        for code in seg_raw:
+            page = (out / "segments/portraits" / f"segment_{code}.html").read_text(encoding="utf-8")
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", re.search(
+                rf'<tr data-code="{re.escape(name)}">(.*?)</tr>', page).group(1))
+            assert cells[1] == sym and cells[3] == sym and cells[4] == sym, (name, code, cells)
+        # headlines never about a hidden row
+        for codes in re.findall(r'data-codes="([^"]*)"', report):
+            assert not (set(codes.split("|")) & (set(ward_raw) | set(seg_raw))), (name, codes)
+        # chart: nothing plotted for hidden rows
+        chart = index_chart(views["segment"], seg_hidden, tmp_path / f"{name}.png", name)
+        assert not set(chart.plotted) & set(seg_raw)
+        # GeoPackage: numbers NULL and the display the symbol for hidden wards
+        for code in ward_raw:
+            g = gpkg_wards.loc[code]
+            assert pd.isna(g[f"{name}_users"]) and pd.isna(g[f"{name}_penetration"])
+            assert pd.isna(g[f"{name}_index"]) and g[f"{name}_shown"] == sym
+        for code in seg_raw:
+            oas = set(seg_oa.loc[seg_oa["segment"] == code, "oa21cd"])
+            assert gpkg_oas.loc[gpkg_oas["oa21cd"].isin(oas), f"{name}_seg_index"].isna().all()
+        # and every visible ward's numbers in the GeoPackage match the shareable table
+        shown = shareable(views["ward"], cfg).set_index("segment_code")
+        vis = shown[(shown.index != "Total") & (shown["service_count"] != sym)]
+        users = gpkg_wards.loc[vis.index, f"{name}_users"].astype(int).astype(str)
+        assert (users == vis["service_count"]).all()
+    assert n_hidden >= 10, "the fixture should suppress some rows"
+
+
+def test_index_chart_is_deterministic_and_skips_hidden_rows(run, tmp_path):
+    cfg, result = run
+    seg = result.profiles["stop_smoking"]["segment"]
+    hidden = pd.Series(False, index=seg.index)
+    hidden.iloc[0] = True
+    a = index_chart(seg, hidden, tmp_path / "a.png", "Test")
+    b = index_chart(seg, hidden, tmp_path / "b.png", "Test")
+    assert a.path.read_bytes() == b.path.read_bytes()
+    assert str(seg.iloc[0]["segment_code"]) not in a.plotted and len(a.plotted) == len(seg) - 2
+    assert "suppressed" in a.alt and "Highest" in a.alt
+    assert b"tIME" not in a.path.read_bytes() and b"Software" not in a.path.read_bytes()
