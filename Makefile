@@ -28,6 +28,12 @@ demo-data: data/demo/raw/.complete ## generate the fictional demo borough into d
 
 demo: data/demo/raw/.complete ## set up, generate the demo borough and run every service
 	$(BIN)/insight run config/demo.yaml
+	@if command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; then $(MAKE) --no-print-directory screenshots; \
+	  else echo "chromium not installed: screenshots skipped (make chromium)"; fi
+
+RUN ?= demo
+screenshots: $(STAMP) ## PNG of every map and report page (and report PDFs) in outputs/$(RUN)/screenshots
+	$(BIN)/python -m pipeline.render.screenshots outputs/$(RUN)
 
 trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic service extracts)
 	$(BIN)/insight synth-extracts \
