@@ -1,6 +1,7 @@
 """Stage 3, assign: store the OA classification and give every geocoded record its segment.
 
-Writes `segments_oa` (oa21cd, segment), `segments_names` (segment, segment_name) and
+Writes `segments_oa` (oa21cd, segment, supergroup/group/subgroup), `segments_names` (level,
+segment, segment_name, description, colour) and
 `assign_<service>` (SQL in `sql/assign.sql`).
 """
 
@@ -19,12 +20,32 @@ logger = logging.getLogger(__name__)
 
 
 def store_segments(con: duckdb.DuckDBPyConnection, assignments: pd.DataFrame, names: pd.DataFrame) -> None:
-    """Keep the classification of the area's OAs; every OA of `ref_oa` must have a segment."""
-    con.register("seg_df", assignments[["oa21cd", "segment"]])
-    con.execute("CREATE OR REPLACE TABLE segments_oa AS SELECT * FROM seg_df ORDER BY oa21cd")
+    """Keep the classification of the area's OAs; every OA of `ref_oa` must have a segment.
+
+    `segments_oa`: oa21cd, segment and the supergroup/group/subgroup columns present, for the
+    OAs of `ref_oa` (a classification built on a region keeps only the area's OAs here);
+    `segments_names`: level, segment, segment_name, description, colour, one row per code per
+    level (a names table without a level column is taken as the supergroup tier).
+    """
+    tiers = [c for c in ("supergroup", "group", "subgroup") if c in assignments.columns]
+    con.register("seg_df", assignments[["oa21cd", "segment", *tiers]])
+    con.execute(
+        "CREATE OR REPLACE TABLE segments_oa AS SELECT s.* FROM seg_df s "
+        "WHERE s.oa21cd IN (SELECT oa21cd FROM ref_oa) ORDER BY s.oa21cd"
+    )
     con.unregister("seg_df")
-    con.register("names_df", names[["segment", "segment_name"]])
-    con.execute("CREATE OR REPLACE TABLE segments_names AS SELECT * FROM names_df ORDER BY segment")
+    table = names.copy()
+    if "level" not in table.columns:
+        table.insert(0, "level", "supergroup")
+    for col in ("description", "colour"):
+        if col not in table.columns:
+            table[col] = None
+    con.register("names_df", table[["level", "segment", "segment_name", "description", "colour"]])
+    con.execute(
+        "CREATE OR REPLACE TABLE segments_names AS SELECT * FROM names_df "
+        "ORDER BY CASE level WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END, "
+        "length(segment), segment"
+    )
     con.unregister("names_df")
     missing = con.execute(
         "SELECT oa21cd FROM ref_oa ANTI JOIN segments_oa USING (oa21cd) ORDER BY 1"

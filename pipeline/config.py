@@ -108,25 +108,57 @@ class Census(_Strict):
     households_table: str = "ts041"
 
 
-class Lookup(_Strict):
-    """An external classification (official OAC, a licensed Mosaic) keyed by OA or postcode."""
+class KeyLink(_Strict):
+    """A CSV linking a lookup's key (postcode or UPRN) to its Output Area."""
 
     path: Path
-    key: Literal["oa", "postcode"] = "oa"
     key_column: str
-    code_column: str
+    oa_column: str
+
+
+class Lookup(_Strict):
+    """An external classification (official OAC, a licensed Mosaic) keyed by OA, postcode or UPRN."""
+
+    path: Path
+    key: Literal["oa", "postcode", "uprn"] = "oa"
+    key_column: str
+    code_column: str = Field(description="top tier code (supergroup), the profiling segment")
+    group_column: str | None = None
+    subgroup_column: str | None = None
+    to_oa: KeyLink | None = Field(
+        default=None, description="key -> OA link; postcodes default to the postcode directory"
+    )
     names: Path | None = Field(default=None, description="CSV with columns code,name")
 
 
 class Segmentation(_Strict):
     method: Literal["kmeans", "lookup"] = "kmeans"
-    k: int = Field(default=8, ge=2, le=30)
-    n_init: int = Field(default=50, ge=1)
+    k: int = Field(default=8, ge=2, le=30, description="number of supergroups")
+    k_groups: int | dict[str, int] | None = Field(
+        default=3, description="groups per supergroup (or code -> k); null: no group tier"
+    )
+    k_subgroups: int | dict[str, int] | None = Field(
+        default=2, description="subgroups per group (or code -> k); null: no subgroup tier"
+    )
+    n_init: int = Field(default=50, ge=1, description="k-means starts for the supergroups")
+    n_init_lower: int | None = Field(default=None, ge=1, description="starts per lower tier")
     variables: Path | None = Field(
         default=None, description="Variable specification CSV; default segments/spec"
     )
+    add_variables: Path | None = Field(default=None, description="extra spec rows (same layout)")
+    drop: list[str] = Field(default_factory=list, description="variable ids left out")
+    weights: dict[str, float] = Field(default_factory=dict, description="variable id -> weight")
+    scope: Literal["area", "census"] = Field(
+        default="area",
+        description="build on the area's OAs (default) or every OA in the census tables",
+    )
+    reference: Path | None = Field(
+        default=None, description="CSV variable,min,max: ranges to standardise against"
+    )
     lookup: Lookup | None = None
-    names: Path | None = Field(default=None, description="CSV code,name giving segments names")
+    names: Path | None = Field(
+        default=None, description="CSV code,name[,description] giving segments names"
+    )
 
 
 class Service(_Strict):

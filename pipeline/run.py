@@ -37,11 +37,10 @@ def build_segments(cfg: RunConfig):
 
 
 def write_segments(cfg: RunConfig, result) -> None:
-    """The OA classification is an area-level aggregate: shareable."""
-    folder = cfg.outputs / "segments"
-    folder.mkdir(parents=True, exist_ok=True)
-    result.assignments[["oa21cd", "segment"]].to_csv(folder / "segments_oa.csv", index=False)
-    result.names.to_csv(folder / "segment_names.csv", index=False)
+    """The OA classification is an area-level aggregate: shareable (segments.outputs)."""
+    from segments.outputs import write_segments as write
+
+    write(cfg, result)
 
 
 OUTPUTS_MARKER = ".insight-outputs"

@@ -1,0 +1,53 @@
+"""`python -m segments CONFIG` (`make segments`): rebuild the classification of a run config with
+its diagnostics, pen portraits and figures into outputs/<run>/segments/.
+
+Only the segments stage runs (no service extracts are read); the tables it writes are those of
+`segments.outputs.write_segments` and `write_diagnostics`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from pipeline.config import ConfigError, load_config
+from segments.build import build_segments
+from segments.census import CensusError
+from segments.outputs import write_diagnostics, write_segments
+from segments.variables import SpecError
+
+log = logging.getLogger("segments")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m segments", description=__doc__.splitlines()[0])
+    p.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
+    p.add_argument("--no-diagnostics", action="store_true", help="skip choosing-k and stability")
+    p.add_argument("--seeds", type=int, default=5, help="other seeds for the stability check")
+    p.add_argument("--resamples", type=int, default=20, help="bootstrap resamples")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    t0 = time.perf_counter()
+    try:
+        cfg = load_config(args.config, check_files=False)
+        result = build_segments(cfg, progress=True)
+        folder = write_segments(cfg, result)
+        if not args.no_diagnostics:
+            write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
+                              progress=True)
+    except (ConfigError, CensusError, SpecError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sizes = result.assignments[[c for c in ("supergroup", "group", "subgroup")
+                                if c in result.assignments]].nunique()
+    print(f"{cfg.run}: {len(result.assignments)} OAs, "
+          + ", ".join(f"{n} {lv}s" for lv, n in sizes.items())
+          + f", supergroup WCSS {result.wcss:.3f}; written to {folder} "
+          f"in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Write the classification to outputs/<run>/segments/ (area aggregates only: shareable).
+
+`write_segments` (every run):
+
+=========================  ===================================================================
+segments_oa.csv            oa21cd, segment, supergroup[, group, subgroup]
+segment_names.csv          level, segment, segment_name, description, colour
+pen_portraits.csv          level, segment, segment_name, households, oas, distinctive,
+                           description, colour
+grand_index.csv            level, segment, variable, name, index (100 = as in the area)
+centres.csv                level, segment, one column per variable (standardised space)
+oa_fit.csv                 oa21cd, supergroup, distance, weak (worst-fitting 5%)
+names_template.csv         code, level, name, description: copy, edit and set as
+                           ``segmentation.names``
+lookup_accounting.csv      lookups only: rows of the lookup file by outcome
+=========================  ===================================================================
+
+`write_diagnostics` (``make segments``) adds choose_k.csv / choose_k.png (WCSS, silhouette,
+Calinski-Harabasz for k = 2..15), clustergram.png, stability_seeds.csv and
+stability_bootstrap.csv.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import RunConfig
+from segments.build import SegmentResult
+from segments.describe import levels_of, names_template
+from segments.diagnostics import k_diagnostics, plot_choose_k, plot_clustergram
+from segments.fit import bootstrap_stability, seed_agreement
+
+log = logging.getLogger(__name__)
+
+
+def segments_folder(cfg: RunConfig) -> Path:
+    folder = cfg.outputs / "segments"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+
+
+def write_segments(cfg: RunConfig, result: SegmentResult) -> Path:
+    """The classification tables (see the module docstring); returns the folder."""
+    folder = segments_folder(cfg)
+    a = result.assignments
+    _csv(a[["oa21cd", "segment", *levels_of(a)]], folder / "segments_oa.csv")
+    _csv(result.names, folder / "segment_names.csv")
+    _csv(result.pen_portraits, folder / "pen_portraits.csv")
+    _csv(names_template(result.names), folder / "names_template.csv")
+    if len(result.grand_index):
+        gi = result.grand_index.copy()
+        gi.insert(3, "name", gi["variable"].map(result.labels))
+        _csv(gi, folder / "grand_index.csv")
+    if result.level_centres:
+        frames = [c.reset_index().assign(level=lv) for lv, c in result.level_centres.items()]
+        centres = pd.concat(frames, ignore_index=True)
+        _csv(centres[["level", "segment", *result.variables.columns]], folder / "centres.csv")
+    if len(result.fit):
+        _csv(result.fit, folder / "oa_fit.csv")
+    if len(result.accounting):
+        _csv(result.accounting, folder / "lookup_accounting.csv")
+    return folder
+
+
+def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
+                      resamples: int = 20, progress: bool = False) -> Path:
+    """Choosing-k table and figures, clustergram, stability across seeds and by bootstrap."""
+    folder = segments_folder(cfg)
+    matrix = result.variables
+    if matrix.empty:
+        log.warning("no census variables: the diagnostics need the census tables")
+        return folder
+    seg = cfg.segmentation
+    n_init = min(seg.n_init, 20)
+    matrix = matrix.loc[result.assignments["oa21cd"]]
+    table, labels = k_diagnostics(matrix, n_init=n_init, seed=cfg.seed, progress=progress)
+    _csv(table, folder / "choose_k.csv")
+    k = result.assignments["supergroup"].nunique()
+    plot_choose_k(table, folder / "choose_k.png", chosen=k)
+    plot_clustergram(matrix, labels, folder / "clustergram.png")
+    sg = result.assignments["supergroup"]
+    lab = sg.astype(int).to_numpy() - 1 if sg.str.isdigit().all() else pd.factorize(sg)[0]
+    _csv(seed_agreement(matrix, lab, k, seg.n_init, cfg.seed, seeds),
+         folder / "stability_seeds.csv")
+    boot = bootstrap_stability(matrix, sg.reset_index(drop=True), k, n_init=n_init,
+                               seed=cfg.seed, resamples=resamples, progress=progress)
+    _csv(boot, folder / "stability_bootstrap.csv")
+    return folder

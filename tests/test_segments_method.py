@@ -1,0 +1,220 @@
+"""The classification method piece by piece: k-means, transform, hierarchy, description,
+palette, fit, diagnostics, config variables and deterministic outputs (no real data needed)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from pipeline.config import RunConfig, Segmentation
+from segments.build import variable_spec
+from segments.describe import describe, grand_index, read_names
+from segments.diagnostics import k_diagnostics, plot_choose_k, plot_clustergram
+from segments.fit import bootstrap_stability, fit_table
+from segments.hierarchy import build_hierarchy, code_key
+from segments.kmeans import _single, fit_kmeans, wcss
+from segments.outputs import write_segments
+from segments.palette import OKABE_ITO, supergroup_colours
+from segments.synthetic import national_values
+from segments.transform import reference_ranges, standardise
+from segments.variables import SpecError
+
+
+def _blobs(n_per: int, centres: np.ndarray, sd: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(len(centres)), n_per)
+    return centres[truth] + rng.normal(0, sd, (len(truth), centres.shape[1])), truth
+
+
+def test_kmeans_labels_by_size_and_deterministic():
+    centres = np.array([[0, 0], [5, 5], [10, 0]], dtype=float)
+    x, truth = _blobs(50, centres, 0.5, 1)
+    x = np.vstack([x, x[truth == 1][:20] + 0.01])  # cluster 1 is now the largest
+    one, two = fit_kmeans(x, 3, n_init=10, seed=3), fit_kmeans(x, 3, n_init=10, seed=3)
+    assert np.array_equal(one.labels, two.labels)
+    assert list(np.bincount(one.labels)) == [70, 50, 50]
+    assert np.allclose(one.centres[0], [5, 5], atol=0.3)
+    assert one.wcss == pytest.approx(wcss(x, one.labels))
+    with pytest.raises(ValueError, match="cannot make 3 clusters from 2 rows"):
+        fit_kmeans(x[:2], 3)
+
+
+def test_kmeans_subsample_route_reaches_the_best_single_start():
+    """The two-stage route (starts on a subsample, refine on all rows) matches the best of many
+    full-data single starts on an input with many local optima."""
+    from threadpoolctl import threadpool_limits
+
+    v = national_values(n=6_000, p=12, seed=5)
+    x = standardise(v).to_numpy()
+    with threadpool_limits(1):
+        fit = fit_kmeans(x, 8, n_init=30, seed=1, sample_size=2_000)
+        singles = [_single(x, 8, s).inertia_ for s in range(30)]
+    assert fit.sampled
+    best = min(singles)
+    assert max(singles) > best * 1.001  # there are worse local optima to avoid
+    assert fit.wcss <= best * (1 + 1e-4)
+
+
+def test_standardise_asinh_range_reference_and_weights():
+    values = pd.DataFrame({"a": [0.0, 10.0, 100.0], "b": [5.0, 5.0, 5.0]})
+    z = standardise(values)
+    assert z["a"].tolist() == pytest.approx(
+        [0.0, np.arcsinh(10) / np.arcsinh(100), 1.0])
+    assert (z["b"] == 0).all()  # a constant column becomes 0
+    same = standardise(values, reference=reference_ranges(values))
+    pd.testing.assert_frame_equal(z, same)
+    wider = pd.DataFrame({"min": [0.0, 0.0], "max": [1000.0, 10.0]}, index=["a", "b"])
+    zr = standardise(values * [1, 1] + [0, 0], reference=wider)
+    assert zr.loc[2, "a"] == pytest.approx(np.arcsinh(100) / np.arcsinh(1000))
+    narrow = pd.DataFrame({"min": [0.0, 0.0], "max": [10.0, 10.0]}, index=["a", "b"])
+    assert standardise(values, reference=narrow)["a"].max() == 1.0  # clipped
+    w = standardise(values, weights=pd.Series({"a": 2.0}))
+    assert w["a"].max() == 2.0
+    with pytest.raises(ValueError, match=r"\['b'\]"):
+        standardise(values, reference=wider.loc[["a"]])
+
+
+def _matrix(seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
+    values = national_values(n=600, p=12, seed=seed)
+    return values, standardise(values)
+
+
+def test_hierarchy_codes_nest_and_follow_the_oac_pattern():
+    values, matrix = _matrix()
+    codes, centres, total = build_hierarchy(matrix, 4, 3, {"1a": 3}, n_init=10, seed=1)
+    codes = codes.set_index("oa21cd")
+    assert set(codes["supergroup"]) == {"1", "2", "3", "4"}
+    assert (codes.apply(lambda r: r["group"].startswith(r["supergroup"]), axis=1)).all()
+    assert (codes.apply(lambda r: r["subgroup"].startswith(r["group"]), axis=1)).all()
+    assert set(codes.loc[codes["supergroup"] == "1", "group"]) == {"1a", "1b", "1c"}
+    assert set(codes.loc[codes["group"] == "1a", "subgroup"]) == {"1a1", "1a2", "1a3"}
+    assert set(codes.loc[codes["group"] == "1b", "subgroup"]) == {"1b1", "1b2"}  # default 2
+    sizes = codes["supergroup"].value_counts()
+    assert list(sizes.loc[["1", "2", "3", "4"]]) == sorted(sizes, reverse=True)
+    assert centres["group"].shape == (12, 12) and list(centres) == ["supergroup", "group",
+                                                                      "subgroup"]
+    assert total == pytest.approx(wcss(matrix.to_numpy(), codes["supergroup"].to_numpy()))
+    assert sorted(["1a1", "10", "2", "1", "1b", "1a"], key=code_key) == \
+        ["1", "1a", "1a1", "1b", "2", "10"]
+
+
+def test_describe_grand_index_names_file_colours_and_portraits(tmp_path):
+    values, matrix = _matrix()
+    codes, _, _ = build_hierarchy(matrix, 3, 2, None, n_init=5, seed=2)
+    codes = codes.sort_values("oa21cd").reset_index(drop=True)
+    gi = grand_index(codes, values).set_index(["level", "segment", "variable"])["index"]
+    members = codes.loc[codes["supergroup"] == "2", "oa21cd"]
+    expected = 100 * values.loc[members, "v03"].mean() / values["v03"].mean()
+    assert gi[("supergroup", "2", "v03")] == pytest.approx(expected, abs=0.05)
+    names_file = tmp_path / "names.csv"
+    names_file.write_text("code,name,description\n1,Family suburbs,Mostly semis.\n1b,Newer "
+                          "estates,\n")
+    hh = pd.Series(100, index=values.index)
+    named, pens = describe(codes, matrix, values, {v: f"Var {v}" for v in values.columns},
+                           read_names(names_file), hh)
+    assert list(named.columns) == ["level", "segment", "segment_name", "description", "colour"]
+    assert named.groupby("level").size().to_dict() == {"group": 6, "supergroup": 3}
+    by = named.set_index("segment")
+    assert by.loc["1", "segment_name"] == "Family suburbs"
+    assert by.loc["1", "description"] == "Mostly semis."
+    assert by.loc["1b", "segment_name"] == "Newer estates"
+    assert by.loc["2", "segment_name"].startswith("High: var v")
+    assert by.loc["1a", "colour"] == by.loc["1b", "colour"] == by.loc["1", "colour"] == \
+        OKABE_ITO[0]
+    p = pens.set_index("segment")
+    n1 = int((codes["supergroup"] == "1").sum())
+    assert p.loc["1", "oas"] == n1 and p.loc["1", "households"] == 100 * n1
+    assert "Over-represented: Var " in p.loc["2", "distinctive"] and "(index " in \
+        p.loc["2", "distinctive"]
+    (tmp_path / "dup.csv").write_text("code,name\n1,a\n1,b\n")
+    with pytest.raises(ValueError, match="more than once"):
+        read_names(tmp_path / "dup.csv")
+
+
+def test_palette_fixed_and_colour_blind_safe():
+    colours = supergroup_colours(["3", "1", "2"])
+    assert colours == {"1": "#E69F00", "2": "#56B4E9", "3": "#009E73"}
+    assert supergroup_colours([str(i) for i in range(1, 9)])["8"] == "#999999"
+    assert len(set(supergroup_colours([str(i) for i in range(1, 16)]).values())) == 15
+
+
+def test_fit_flags_the_worst_five_percent_and_bootstrap_is_high_on_clear_clusters():
+    centres = np.array([[0, 0], [6, 6], [12, 0]], dtype=float)
+    x, truth = _blobs(100, centres, 0.7, 2)
+    matrix = pd.DataFrame(x, index=[f"E{i:08d}" for i in range(len(x))], columns=["a", "b"])
+    fit = fit_kmeans(x, 3, n_init=5, seed=1)
+    codes = pd.DataFrame({"oa21cd": matrix.index, "supergroup": (fit.labels + 1).astype(str)})
+    cents = pd.DataFrame(fit.centres, index=["1", "2", "3"], columns=["a", "b"])
+    table = fit_table(codes, matrix, cents)
+    assert table["weak"].sum() == 15
+    assert table.loc[table["weak"], "distance"].min() >= table.loc[~table["weak"],
+                                                                   "distance"].max()
+    boot = bootstrap_stability(matrix, codes["supergroup"], 3, n_init=3, resamples=5)
+    assert (boot["jaccard"] > 0.95).all() and boot["oas"].sum() == 300
+    noise = pd.DataFrame(np.random.default_rng(0).random((300, 2)), columns=["a", "b"])
+    weak = bootstrap_stability(noise, pd.Series(np.repeat(["1", "2", "3", "4", "5", "6"], 50)),
+                               6, n_init=3, resamples=5)
+    assert weak["jaccard"].mean() < 0.5  # labels with no structure behind them are unstable
+
+
+def test_diagnostics_table_and_figures_are_deterministic(tmp_path):
+    _, matrix = _matrix()
+    table, labels = k_diagnostics(matrix, ks=range(2, 7), n_init=5, seed=1)
+    assert list(table["k"]) == [2, 3, 4, 5, 6]
+    assert table["wcss"].is_monotonic_decreasing
+    assert ((table["silhouette"] > -1) & (table["silhouette"] < 1)).all()
+    digests = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        plot_choose_k(table, folder / "choose_k.png", chosen=4)
+        plot_clustergram(matrix, labels, folder / "clustergram.png")
+        digests.append([hashlib.sha256((folder / f).read_bytes()).hexdigest()
+                        for f in ("choose_k.png", "clustergram.png")])
+    assert digests[0] == digests[1]
+    assert (tmp_path / "a" / "choose_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_config_add_drop_reweight(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("variable,name,table,numerator,denominator\n"
+                     "x01,Lone parents,ts003,Single family household: Lone parent family,Total\n")
+    spec = variable_spec(Segmentation(add_variables=extra, drop=["v01", "v02"],
+                                      weights={"v10": 2.5}))
+    assert len(spec) == 59 and "x01" in set(spec["variable"])
+    assert not {"v01", "v02"} & set(spec["variable"])
+    assert spec.set_index("variable").loc["v10", "weight"] == 2.5
+    with pytest.raises(SpecError) as err:
+        variable_spec(Segmentation(drop=["v99"], weights={"zz": 2}))
+    assert len([p for p in err.value.problems if "v99" in p or "'zz'" in p]) == 2
+
+
+def test_written_tables_are_byte_identical(tmp_path):
+    from segments.build import _finish
+
+    values, matrix = _matrix()
+    files = {}
+    for run in ("one", "two"):
+        codes, centres, total = build_hierarchy(matrix, 3, 2, 2, n_init=5, seed=9)
+        result = _finish(codes, matrix, values, {}, centres, total, Segmentation(), None,
+                         "kmeans", None)
+        cfg = RunConfig.model_validate({
+            "run": run, "area_name": "x", "outputs_dir": str(tmp_path / run),
+            "geography": {"oa_boundaries": {"path": "x", "code_column": "c"},
+                          "wards": {"path": "w", "code_column": "c"},
+                          "postcode_directory": {"path": "p"}},
+            "census": {"dir": "c"}, "services": []})
+        folder = write_segments(cfg, result)
+        files[run] = {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+    assert files["one"] == files["two"]
+    assert {"segments_oa.csv", "segment_names.csv", "pen_portraits.csv", "grand_index.csv",
+            "centres.csv", "oa_fit.csv", "names_template.csv"} <= set(files["one"])
+    oa = pd.read_csv(tmp_path / "one" / "segments" / "segments_oa.csv", dtype=str)
+    assert list(oa.columns) == ["oa21cd", "segment", "supergroup", "group", "subgroup"]
+    assert (oa["segment"] == oa["supergroup"]).all()
+    assert adjusted_rand_score(oa["segment"], oa["supergroup"]) == 1.0
