@@ -87,6 +87,27 @@ class PostcodeDirectory(_Strict):
     columns: PostcodeColumns = PostcodeColumns()
 
 
+class GazetteerColumns(_Strict):
+    """Header names of the gazetteer; defaults follow an LLPG / AddressBase-style export."""
+
+    uprn: str = "UPRN"
+    saon: str | None = Field(default="SAON", description="Secondary addressable object: 'Flat 2'")
+    paon: str | None = Field(default="PAON", description="Primary addressable object: '5', 'Rose Cottage'")
+    street: str = "STREET"
+    locality: str | None = "LOCALITY"
+    town: str | None = "TOWN"
+    postcode: str = "POSTCODE"
+    x: str = Field(default="X", description="Easting, British National Grid")
+    y: str = Field(default="Y", description="Northing, British National Grid")
+
+
+class Gazetteer(_Strict):
+    path: Path
+    columns: GazetteerColumns = GazetteerColumns()
+    min_score: float = Field(default=85.0, ge=50, le=100, description="Lowest fuzzy score accepted")
+    min_margin: float = Field(default=5.0, ge=0, description="Best score minus runner-up, at least")
+
+
 class Geography(_Strict):
     oa_boundaries: BoundaryFile
     wards: BoundaryFile
@@ -95,6 +116,9 @@ class Geography(_Strict):
         description="OA -> ward lookup; without it each OA takes the ward holding its centroid",
     )
     postcode_directory: PostcodeDirectory
+    gazetteer: Gazetteer | None = Field(
+        default=None, description="Address gazetteer (LLPG export) for UPRN and address matching"
+    )
 
 
 class Census(_Strict):
@@ -281,6 +305,8 @@ def _missing_files(cfg: RunConfig) -> list[str]:
     }
     if g.oa_to_ward:
         files["geography.oa_to_ward.path"] = g.oa_to_ward.path
+    if g.gazetteer:
+        files["geography.gazetteer.path"] = g.gazetteer.path
     if cfg.segmentation.lookup:
         files["segmentation.lookup.path"] = cfg.segmentation.lookup.path
     for i, s in enumerate(cfg.services):

@@ -1,8 +1,11 @@
-"""Stage 2, geocode: give each ingested record an Output Area by its postcode, or a reason it has none.
+"""Stage 2, geocode: give each ingested record an Output Area, by the best evidence it carries.
 
-The outcome of every row is recorded in `geocode_<service>` (SQL in `sql/geocode_postcode.sql`):
-a `match_level` for matched rows, a `reject_reason` for the rest, so that
-rows read = matched + rejected holds for every service and run.
+One match hierarchy per record (SQL in `sql/geocode_postcode.sql` and `sql/geocode_match.sql`):
+UPRN (the record's UPRN is in the gazetteer) > address (matched to the gazetteer, exactly, then
+fuzzily with its score; `pipeline.address.matcher`) > postcode (live, then terminated) > rejected
+with a reason code. The outcome of every row is recorded in `geocode_<service>`: a `match_level`
+for matched rows, a `reject_reason` for the rest, so that rows read = matched + rejected holds for
+every service and run. `MATCH_LEVELS` and `REJECT_REASONS` are the single source of truth.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ import logging
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+from tqdm import tqdm
 
+from pipeline.address.gazetteer import normalise_uprn_sql
+from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.config import RunConfig, Service
-from pipeline.warehouse import sql
+from pipeline.warehouse import sql, table_exists
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +35,65 @@ REJECT_REASONS = (
     "postcode_no_oa",
     "out_of_area",
 )
-MATCH_LEVELS = ("postcode_live", "postcode_terminated")
+#: How a row was located, best evidence first.
+MATCH_LEVELS = ("uprn", "address_exact", "address_fuzzy", "postcode_live", "postcode_terminated")
+#: postcode outcomes whose postcode cannot be trusted to hold the address: look beyond its block
+WIDEN_FOR = ("postcode_terminated",) + REJECT_REASONS[2:7]
+
+EMPTY_GAZETTEER = """CREATE TABLE IF NOT EXISTS ref_gazetteer (uprn VARCHAR, saon VARCHAR, paon VARCHAR,
+    street VARCHAR, locality VARCHAR, town VARCHAR, postcode VARCHAR, pc_key VARCHAR, x DOUBLE, y DOUBLE,
+    oa21cd VARCHAR, ward_code VARCHAR)"""
 
 
-def geocode_service(con: duckdb.DuckDBPyConnection, service: Service) -> dict[str, int]:
+def gazetteer_index(
+    con: duckdb.DuckDBPyConnection, min_score: float, min_margin: float
+) -> GazetteerIndex | None:
+    """The address index of `ref_gazetteer`, or None when the run has no gazetteer."""
+    if not table_exists(con, "ref_gazetteer"):
+        return None
+    gaz = con.execute(
+        "SELECT uprn, saon, paon, street, locality, town, postcode FROM ref_gazetteer ORDER BY uprn"
+    ).df()
+    return GazetteerIndex(gaz, min_score, min_margin) if len(gaz) else None
+
+
+def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None) -> int:
+    """Write `address_match_<service>` (row_number, uprn, level, score) for the rows with an address
+    whose postcode is not outside the area (rows with a UPRN too: it is checked against the
+    address); return the number matched."""
+    frame = pd.DataFrame({"row_number": [], "uprn": [], "level": [], "score": []}).astype(
+        {"row_number": "int64", "uprn": "string", "level": "string", "score": "float64"}
+    )
+    if index is not None:
+        widen = ", ".join(f"'{w}'" for w in WIDEN_FOR)
+        rows = con.execute(
+            f"""SELECT p.row_number, p.address_text AS address, p.pc_key AS postcode,
+                       p.pc_outcome IN ({widen}) AS widen
+                FROM geocode_pc_{service.name} p
+                WHERE NOT p.row_blank AND p.copy_no = 1
+                  AND trim(coalesce(p.address_text, '')) <> '' AND p.pc_outcome <> 'out_of_area'
+                ORDER BY p.row_number"""
+        ).df()
+        if len(rows):
+            chunks = [rows.iloc[i : i + 5000] for i in range(0, len(rows), 5000)]
+            bar = tqdm(chunks, desc=f"address {service.name}", unit="5k rows", leave=False,
+                       disable=len(chunks) < 4)
+            parts = [match_frame(index, c) for c in bar]
+            frame = pd.concat(parts, ignore_index=True)
+    con.register("addr_df", frame)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE address_match_{service.name} AS SELECT * FROM addr_df")
+    con.unregister("addr_df")
+    return len(frame)
+
+
+def geocode_service(
+    con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None = None
+) -> dict[str, int]:
     """Geocode one service; return its outcome counts (every match level and reason, zeros included)."""
+    con.execute(EMPTY_GAZETTEER)
     con.execute(sql("geocode_postcode", service=service.name))
+    match_addresses(con, service, index)
+    con.execute(sql("geocode_match", service=service.name, uprn_norm=normalise_uprn_sql("p.uprn_as_given")))
     rows = con.execute(
         f"""SELECT coalesce(match_level, reject_reason) AS outcome, count(*)
             FROM geocode_{service.name} GROUP BY ALL"""
@@ -58,10 +118,25 @@ def write_rejects(con: duckdb.DuckDBPyConnection, service: Service, private: Pat
     return out
 
 
+def load_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> GazetteerIndex | None:
+    """Load the configured gazetteer (if any) into `ref_gazetteer` and index it for matching."""
+    if cfg.geography.gazetteer is None:
+        con.execute("DROP TABLE IF EXISTS ref_gazetteer")
+        return None
+    from pipeline.address import gazetteer
+    from pipeline.geography import load_areas
+
+    oas, _ = load_areas(cfg)
+    gazetteer.load(con, cfg, oas)
+    g = cfg.geography.gazetteer
+    return gazetteer_index(con, g.min_score, g.min_margin)
+
+
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, int]]:
+    index = load_gazetteer(con, cfg)
     results = {}
     for service in cfg.services:
-        results[service.name] = geocode_service(con, service)
+        results[service.name] = geocode_service(con, service, index)
         write_rejects(con, service, cfg.private)
         matched = sum(results[service.name][m] for m in MATCH_LEVELS)
         logger.info("Geocoded %s: %d matched", service.name, matched)

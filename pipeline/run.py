@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline import assign, geocode, geography, ingest, profile, summary
+from pipeline import assign, geocode, geography, ingest, profile, quality, summary
 from pipeline.config import RunConfig
 from pipeline.warehouse import connect
 
@@ -87,6 +87,8 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
             elif stage == "assign":
                 assign.store_segments(con, seg.assignments, seg.names)
                 assign.run(con, cfg)
+                summ = summ.merge(quality.run(con, cfg), on="service", how="left")  # the match report
+                summary.write(summ, cfg.outputs)
             elif stage == "profile":
                 profiles = profile.run(con, cfg)
             elif stage == "render":

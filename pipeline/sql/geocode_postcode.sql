@@ -1,53 +1,71 @@
--- Geocode one service by postcode.
--- household_key: UPRN where known (later), else normalised address + postcode, else the record.
--- Every ingested row gets exactly one outcome:
--- match_level (postcode_live | postcode_terminated) or reject_reason, in this order of precedence:
---   blank_row, duplicate_row, missing_postcode, partial_postcode, invalid_postcode,
---   postcode_not_found, postcode_no_oa, out_of_area.
-CREATE OR REPLACE TABLE geocode_{service} AS
-WITH src AS (
-    SELECT row_number, row_blank,
-           upper(regexp_replace(concat_ws(' ', address_1, address_2), '[^A-Za-z0-9]+', ' ', 'g'))
-               AS address_key,
-           upper(regexp_replace(trim(coalesce(postcode, '')), '\s+', ' ', 'g')) AS pc_spaced,
-           upper(regexp_replace(coalesce(postcode, ''), '\s', '', 'g')) AS pc_key,
-           row_number() OVER (PARTITION BY row_hash ORDER BY row_number) AS copy_no
+-- Stage 2a: judge each row's postcode on its own (and read its UPRN and address), one row per record.
+-- Postcode: upper case, spaces removed; an invalid postcode whose only fault is letter O / digit 0 or
+-- letter I / digit 1 in a position where only one of them is legal is corrected and flagged:
+--   outward A9: 1st letter, 2nd digit; A9A / A99 / AA9: 1st letter; AA9A / AA99: 1st, 2nd letters,
+--   3rd digit; inward: 1st digit (its two letters may be neither O nor I, so they are never guessed).
+-- pc_outcome is what the postcode alone gives: postcode_live | postcode_terminated, or a reason
+--   missing_postcode, partial_postcode, invalid_postcode, postcode_not_found, postcode_no_oa, out_of_area.
+CREATE OR REPLACE TEMP TABLE geocode_pc_{service} AS  -- intermediate: kept in memory only
+WITH copies AS (  -- narrow, so the window sorts two columns, not the whole row
+    SELECT row_number, row_number() OVER (PARTITION BY row_hash ORDER BY row_number) AS copy_no
     FROM ingest_{service}
 ),
-joined AS (
-    SELECT s.*, p.pc_key IS NOT NULL AS in_directory, p.pcds, p.oa21cd, p.is_live,
-           p.easting, p.northing, o.oa21cd IS NOT NULL AS in_area, o.ward_code
-    FROM src s
-    LEFT JOIN ref_postcodes p ON p.pc_key = s.pc_key
-    LEFT JOIN ref_oa o ON o.oa21cd = p.oa21cd
+src AS (
+    SELECT row_number, row_blank, uprn AS uprn_as_given, postcode AS postcode_as_given,
+           concat_ws(' ', address_1, address_2, address_3, address_4, address_5) AS address_text,
+           concat_ws(' ', address_1, address_2) AS address_12,
+           upper(replace(replace(replace(coalesce(postcode, ''), ' ', ''), chr(9), ''), chr(160), ''))
+               AS pc_raw,
+           copy_no
+    FROM ingest_{service} JOIN copies USING (row_number)
 ),
-judged AS (
+checked AS (
+    SELECT *, regexp_full_match(pc_raw, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{{2}}') AS raw_valid
+    FROM src
+),
+fixed AS (
     SELECT *,
-        CASE
-            WHEN row_blank THEN 'blank_row'
-            WHEN copy_no > 1 THEN 'duplicate_row'
-            WHEN pc_key = '' THEN 'missing_postcode'
-            WHEN regexp_full_match(pc_spaced, '[A-Z]{{1,2}}[0-9][A-Z0-9]? [0-9]') THEN 'partial_postcode'
-            WHEN NOT regexp_full_match(pc_key, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{{2}}')
-                THEN 'invalid_postcode'
-            WHEN NOT in_directory THEN 'postcode_not_found'
-            WHEN oa21cd IS NULL THEN 'postcode_no_oa'
-            WHEN NOT in_area THEN 'out_of_area'
-        END AS reject_reason
-    FROM joined
+        CASE WHEN raw_valid OR length(pc_raw) NOT BETWEEN 5 AND 7 THEN pc_raw ELSE
+            translate(substr(pc_raw, 1, 1), '01', 'OI')
+            || CASE length(pc_raw) - 3
+                   WHEN 2 THEN translate(substr(pc_raw, 2, 1), 'OI', '01')
+                   WHEN 3 THEN substr(pc_raw, 2, 2)
+                   ELSE translate(substr(pc_raw, 2, 1), '01', 'OI')
+                        || translate(substr(pc_raw, 3, 1), 'OI', '01') || substr(pc_raw, 4, 1) END
+            || translate(substr(pc_raw, -3, 1), 'OI', '01') || substr(pc_raw, -2, 2)
+        END AS pc_fix
+    FROM checked
+),
+keyed AS (
+    SELECT * EXCLUDE (pc_fix, postcode_corrected), postcode_corrected,
+           CASE WHEN postcode_corrected THEN pc_fix ELSE pc_raw END AS pc_key,
+           raw_valid OR postcode_corrected AS pc_valid
+    FROM (SELECT *, NOT raw_valid AND pc_fix <> pc_raw
+                    AND regexp_full_match(pc_fix, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{{2}}')
+                    AS postcode_corrected
+          FROM fixed)
+),
+joined AS (
+    SELECT k.*, p.pc_key IS NOT NULL AS in_directory, p.pcds, p.oa21cd, p.is_live,
+           p.easting, p.northing, o.oa21cd IS NOT NULL AS in_area, o.ward_code
+    FROM keyed k
+    LEFT JOIN ref_postcodes p ON p.pc_key = k.pc_key
+    LEFT JOIN ref_oa o ON o.oa21cd = p.oa21cd
 )
-SELECT row_number,
-       CASE WHEN reject_reason IS NULL
-            THEN CASE WHEN is_live THEN 'postcode_live' ELSE 'postcode_terminated' END END AS match_level,
-       reject_reason,
-       CASE WHEN reject_reason IS NULL OR reject_reason = 'out_of_area' THEN pcds END AS postcode,
-       CASE WHEN reject_reason IS NULL THEN oa21cd END AS oa21cd,
-       CASE WHEN reject_reason IS NULL THEN ward_code END AS ward_code,
-       CASE WHEN reject_reason IS NULL THEN easting END AS easting,
-       CASE WHEN reject_reason IS NULL THEN northing END AS northing,
-       -- household key: normalised address + postcode where an address is given, else the record
-       CASE WHEN reject_reason IS NOT NULL THEN NULL
-            WHEN trim(address_key) <> '' THEN 'addr:' || md5(trim(address_key) || '|' || pc_key)
-            ELSE 'row:' || row_number END AS household_key
-FROM judged
-ORDER BY row_number;
+SELECT row_number, row_blank, copy_no, uprn_as_given, address_text,
+       CASE WHEN trim(address_12) <> ''
+            THEN upper(trim(regexp_replace(address_12, '[^A-Za-z0-9]+', ' ', 'g'))) END AS address_key,
+       pc_key, postcode_corrected, pcds, oa21cd, ward_code, easting, northing,
+       CASE
+           WHEN pc_key = '' THEN 'missing_postcode'
+           WHEN NOT pc_valid THEN  -- the regex runs on the few invalid rows only
+               CASE WHEN regexp_full_match(upper(regexp_replace(trim(postcode_as_given), '\s+', ' ', 'g')),
+                                           '[A-Z]{{1,2}}[0-9][A-Z0-9]? [0-9]')
+                    THEN 'partial_postcode' ELSE 'invalid_postcode' END
+           WHEN NOT in_directory THEN 'postcode_not_found'
+           WHEN oa21cd IS NULL THEN 'postcode_no_oa'
+           WHEN NOT in_area THEN 'out_of_area'
+           WHEN is_live THEN 'postcode_live'
+           ELSE 'postcode_terminated'
+       END AS pc_outcome
+FROM joined;

@@ -15,6 +15,12 @@ true_oa21cd, planted; ``propensity.csv`` (type, service, propensity); ``househol
 below the header. Planted codes: clean, lowercase, unspaced (no space or extra spaces), invalid,
 partial (sector only), not_in_directory, terminated, out_of_area, blank_row, duplicate,
 blank_postcode.
+
+For the extracts that carry addresses (stop_smoking, library) ``<service>_address_truth.csv``
+labels each row for the address matcher: row_number, expected_uprn (the UPRN a matcher should
+give; blank when the address as written does not identify one gazetteer entry), true_uprn,
+address_status (as_gazetteer, abbreviated, lower_case, typo, flat_missing, not_in_gazetteer; blank
+for rows without an address) and uprn_given (the library's UPRN column, sometimes mistyped).
 """
 
 from __future__ import annotations
@@ -168,7 +174,7 @@ def _address_lines(rec: pd.DataFrame, rng: np.random.Generator, messy_rate: floa
     street = (get("street") if "street" in rec else pd.Series("", index=rec.index)).fillna("")
     loc = (get("locality") if "locality" in rec else pd.Series("", index=rec.index)).fillna("")
     town = (get("town") if "town" in rec else pd.Series("", index=rec.index)).fillna("")
-    l1, l2, l3 = [], [], []
+    l1, l2, l3, status = [], [], [], []
     u = rng.random((len(rec), 3))
     kinds = rng.integers(0, 4, len(rec))
     for i, (s, p, st, lo, tw) in enumerate(
@@ -176,23 +182,57 @@ def _address_lines(rec: pd.DataFrame, rng: np.random.Generator, messy_rate: floa
     ):
         num_street = f"{p} {st}".strip() if p[:1].isdigit() else ", ".join(x for x in (p, st) if x)
         line = ", ".join(x for x in (s, num_street) if x)
+        state = "as_gazetteer"
         if u[i, 0] < messy_rate and line:
             k = kinds[i]
             if k == 0:
                 for a, b in ABBREV.items():
                     line = re.sub(rf"\b{a}\b", b, line)
+                state = "abbreviated"
             elif k == 1 and s:
                 line = num_street  # flat number missing
+                state = "flat_missing"
             elif k == 2:
                 line = line.lower()
+                state = "lower_case"
             else:
                 j = int(u[i, 1] * max(len(line) - 2, 1))
                 if j + 1 < len(line):
                     line = line[:j] + line[j + 1] + line[j] + line[j + 2 :]  # transposed letters
+                    state = "typo"
         l1.append(line)
+        status.append(state)
         l2.append(lo if u[i, 2] > 0.3 else "")
         l3.append(tw)
-    return l1, l2, l3
+    return l1, l2, l3, status
+
+
+def _plant_unknown_addresses(
+    l1: list[str], status: list[str], rec: pd.DataFrame, rng: np.random.Generator, rate: float
+) -> None:
+    """Give a share of records an address the gazetteer lacks (a new build, a mistyped number,
+    a house name never registered): a number above any on its street, or a made-up house name."""
+    top = rec.assign(n=pd.to_numeric(rec.get("paon"), errors="coerce")).groupby("street")["n"].max()
+    for i in np.flatnonzero(rng.random(len(l1)) < rate):
+        street = str(rec["street"].iloc[i])
+        if not street or street == "nan":
+            continue
+        if rng.random() < 0.5:
+            l1[i] = f"{int(np.nan_to_num(top.get(street, 0))) + 100 + int(rng.integers(1, 50))} {street}"
+        else:
+            l1[i] = f"{HOUSE_NAMES[int(rng.integers(len(HOUSE_NAMES)))]}, {street}"
+        status[i] = "not_in_gazetteer"
+
+
+#: house names that the demo gazetteer never uses
+HOUSE_NAMES = [
+    "Old Forge Cottage", "Windrush Lodge", "The Granary", "Swallow Barn", "Kilnhurst", "Tanners End",
+]
+#: share of address-bearing records given an address the gazetteer lacks
+UNKNOWN_ADDRESS_RATE = 0.02
+#: share of library records that carry the household UPRN (and of those, a mistyped one)
+UPRN_GIVEN_RATE = 0.4
+UPRN_BAD_RATE = 0.02
 
 
 def _dirty_postcodes(
@@ -274,6 +314,34 @@ def _dirty_postcodes(
     return pcs, planted, true_oa, hid, uprn
 
 
+def _uprn_column(uprn: list[str], status: list[str], rng: np.random.Generator) -> list[str]:
+    """A UPRN column as some systems hold it: filled for some records, occasionally mistyped
+    (never for a record whose address the gazetteer lacks)."""
+    out = []
+    for u, st, r, b in zip(uprn, status, rng.random(len(uprn)), rng.random(len(uprn)), strict=True):
+        if not u or st == "not_in_gazetteer" or r >= UPRN_GIVEN_RATE:
+            out.append("")
+        else:
+            out.append(u[:-2] + u[-1] + u[-2] if b < UPRN_BAD_RATE and u[-1] != u[-2] else u)
+    return out
+
+
+def _address_truth(tr: pd.DataFrame) -> pd.DataFrame:
+    """Per row: the UPRN an address matcher should give (blank when the address does not identify
+    exactly one gazetteer entry: a flat number missing, an address the gazetteer lacks, no address)
+    and how the address was written."""
+    ok = tr["uprn"].ne("") & ~tr["address_status"].isin(["", "flat_missing", "not_in_gazetteer"])
+    return pd.DataFrame(
+        {
+            "row_number": tr["row_number"],
+            "expected_uprn": tr["uprn"].where(ok, ""),
+            "true_uprn": tr["uprn"],
+            "address_status": tr["address_status"],
+            "uprn_given": tr["uprn_given"],
+        }
+    )
+
+
 def _select(
     households: pd.DataFrame, propensity: pd.DataFrame, service: str, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -298,13 +366,13 @@ def _finish(df: pd.DataFrame, truth: pd.DataFrame, rng: np.random.Generator):
     for src in dup_src:
         key = min(src + int(rng.integers(0, 50)), n - 1) + 0.5
         items.append((key, dict(rows[src]), dict(trows[src]) | {"planted": "duplicate"}))
-    blank_truth = {"household_id": "", "uprn": "", "true_oa21cd": "", "planted": "blank_row"}
+    blank_truth = dict.fromkeys(truth.columns, "") | {"planted": "blank_row"}
     for _ in range(n_blank):
         key = int(rng.integers(1, n)) + 0.25
         items.append((key, dict.fromkeys(cols, ""), dict(blank_truth)))
     items.sort(key=lambda it: it[0])
     out = pd.DataFrame([it[1] for it in items], columns=cols)
-    tr = pd.DataFrame([it[2] for it in items], columns=["household_id", "uprn", "true_oa21cd", "planted"])
+    tr = pd.DataFrame([it[2] for it in items], columns=list(truth.columns))
     tr.insert(0, "row_number", np.arange(1, len(tr) + 1))
     return out, tr
 
@@ -354,10 +422,13 @@ def generate_extracts(
         rec = _records(sel, extra, rng)
         pcs, planted, true_oa, hid, uprn = _dirty_postcodes(rec, d, area_oas, rng)
         truth = pd.DataFrame({"household_id": hid, "uprn": uprn, "true_oa21cd": true_oa, "planted": planted})
+        arng = np.random.default_rng([seed, 300 + k])  # own stream: the older columns stay as they were
+        addr_status = [""] * len(rec)
         types = rec["type"].to_numpy()
         n = len(rec)
         if service == "stop_smoking":
-            l1, l2, l3 = _address_lines(rec, rng)
+            l1, l2, l3, addr_status = _address_lines(rec, rng)
+            _plant_unknown_addresses(l1, addr_status, rec, arng, UNKNOWN_ADDRESS_RATE)
             sex = np.array(["Male", "Female", "Prefer not to say"])[rng.choice(3, n, p=[0.47, 0.51, 0.02])]
             dis_p = np.where(np.isin(types, [7, 8]), 0.3, 0.16)
             u = rng.random(n)
@@ -404,7 +475,8 @@ def generate_extracts(
                 }
             )
         elif service == "library":
-            l1, l2, l3 = _address_lines(rec, rng)
+            l1, l2, l3, addr_status = _address_lines(rec, rng)
+            _plant_unknown_addresses(l1, addr_status, rec, arng, UNKNOWN_ADDRESS_RATE)
             df = pd.DataFrame(
                 {
                     "Member No": [f"LIB{300000 + i}" for i in range(n)],
@@ -415,6 +487,7 @@ def generate_extracts(
                     "Preferred contact": _choice(rng, CHANNELS_LIBRARY, CHANNEL_BY_TYPE, types),
                 }
             )
+            df["UPRN"] = _uprn_column(uprn, addr_status, arng)
         else:
             dates = sorted(_dates(rng, n, dt.date(2024, 1, 1), dt.date(2025, 12, 31)))
             df = pd.DataFrame(
@@ -425,7 +498,14 @@ def generate_extracts(
                     "Contact Date": [x.strftime("%d/%m/%Y") for x in dates],
                 }
             )
+        truth["address_status"] = addr_status
+        truth["uprn_given"] = df["UPRN"] if "UPRN" in df else ""
         df, tr = _finish(df, truth, rng)
+        if service in ("stop_smoking", "library"):
+            _address_truth(tr).to_csv(
+                truth_dir / f"{service}_address_truth.csv", index=False, lineterminator="\n"
+            )
+        tr = tr[["row_number", "household_id", "uprn", "true_oa21cd", "planted"]]
         path = out_dir / FILES[service]
         if service == "garden_waste":
             _write_xlsx(df, path)

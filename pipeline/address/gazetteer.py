@@ -1,0 +1,79 @@
+"""Load the council's address gazetteer into the warehouse as `ref_gazetteer`, each address with its OA.
+
+The gazetteer's points (easting/northing, EPSG:27700) are put in Output Areas by point in polygon
+(geopandas sjoin over an STRtree); only addresses inside the area's OAs are kept, since only they
+can be profiled. Columns: uprn, saon, paon, street, locality, town, postcode, pc_key, x, y,
+oa21cd, ward_code.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+
+from boundaries.loaders import BNG, GeographyError
+from pipeline.config import RunConfig
+
+logger = logging.getLogger(__name__)
+FIELDS = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
+
+
+def normalise_uprn_sql(expr: str) -> str:
+    """SQL turning a UPRN as exported (spaces, Excel's '1.0E11' or '123.0', leading zeros) into digits."""
+    return (
+        f"nullif(ltrim(regexp_replace(CAST(TRY_CAST(nullif(trim({expr}), '') AS DECIMAL(18, 0)) AS VARCHAR),"
+        f" '[^0-9]', '', 'g'), '0'), '')"
+    )
+
+
+def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
+    """The gazetteer under standard column names (text), checked for the configured columns."""
+    spec = cfg.geography.gazetteer
+    path = str(spec.path).replace("'", "''")
+    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv('{path}', header = true)").fetchall()]
+    cols = spec.columns.model_dump()
+    missing = [f"{spec.path}: no column {c!r} (configured as the gazetteer's {f} column); the file has {have}"
+               for f, c in cols.items() if c is not None and c not in have]
+    if missing:
+        raise GeographyError(missing + ["fix: set geography.gazetteer.columns in the run config"])
+    sel = ", ".join(
+        (f'trim(CAST("{c}" AS VARCHAR)) AS {f}' if c else f"CAST(NULL AS VARCHAR) AS {f}")
+        for f, c in cols.items()
+    )
+    return con.execute(
+        f"SELECT {sel} FROM read_csv('{path}', all_varchar = true, header = true)"
+    ).df()
+
+
+def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) -> int:
+    """Create `ref_gazetteer` (in-area addresses with their OA and ward); return its row count."""
+    gaz = read_gazetteer(con, cfg)
+    gaz["uprn"] = gaz["uprn"].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
+    x, y = pd.to_numeric(gaz["x"], errors="coerce"), pd.to_numeric(gaz["y"], errors="coerce")
+    bad = int((x.isna() | y.isna() | gaz["uprn"].fillna("").eq("")).sum())
+    if bad:
+        logger.warning("Gazetteer: %d address(es) without a UPRN or coordinates are left out", bad)
+    keep = x.notna() & y.notna() & gaz["uprn"].fillna("").ne("")
+    gaz, x, y = gaz[keep].reset_index(drop=True), x[keep].to_numpy(), y[keep].to_numpy()
+    pts = gpd.GeoDataFrame(gaz[["uprn"]], geometry=gpd.points_from_xy(x, y), crs=BNG)
+    hit = gpd.sjoin(pts, oas[["code", "geometry"]], how="left", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]  # a point on a shared edge: first OA by code
+    gaz["x"], gaz["y"], gaz["oa21cd"] = x, y, hit["code"].reindex(gaz.index).to_numpy()
+    dups = int(gaz["uprn"].duplicated().sum())
+    if dups:
+        raise GeographyError([f"{cfg.geography.gazetteer.path}: {dups} UPRN(s) appear more than once"])
+    con.register("gaz_df", gaz)
+    con.execute(
+        """CREATE OR REPLACE TABLE ref_gazetteer AS
+           SELECT g.uprn, g.saon, g.paon, g.street, g.locality, g.town,
+                  upper(regexp_replace(trim(g.postcode), '\\s+', ' ', 'g')) AS postcode,
+                  upper(replace(g.postcode, ' ', '')) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code
+           FROM gaz_df g JOIN ref_oa o USING (oa21cd) ORDER BY g.uprn"""
+    )
+    con.unregister("gaz_df")
+    n = con.execute("SELECT count(*) FROM ref_gazetteer").fetchall()[0][0]
+    logger.info("Gazetteer: %d addresses in the area (of %d read)", n, len(gaz) + bad)
+    return n
