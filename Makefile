@@ -44,6 +44,15 @@ trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic
 	  --out data/trafford/raw/extracts --truth data/trafford/truth --seed $(SEED)
 	$(BIN)/insight run config/examples/trafford.yaml
 
+.PHONY: segments bench-segments
+CONFIG ?= config/demo.yaml
+segments: $(STAMP) ## rebuild the classification + diagnostics, pen portraits, figures into outputs/<run>/segments (CONFIG=...)
+	@if [ "$(CONFIG)" = "config/demo.yaml" ]; then $(MAKE) --no-print-directory demo-data; fi
+	$(BIN)/python -m segments $(CONFIG)
+
+bench-segments: $(STAMP) ## time the three-tier build on 190,000 OAs x 60 variables (prints figures; BENCH_ARGS=--long: 2,000 starts)
+	$(BIN)/python bench/bench_segments.py $(BENCH_ARGS)
+
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest -q
 
