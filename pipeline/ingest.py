@@ -9,6 +9,7 @@ geocode stage can account for blank and duplicate rows. Raw files are only ever 
 from __future__ import annotations
 
 import codecs
+import csv
 import logging
 import re
 from dataclasses import dataclass, field
@@ -39,7 +40,20 @@ class IngestResult:
 
 
 def _norm(header: str) -> str:
-    return re.sub(r"\s+", " ", str(header)).strip().lower()
+    """Header compared without case, spaces or punctuation: 'Post Code' == 'POSTCODE' == 'post_code'."""
+    return re.sub(r"[^a-z0-9]+", "", str(header).lower())
+
+
+#: the usual names council systems give each field, tried after the configured one
+SYNONYMS = {
+    "postcode": ["Postcode", "Post Code", "PCODE", "Post_Code", "Postal Code", "PostCode", "PC"],
+    "uprn": ["UPRN", "Property UPRN", "UPRN Number", "Unique Property Reference Number"],
+    "address_1": ["Address1", "Address Line 1", "Addr1", "Add1", "Address 1"],
+    "address_2": ["Address2", "Address Line 2", "Addr2", "Add2", "Address 2"],
+    "address_3": ["Address3", "Address Line 3", "Addr3", "Add3", "Address 3"],
+    "address_4": ["Address4", "Address Line 4", "Addr4", "Add4", "Address 4"],
+    "address_5": ["Address5", "Address Line 5", "Addr5", "Add5", "Address 5"],
+}
 
 
 def option_column(option: str) -> str:
@@ -58,7 +72,7 @@ def map_headers(
         wanted[option_column(opt)] = opt
     for fld, candidates in wanted.items():
         cands = [candidates] if isinstance(candidates, str) else list(candidates)
-        hit = next((by_norm[_norm(c)] for c in cands if _norm(c) in by_norm), None)
+        hit = next((by_norm[_norm(c)] for c in cands + SYNONYMS.get(fld, []) if _norm(c) in by_norm), None)
         if hit is None:
             problems.append(
                 f"{source}: service {service.name!r} maps field {fld!r} to {cands}, "
@@ -72,9 +86,33 @@ def map_headers(
     return mapping, problems
 
 
+def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """(byte offset, line number) of the first byte that is not valid UTF-8, or None."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, line = 0, 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                pos = max(exc.start, 0)
+                return offset + pos, line + chunk[:pos].count(b"\n")
+            offset += len(chunk)
+            line += chunk.count(b"\n")
+    return None
+
+
 def detect_encoding(path: Path, declared: str | None) -> str:
     """The encoding to read `path` with: the declared one, else UTF-8 if every byte decodes, else cp1252."""
     if declared:
+        if declared.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
+            bad = _first_bad_utf8(path)
+            if bad:
+                raise IngestError(
+                    [f"{path}: declared UTF-8 but byte {bad[0]} (line {bad[1]}) is not UTF-8; fix: set "
+                     f"the service's `encoding:` to the file's real one (often cp1252), or remove it "
+                     f"to have it detected"]
+                )
         return declared
     decoder = codecs.getincrementaldecoder("utf-8")()
     with open(path, "rb") as fh:
@@ -105,12 +143,39 @@ def _utf8_copy(path: Path, encoding: str, interim: Path) -> Path:
     return out
 
 
+def _wanted_headers(service: Service) -> set[str]:
+    names = [c for v in service.columns.values() for c in ([v] if isinstance(v, str) else v)]
+    names += [c for f in service.columns for c in SYNONYMS.get(f, [])] + list(service.options)
+    return {_norm(c) for c in names}
+
+
+def sniff_csv(path: Path, service: Service, lines: int = 20) -> tuple[int, str]:
+    """(0-based header line, delimiter): the line and delimiter among , tab ; | under which most
+    of the configured headers appear, so title rows above the header are skipped."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        head = [fh.readline() for _ in range(lines)]
+    wanted = _wanted_headers(service)
+    delims = [service.delimiter] if service.delimiter else [",", "\t", ";", "|"]
+    best = (0, 0, delims[0])
+    for i, line in enumerate(head):
+        if service.header_row and i != service.header_row - 1:
+            continue
+        for d in delims:
+            cells = next(csv.reader([line], delimiter=d), [])
+            score = len(wanted & {_norm(c) for c in cells})
+            if score > best[0]:
+                best = (score, i, d)
+    if best[0] == 0:
+        return (service.header_row or 1) - 1, delims[0]
+    return best[1], best[2]
+
+
 def _csv_relation(con, path: Path, service: Service) -> str:
-    opts = ["all_varchar = true", "header = true", "null_padding = true"]
-    if service.delimiter:
-        opts.append(f"delim = '{service.delimiter}'")
-    if service.header_row and service.header_row > 1:
-        opts.append(f"skip = {service.header_row - 1}")
+    header, delim = sniff_csv(path, service)
+    opts = ["all_varchar = true", "header = true", "null_padding = true", f"delim = '{delim}'",
+            "quote = '\"'", "escape = '\"'"]
+    if header:
+        opts.append(f"skip = {header}")
     return f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', {', '.join(opts)})"
 
 

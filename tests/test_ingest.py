@@ -39,11 +39,11 @@ def test_windows_1252_detected_and_read(tmp_path):
 
 def test_missing_column_names_file_field_and_columns(tmp_path):
     p = tmp_path / "bad.csv"
-    p.write_text("Reference,Post Code\nA1,DM4 7QX\n")
+    p.write_text("Reference,Zip Code\nA1,DM4 7QX\n")
     with pytest.raises(IngestError) as err:
         _ingest(tmp_path, p)
     msg = str(err.value)
-    assert "bad.csv" in msg and "'postcode'" in msg and "Post Code" in msg and "'record_id'" in msg
+    assert "bad.csv" in msg and "'postcode'" in msg and "Zip Code" in msg and "'record_id'" in msg
 
 
 def test_empty_and_header_only_files(tmp_path):
@@ -77,3 +77,33 @@ def test_xlsx_sheets_and_title_rows(tmp_path):
     assert con.execute(
         "SELECT record_id, option_garden_waste FROM ingest_svc ORDER BY row_number"
     ).fetchall() == [("G1", "YES"), ("G2", "NO")]
+
+
+def test_usual_council_header_names_recognised(tmp_path):
+    p = tmp_path / "names.csv"
+    p.write_text("REF,PCODE,Address Line 1,UPRN\nA1,DM4 7QX,5 Oak Road,990000000001\n")
+    con, _ = _ingest(tmp_path, p, columns={"record_id": "Ref", "postcode": "Post Code",
+                                            "address_1": "Address1", "uprn": "Property UPRN"})
+    assert con.execute("SELECT record_id, postcode, address_1, uprn FROM ingest_svc").fetchall() == [
+        ("A1", "DM4 7QX", "5 Oak Road", "990000000001")]
+
+
+@pytest.mark.parametrize("delim", [",", "\t", ";", "|"])
+def test_csv_title_rows_and_delimiter_detected(tmp_path, delim):
+    p = tmp_path / "titled.csv"
+    body = [f"Stop smoking attendees{delim}exported 01/04/2025", "", delim.join(["Ref", "Postcode", "Note"]),
+            delim.join(["A1", "DM4 7QX", "first"]), delim.join(["A2", "DM1 1AB", "second"])]
+    p.write_text("\n".join(body) + "\n")
+    con, res = _ingest(tmp_path, p)
+    assert res.rows == 2
+    assert con.execute("SELECT row_number, record_id, postcode FROM ingest_svc ORDER BY 1").fetchall() == [
+        (1, "A1", "DM4 7QX"), (2, "A2", "DM1 1AB")]
+
+
+def test_declared_utf8_that_is_not_names_byte_and_line(tmp_path):
+    p = tmp_path / "lies.csv"
+    p.write_bytes("Ref,Postcode\nA1,DM4 7QX\nA2 caf\xe9,DM1 1AB\n".encode("cp1252"))
+    with pytest.raises(IngestError) as err:
+        _ingest(tmp_path, p, encoding="utf-8")
+    msg = str(err.value)
+    assert "lies.csv" in msg and "line 3" in msg and "encoding" in msg and "cp1252" in msg
