@@ -1,0 +1,55 @@
+"""The match report: counts and shares by outcome, corrections, and the below-the-borough test."""
+
+import duckdb
+import pandas as pd
+
+from pipeline.geocode import geocode_service
+from pipeline.ingest import ingest_service
+from pipeline.quality import below, run
+from tests.helpers import tiny_config
+
+
+def test_below_needs_both_a_gap_and_significance():
+    assert below(80.0, 95.0, 200)[1] is True  # 15 points under, z far below -3
+    assert below(80.0, 95.0, 10)[1] is False  # too few records to tell
+    assert below(93.0, 95.0, 5000)[1] is False  # significant but a small gap
+    z, _ = below(95.0, 95.0, 100)
+    assert z == 0.0
+
+
+def test_report_written_with_corrections_and_suppression(tmp_path):
+    rows = ["Ref,Postcode"] + [f"R{i},DM4 7QX" for i in range(20)] + ["X1,dm4 oqx", "X2,DM4 7", "X3,"]
+    path = tmp_path / "svc.csv"
+    path.write_text("\n".join(rows) + "\n")
+    cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
+                                  "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
+        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE),
+        ('DM40QX', 'DM4 0QX', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, TRUE))
+        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live)""")
+    con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES
+        ('E00900001', 'E05900001', 'Ward A'), ('E00900002', 'E05900001', 'Ward A'))
+        t(oa21cd, ward_code, ward_name)""")
+    con.execute("CREATE TABLE segments_oa AS SELECT * FROM (VALUES ('E00900001', '1'), ('E00900002', '1')) "
+                "t(oa21cd, segment)")
+    ingest_service(con, cfg, cfg.services[0])
+    counts = geocode_service(con, cfg.services[0])
+    # 'dm4 oqx': the inward code starts with a digit, so the letter O can only be a zero: DM4 0QX
+    assert counts["postcode_live"] == 21
+    assert counts["partial_postcode"] == 1 and counts["missing_postcode"] == 1
+    fixed = con.execute("SELECT postcode, postcode_corrected FROM geocode_svc WHERE row_number = 21")
+    fixed = fixed.fetchall()
+    assert fixed == [("DM4 0QX", True)]
+    extras = run(con, cfg)
+    q = cfg.outputs / "quality"
+    levels = pd.read_csv(q / "match_levels.csv", dtype=str)
+    assert levels.set_index("outcome").loc["postcode_live", "records"] == "21"
+    assert levels.set_index("outcome").loc["partial_postcode", "records"] == "#"  # 1 record: suppressed
+    corr = pd.read_csv(q / "corrections.csv", dtype=str)
+    assert corr.loc[0, "postcodes_corrected"] == "#"
+    assert int(extras.loc[0, "postcodes_corrected"]) == 1
+    ward = pd.read_csv(q / "match_by_ward.csv", dtype=str)
+    # the partial postcode DM4 7 is placed by its sector, so the ward has 22 records (21 + the partial)
+    assert ward.loc[0, "records"] == "22" and ward.loc[0, "matched"] == "21"
+    assert ward.loc[0, "below_borough"] == "False"
