@@ -12,8 +12,9 @@ Written to ``outputs/<run>/quality/`` (aggregates only, small counts suppressed)
 
 "Well below": rate at least ``GAP`` percentage points under the overall rate p0 *and* a binomial
 z-score ``z = (p - p0) / sqrt(p0 (1 - p0) / n)`` below ``-Z``. A rejected record is placed by the
-sector its postcode still shows (see ``sql/quality_units.sql``); one with no usable postcode has
-no place and is counted only in the overall figures.
+sector its postcode still shows, spread over the sector's OAs as the service's matched records of
+that sector are (see ``sql/quality_units.sql``), so ``records`` may hold tenths; one with no usable
+postcode has no place and is counted only in the overall figures.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ Z = 3.0
 ADDRESS_LEVELS = ("uprn", "address_exact", "address_fuzzy")
 
 
-def below(rate: float, p0: float, n: int) -> tuple[float, bool]:
+def below(rate: float, p0: float, n: float) -> tuple[float, bool]:
     """(z-score of `rate` against `p0` over `n` records, whether it is well below). Rates in %."""
     p, q = rate / 100, p0 / 100
     if n == 0 or q in (0, 1):
@@ -47,20 +48,20 @@ def below(rate: float, p0: float, n: int) -> tuple[float, bool]:
 def _rates(con, service: str, by: list[str], address: bool) -> pd.DataFrame:
     keys = ", ".join(by)
     df = con.execute(
-        f"""SELECT {keys}, count(*) AS records, count(*) FILTER (matched) AS matched,
+        f"""SELECT {keys}, round(sum(weight), 1) AS records, count(*) FILTER (matched) AS matched,
                    count(*) FILTER (outcome IN {ADDRESS_LEVELS}) AS address_level
             FROM quality_{service} WHERE {by[0]} IS NOT NULL GROUP BY ALL ORDER BY {keys}"""
     ).df()
     tot = con.execute(
-        f"""SELECT count(*), count(*) FILTER (matched), count(*) FILTER (outcome IN {ADDRESS_LEVELS})
+        f"""SELECT sum(weight), count(*) FILTER (matched), count(*) FILTER (outcome IN {ADDRESS_LEVELS})
             FROM quality_{service} WHERE {by[0]} IS NOT NULL"""
     ).fetchall()[0]
     p0 = 100 * tot[1] / tot[0] if tot[0] else 0.0
     a0 = 100 * tot[2] / tot[1] if tot[1] else 0.0
     df.insert(0, "service", service)
-    df["match_rate_pct"] = (100 * df["matched"] / df["records"]).round(2)
+    df["match_rate_pct"] = (100 * df["matched"] / df["records"]).astype(float).round(2)
     df["borough_match_rate_pct"] = round(p0, 2)
-    zs = [below(r, p0, n) for r, n in zip(df["match_rate_pct"], df["records"], strict=True)]
+    zs = [below(r, p0, float(n)) for r, n in zip(df["match_rate_pct"], df["records"], strict=True)]
     df["z_match"] = [z for z, _ in zs]
     df["below_borough"] = [b for _, b in zs]
     if address:
@@ -96,7 +97,8 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
     for s in cfg.services:
         name = s.name
         con.execute(sql("quality_units", service=name))
-        counts = dict(con.execute(f"SELECT outcome, count(*) FROM quality_{name} GROUP BY ALL").fetchall())
+        counts = dict(con.execute(
+            f"SELECT outcome, count(DISTINCT row_number) FROM quality_{name} GROUP BY ALL").fetchall())
         total = sum(counts.values())
         for o in MATCH_LEVELS + REJECT_REASONS:
             n = counts.get(o, 0)
