@@ -7,7 +7,7 @@ SEED   ?= 2021
 SHARED ?= ../shared
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data trafford test lint chromium screenshots bench clean
+.PHONY: help install demo demo-data trafford test lint chromium screenshots bench bench-profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ bench-geocode: $(STAMP) ## time 1,000,000 dirty records against a 2.7M-postcode 
 
 bench-address: $(STAMP) ## match 10,000 messy addresses to a 100,000-address gazetteer: speed, precision, recall
 	$(BIN)/python bench/bench_address.py
+
+bench-profile: $(STAMP) ## time every profile view for 1,000,000 records (prints figures)
+	$(BIN)/python bench/bench_profile.py
 
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf data outputs

@@ -95,7 +95,8 @@ def equality_profile(codes: pd.Series, counts: pd.Series, population: pd.Series,
     """Users per standard category against the census population.
 
     `codes`/`counts`: raw extract codes and their user counts. Returns rows per standard
-    category, then the reported-only rows, then Total: category, service_count, service_pct,
+    category, then the reported-only rows, then Total: field, segment_code (the category),
+    service_count, service_pct,
     population, population_pct, index, index_lower, index_upper, significance.
     """
     mapped = pd.Series([map_code(field, c) for c in codes], index=codes.index)
@@ -125,4 +126,6 @@ def equality_profile(codes: pd.Series, counts: pd.Series, population: pd.Series,
     out = pd.concat([frame, extra, total], ignore_index=True)
     out.insert(0, "field", field)
     out["significance"] = out["significance"].fillna("")
-    return out
+    # rows are keyed by `segment_code` in every profile table (ward codes in the ward profile,
+    # categories here), so readers and checks can treat the tables alike
+    return out.rename(columns={"category": "segment_code"})

@@ -3,8 +3,9 @@
 Target segments are the under-served ones: the segments significantly under-represented in the
 service's profile (index interval below 100); when none is, those with an index below 100.
 The target lists rank wards and Output Areas by the households of the target segments that do
-not use the service (non-users = base - users). An OA whose user count is suppressed is ranked
-by its base instead (public), so its place in the list reveals nothing about its users. Each
+not use the service (non-users = base - users). The shareable lists publish households and rank
+but no user or non-user counts (those stay in the private copy): an OA's users, or a ward's
+users summed over the target segments, could otherwise pin down hidden ward x segment counts. Each
 OA carries its live postcodes (from the public postcode directory) for leaflet drops: no
 personal data, and no per-postcode counts, so no postcode-level disclosure.
 """
@@ -35,7 +36,8 @@ def target_wards(ward_segment: pd.DataFrame, targets: list[str]) -> pd.DataFrame
     ).reset_index()
     g["non_users"] = g["base_count"] - g["service_count"]
     g["target_segments"] = "; ".join(targets)
-    return g
+    # keyed like the ward profile: segment_code holds the ward code
+    return g.rename(columns={"ward_code": "segment_code", "ward_name": "segment_name"})
 
 
 def target_oas(geo: pd.DataFrame, users: pd.Series, targets: list[str], seg_names: dict[str, str],
@@ -51,9 +53,11 @@ def target_oas(geo: pd.DataFrame, users: pd.Series, targets: list[str], seg_name
               "service_count", "non_users", "postcodes"]].reset_index(drop=True)
 
 
-def rank(frame: pd.DataFrame, hidden: pd.Series) -> pd.DataFrame:
+def rank(frame: pd.DataFrame, hidden: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     """Sort by non-users (by base where the count is hidden), largest first; add `rank`."""
     key = np.where(hidden.to_numpy(dtype=bool), frame["base_count"], frame["non_users"])
+    if hidden.all():  # target OAs: ranked by non-users, which are not published
+        key = frame["non_users"].to_numpy()
     first = frame.columns[0]
     order = pd.DataFrame({"k": -key, "c": frame[first]}).sort_values(["k", "c"]).index
     out = frame.loc[order].reset_index(drop=True)

@@ -87,8 +87,8 @@ def area_frame(con: duckdb.DuckDBPyConnection, cfg: RunConfig, base: str = "hous
         f"""SELECT o.oa21cd, o.ward_code, o.ward_name, o.households, {lv}
             FROM ref_oa o JOIN segments_oa s USING (oa21cd) ORDER BY o.oa21cd"""
     ).df()
-    for c, _ in levels(con):
-        geo[c] = geo[c].astype(str)
+    for c in ["oa21cd", "ward_code", "ward_name", *(c for c, _ in levels(con))]:
+        geo[c] = geo[c].astype(str).astype(object)
     if base == "households":
         geo["base"] = geo["households"].astype(int)
     else:
@@ -113,9 +113,14 @@ def order_codes(codes) -> list[str]:
     return sorted({str(c) for c in codes}, key=lambda c: (len(c), c))
 
 
+def aligned(geo: pd.DataFrame, users: pd.Series) -> np.ndarray:
+    """Users per OA in the order of `geo` (0 where an OA has none)."""
+    return users.reindex(geo["oa21cd"].to_numpy()).fillna(0).to_numpy(dtype=np.int64)
+
+
 def grouped_counts(geo: pd.DataFrame, users: pd.Series, column: str, names: dict[str, str]) -> pd.DataFrame:
     """Counts frame (segment_code, segment_name, service_count, base_count) by a geo column."""
-    frame = geo.assign(users=geo["oa21cd"].map(users).fillna(0).astype(np.int64))
+    frame = geo.assign(users=aligned(geo, users))
     g = frame.groupby(column, sort=False).agg(service_count=("users", "sum"), base_count=("base", "sum"))
     codes = order_codes(g.index) if column not in ("ward_code", "oa21cd") else sorted(g.index)
     g = g.loc[codes].reset_index().rename(columns={column: "segment_code"})

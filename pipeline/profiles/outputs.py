@@ -88,4 +88,6 @@ def display(view: str, frame: pd.DataFrame, rule: Suppression | None) -> pd.Data
                 out[c] = [v if v == "" else str(sup.round_count(int(v), sup.rounding(rule))) for v in out[c]]
     if rule is None:
         return out
+    if view in ("targets_oa", "targets_ward"):  # their user counts are not published (gaps.py)
+        return out.drop(columns=["service_count", "non_users"])
     return sup.mask(out, hidden, rule.symbol, counts, derived)

@@ -45,6 +45,7 @@ class _Builder:
         self.d = Disclosure(rule)
         self.views: dict[str, pd.DataFrame] = {}
         self.keys: dict[str, list] = {}
+        self.derived: dict[str, list | None] = {}
 
     def profile_view(self, view: str, frame: pd.DataFrame, keys: list) -> None:
         body = frame.iloc[:-1]
@@ -54,7 +55,12 @@ class _Builder:
     def finish(self) -> dict[str, pd.DataFrame]:
         hidden = self.d.hidden()
         for view, frame in self.views.items():
-            frame["suppressed"] = [k in hidden for k in self.keys[view]]
+            if view in self.derived:
+                parts = self.derived[view]
+                frame["suppressed"] = (True if parts is None
+                                       else [any(k in hidden for k in ks) for ks in parts])
+            else:
+                frame["suppressed"] = [k in hidden for k in self.keys[view]]
         return self.views
 
 
@@ -88,27 +94,22 @@ def _area_views(b: _Builder, geo, users, names, postcodes) -> None:
         b.d.relate(("segment", s), ks)
     targets = gaps.target_segments(b.views["segment"])
     tw = gaps.target_wards(ws, targets)
-    for r in tw.itertuples(index=False):
-        b.d.add(("tw", r.ward_code), r.service_count)
-        b.d.relate(("tw", r.ward_code), [k for k in by_ward[r.ward_code] if k[2] in targets])
     toa = gaps.target_oas(geo, users, targets, names, postcodes)
-    for r in toa.itertuples(index=False):
-        b.d.add(("oa", r.oa21cd), r.service_count)
-    for (w, s), part in toa.groupby(["ward_code", "segment_code"]):
-        b.d.relate(("ws", w, s), [("oa", o) for o in part["oa21cd"]])
-    b.views["targets_ward"], b.keys["targets_ward"] = tw, [("tw", w) for w in tw["ward_code"]]
-    b.views["targets_oa"], b.keys["targets_oa"] = toa, [("oa", o) for o in toa["oa21cd"]]
+    b.views["targets_ward"], b.views["targets_oa"] = tw, toa
+    # target lists publish households and rank, not users: a ward's target users are a sum of
+    # ward x segment cells that could pin down hidden ones (see gaps.py)
+    b.derived["targets_ward"] = None
+    b.derived["targets_oa"] = None
 
 
-def _equality_views(b, con, cfg, table, unit, fields, oas) -> None:
+def _equality_views(b, con, cfg, table, unit, fields, populations) -> None:
     for field in fields:
         raw = con.execute(
             f"SELECT {field} AS code, {levels.UNIT_SQL[unit]} AS users FROM {table} GROUP BY 1 ORDER BY 1"
         ).df()
-        pop = equality.census_population(cfg, field, oas)
-        prof = equality.equality_profile(raw["code"], raw["users"], pop, field)
+        prof = equality.equality_profile(raw["code"], raw["users"], populations[field], field)
         view = f"equality_{field}"
-        keys = [(view, c) for c in prof["category"].iloc[:-1]]
+        keys = [(view, c) for c in prof["segment_code"].iloc[:-1]]
         b.d.table(keys, prof["service_count"].iloc[:-1], ("total", view), prof["service_count"].iloc[-1])
         b.views[view], b.keys[view] = prof, [*keys, ("total", view)]
 
@@ -117,7 +118,7 @@ def _channel_view(b, con, table, unit, geo, names, exact: bool) -> None:
     raw = con.execute(
         f"SELECT oa21cd, channel, {levels.UNIT_SQL[unit]} AS users FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
     ).df()
-    raw["channel"] = raw["channel"].map(channels.normalise_channel)
+    raw["channel"] = raw["channel"].map({c: channels.normalise_channel(c) for c in raw["channel"].unique()})
     raw["segment"] = raw["oa21cd"].map(geo.set_index("oa21cd")["segment"])
     prof = channels.channel_profile(raw, names)
     keys = [("ch", s, c) if s != "Total" else ("chT", c)
@@ -137,8 +138,11 @@ def _channel_view(b, con, table, unit, geo, names, exact: bool) -> None:
 
 def _trend_view(b, con, table, unit, period, geo, names, exact: bool) -> None:
     raw = con.execute(
-        f"""SELECT oa21cd, {trends.period_sql(period)} AS period, {levels.UNIT_SQL[unit]} AS users
-            FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"""
+        f"""WITH p AS (SELECT date, {trends.period_sql(period)} AS period
+                       FROM (SELECT DISTINCT date FROM {table}))
+            SELECT oa21cd, p.period, {levels.UNIT_SQL[unit]} AS users
+            FROM {table} t LEFT JOIN p ON t.date IS NOT DISTINCT FROM p.date
+            GROUP BY 1, 2 ORDER BY 1, 2"""
     ).df()
     frames = []
     for p, part in raw.groupby("period"):
@@ -165,11 +169,6 @@ def _trend_view(b, con, table, unit, period, geo, names, exact: bool) -> None:
                              for p, s in zip(prof["period"], prof["segment_code"], strict=True)]
 
 
-def _has_values(con, table: str, column: str) -> bool:
-    sql = f"SELECT count({column}) FILTER (trim({column}) <> '') FROM {table}"
-    return bool(con.execute(sql).fetchone()[0])
-
-
 def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, pd.DataFrame]]:
     """Numeric views per (sub-)service: {'stop_smoking': {'segment': df, 'ward': df, ...}, ...}."""
     lv = levels.levels(con)
@@ -180,6 +179,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, di
     ).df().set_index("oa21cd").iloc[:, 0]
     out = {}
     geos: dict[str, pd.DataFrame] = {}
+    populations: dict[str, pd.Series] = {}
     for service in tqdm(cfg.services, desc="profiles", unit="service", leave=False):
         table = f"assign_{service.name}"
         base = getattr(service, "base", "households")
@@ -187,6 +187,9 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, di
         if base not in geos:
             geos[base] = levels.area_frame(con, cfg, base)
         geo = geos[base]
+        if not populations:
+            oas = list(geo["oa21cd"])
+            populations.update({f: equality.census_population(cfg, f, oas) for f in equality.FIELDS})
         subs = {service.name: "TRUE"}
         for opt in service.options:
             col = option_column(opt)
@@ -198,14 +201,17 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, di
             _area_views(b, geo, users, names["segment"], postcodes)
             if name == service.name:
                 exact = unit == "records"
-                fields = [f for f in equality.FIELDS if _has_values(con, table, f)]
-                _equality_views(b, con, cfg, table, unit, fields, list(geo["oa21cd"]))
-                if _has_values(con, table, "channel"):
+                present = set(service.columns) & {*equality.FIELDS, "channel", "date"}
+                fields = [f for f in equality.FIELDS if f in present]
+                _equality_views(b, con, cfg, table, unit, fields, populations)
+                if "channel" in present:
                     _channel_view(b, con, table, unit, geo, names["segment"], exact)
-                if _has_values(con, table, "date"):
+                if "date" in present:
                     _trend_view(b, con, table, unit, getattr(service, "period", None) or "year", geo,
                                 names["segment"], exact)
             views = b.finish()
+            for v in ("targets_ward", "targets_oa"):
+                views[v] = gaps.rank(views[v], views[v]["suppressed"])[0]
             if "trends" in views:
                 hid = b.d.hidden()
                 views["trends"]["suppressed"] = [

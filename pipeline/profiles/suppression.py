@@ -14,20 +14,29 @@ add up to the supergroup; the ward x segment cells add up to the ward and to the
 the OAs of a ward and segment in the target list add up to that cell). A relation with exactly
 one hidden count gives that count away, so while any relation has exactly one hidden member the
 smallest published non-zero member of it is hidden too (repeated until no relation has one).
-Cells that stand for the same count in several tables share one key, so a count hidden in one
-table is hidden in all of them. The derived columns (shares, penetration, index, intervals,
-non-users, shortfall) of a hidden count are hidden with it.
+Chains of relations can still pin a count down (two relations with two hidden members each
+sharing one), so the result is then audited by linear algebra: a hidden count is determined
+when its unit vector lies in the row space of the relations over the hidden counts (a zero row
+in a basis of their null space); for each such count the smallest published member of a
+relation holding it whose hiding frees it (else the smallest) is hidden too, and the audit
+repeats. Cells that stand for the same count in several tables share one key (or are tied by a
+one-part relation), so a count hidden in one table is hidden in all of them. The derived columns
+(shares, penetration, index, intervals, non-users, shortfall) of a hidden count are hidden with it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable, Iterable
 
+import numpy as np
 import pandas as pd
+from scipy.linalg import null_space
 
 from pipeline.config import Suppression
 
 Key = Hashable
+logger = logging.getLogger(__name__)
 
 
 def threshold(rule: Suppression) -> int:
@@ -60,6 +69,7 @@ class Disclosure:
             raise ValueError(f"cell {key!r} registered with two counts: {self.counts[key]} and {count}")
         self.counts[key] = count
         self._hidden = None
+        self._twins: dict[Key, set[Key]] = {}
 
     def relate(self, total: Key, parts: Iterable[Key]) -> None:
         """Declare total = sum(parts) (every key must have been added)."""
@@ -83,7 +93,83 @@ class Disclosure:
         if self._hidden is not None:
             return self._hidden
         limit = threshold(self.rule)
-        hide = {k for k, c in self.counts.items() if 0 < c < limit}
+        self._twins = self._twin_classes()
+        hide: set[Key] = set()
+        for k, c in self.counts.items():
+            if 0 < c < limit:
+                self._hide(hide, k)
+        self._singles(hide)
+        for _ in range(200):
+            pinned = self.pinned(hide)
+            if not pinned:
+                break
+            fix = None
+            for key in pinned:
+                fix = self._fix(hide, key)
+                if fix is not None:
+                    break
+            if fix is None:
+                logger.warning("disclosure: %d hidden counts could not be protected", len(pinned))
+                break
+            self._hide(hide, fix)
+            self._singles(hide)
+        self._hidden = hide
+        return hide
+
+    def pinned(self, hide: set[Key]) -> list[Key]:
+        """Hidden keys whose value the published counts and the relations determine.
+
+        Writing the relations as A x = b over the hidden counts x, a hidden count x_i is
+        determined exactly when the unit vector e_i lies in the row space of A, i.e. when row i
+        of a basis of A's null space is zero (scipy.linalg.null_space)."""
+        order = sorted(hide, key=str)
+        pos = {k: i for i, k in enumerate(order)}
+        rows = []
+        for total, parts in self.relations:
+            a = np.zeros(len(order))
+            for k, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+                if k in pos:
+                    a[pos[k]] += sign
+            if a.any():
+                rows.append(a)
+        if not rows:
+            return []
+        A = np.array(rows)
+        involved = np.flatnonzero(np.abs(A).sum(axis=0))
+        basis = null_space(A[:, involved])
+        free = np.linalg.norm(basis, axis=1) > 1e-9 if basis.size else np.zeros(len(involved), bool)
+        return [order[i] for i, f in zip(involved, free, strict=True) if not f]
+
+    def _fix(self, hide: set[Key], key: Key) -> Key | None:
+        """A published key whose hiding frees `key`: from the relations holding it, else from
+        the relations holding their members; the smallest that works, else the smallest."""
+        ring = {key}
+        for _ in range(2):
+            rels = [(t, ps) for t, ps in self.relations if ring & {t, *ps}]
+            near = sorted({m for t, ps in rels for m in (t, *ps) if m not in hide and m[0] != "total"},
+                          key=lambda k: (self.counts[k] == 0, self.counts[k], str(k)))
+            for m in near:
+                if key not in self.pinned(hide | self._twins.get(m, {m})):
+                    return m
+            ring = {m for t, ps in rels for m in (t, *ps)}
+        return near[0] if near else None
+
+    def _twin_classes(self) -> dict[Key, set[Key]]:
+        """Keys that are the same count (a relation with a single part: total = part), grouped."""
+        cls: dict[Key, set[Key]] = {}
+        for total, parts in self.relations:
+            if len(parts) == 1:
+                merged = cls.get(total, {total}) | cls.get(parts[0], {parts[0]})
+                for k in merged:
+                    cls[k] = merged
+        return cls
+
+    def _hide(self, hide: set[Key], key: Key) -> None:
+        """Hide a key and every key standing for the same count."""
+        hide |= self._twins.get(key, {key})
+
+    def _singles(self, hide: set[Key]) -> None:
+        """Hide more until no relation has exactly one hidden member."""
         changed = True
         while changed:
             changed = False
@@ -96,10 +182,8 @@ class Disclosure:
                 if not pick:
                     pick = [total] if total not in hide else []
                 if pick:
-                    hide.add(min(pick, key=lambda k: (self.counts[k], str(k))))
+                    self._hide(hide, min(pick, key=lambda k: (self.counts[k], str(k))))
                     changed = True
-        self._hidden = hide
-        return hide
 
     def is_hidden(self, key: Key) -> bool:
         return key in self.hidden()

@@ -1,12 +1,12 @@
 """Trends: the segment profile per period (year or quarter) where records carry a date, and the
 change in index from the previous period with its 95% interval.
 
-Dates are read as dd/mm/yyyy, yyyy-mm-dd or dd-mm-yyyy (records without a
-readable date are counted in the period 'unknown', listed last, with no change computed). Each
-period's profile is a `profile_table` over that period's users against the same base. The
-change in index I2 - I1 of a segment between consecutive periods has the standard error sqrt(I1^2 / O1 + I2^2 / O2) (Poisson counts
-O1, O2; the delta method), giving the interval (I2 - I1) +/- 1.96 SE; 'no clear change' when
-the interval includes 0.
+Dates are read as dd/mm/yyyy, yyyy-mm-dd or dd-mm-yyyy (records without a readable date are
+counted in the period 'unknown', listed last, with no change computed). Each period's profile is
+a `profile_table` over that period's users against the same base. The change in index I2 - I1 of
+a segment between consecutive periods has the standard error sqrt(I1^2 / O1 + I2^2 / O2)
+(Poisson counts O1, O2; the delta method), giving the interval (I2 - I1) +/- 1.96 SE; 'no clear
+change' when the interval includes 0.
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@ ward x segment breakdown (each cell's index is against the borough rate)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from pipeline.profiles.levels import grouped_counts, order_codes
+from pipeline.profiles.levels import aligned, grouped_counts, order_codes
 from pipeline.profiles.table import profile_table, with_uncertainty
 
 
@@ -18,7 +17,7 @@ def ward_profile(geo: pd.DataFrame, users: pd.Series) -> pd.DataFrame:
 def ward_segment_profile(geo: pd.DataFrame, users: pd.Series, seg_names: dict[str, str]) -> pd.DataFrame:
     """One row per ward x segment with households (code 'ward/segment'), plus the ward and
     segment codes and names as columns."""
-    frame = geo.assign(users=geo["oa21cd"].map(users).fillna(0).astype(np.int64))
+    frame = geo.assign(users=aligned(geo, users))
     g = frame.groupby(["ward_code", "segment"]).agg(
         ward_name=("ward_name", "first"), service_count=("users", "sum"), base_count=("base", "sum")
     ).reset_index()
