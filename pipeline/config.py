@@ -234,7 +234,7 @@ class Service(_Strict):
 class Suppression(_Strict):
     rule: Literal["council", "ons"] = Field(
         default="council",
-        description="council: counts 1..threshold-1 shown as #; ons: under 10 suppressed, others rounded to 5",
+        description="council: counts 1..threshold-1 shown as #; ons: under 10 hidden, others rounded to 5",
     )
     threshold: int = Field(default=5, ge=1, description="Counts 1..threshold-1 are shown as #")
     symbol: str = "#"
