@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from pipeline.config import RunConfig
 from pipeline.profile import shareable
@@ -29,6 +30,9 @@ logger = logging.getLogger(__name__)
 BNG = "EPSG:27700"
 
 
+FIXED_DATE = "2021-03-21T00:00:00.000Z"
+
+
 def _numeric(shown: pd.Series, symbol: str) -> pd.Series:
     return pd.to_numeric(shown.where(shown.astype(str) != symbol), errors="coerce")
 
@@ -37,6 +41,8 @@ def write_geopackage(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame, oa
                      oa_segments: pd.DataFrame | None, segment_names: pd.DataFrame | None) -> Path:
     path = cfg.outputs / f"{cfg.run}_insight.gpkg"
     path.unlink(missing_ok=True)
+    # GDAL stamps the write time into gpkg_contents; a fixed date keeps the file byte-identical
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
     base = wards.rename(columns={"code": "ward_code", "name": "ward_name"})
     if "ward_name" not in base.columns:
         base["ward_name"] = base["ward_code"]
