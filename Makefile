@@ -72,5 +72,8 @@ bench-address: $(STAMP) ## match 10,000 messy addresses to a 100,000-address gaz
 bench-profile: $(STAMP) ## time every profile view for 1,000,000 records (prints figures)
 	$(BIN)/python bench/bench_profile.py
 
+bench: bench-geocode bench-address bench-segments bench-profile ## run every benchmark (prints figures; slow)
+	$(BIN)/python bench/bench_maps.py
+
 clean: ## remove generated data and outputs (keeps .venv)
 	rm -rf data outputs
