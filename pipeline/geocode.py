@@ -70,7 +70,7 @@ def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: Gaz
             f"""SELECT p.row_number, p.address_text AS address, p.pc_key AS postcode,
                        p.pc_outcome IN ({widen}) AS widen
                 FROM geocode_pc_{service.name} p
-                WHERE NOT p.row_blank AND p.copy_no = 1
+                WHERE NOT p.row_blank AND p.duplicate_of IS NULL
                   AND trim(coalesce(p.address_text, '')) <> '' AND p.pc_outcome <> 'out_of_area'
                 ORDER BY p.row_number"""
         ).df()

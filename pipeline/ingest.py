@@ -2,8 +2,9 @@
 
 Headers are mapped to the standard fields of `pipeline.config.STANDARD_FIELDS` as the run
 config says. Every data row keeps its 1-based `row_number` (the row a reader counts below the
-header), a `row_blank` flag (every cell empty) and a `row_hash` of all its cells, so the
-geocode stage can account for blank and duplicate rows. Raw files are only ever read.
+header), a `row_blank` flag (every cell empty) and a `row_hash` (MD5 of all its cells, kept as a
+128-bit number: cheaper to store and group than its hex text), so the geocode stage can account for
+blank and duplicate rows. Raw files are only ever read.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
         f"""CREATE OR REPLACE TABLE {table} AS
             SELECT row_number() OVER () AS row_number,
                    concat({cells}) = '' AS row_blank,
-                   md5(concat_ws('\x1f', {cells})) AS row_hash,
+                   md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
                    {select}
             FROM {relation}"""
     )

@@ -19,7 +19,7 @@ judged AS (
                   AND (a.uprn IS NULL OR a.uprn = gu.uprn) THEN gu.uprn END AS uprn_hit,
         CASE
             WHEN row_blank THEN 'blank_row'
-            WHEN copy_no > 1 THEN 'duplicate_row'
+            WHEN duplicate_of IS NOT NULL THEN 'duplicate_row'
         END AS early_reject
     FROM u
     LEFT JOIN ref_gazetteer gu ON gu.uprn = u.uprn_clean

@@ -1,4 +1,5 @@
 -- Stage 2a: judge each row's postcode on its own (and read its UPRN and address), one row per record.
+-- duplicate_of: for the second and later copies of an identical row, the row number of its first copy.
 -- Postcode: upper case, spaces removed; an invalid postcode whose only fault is letter O / digit 0 or
 -- letter I / digit 1 in a position where only one of them is legal is corrected and flagged:
 --   outward A9: 1st letter, 2nd digit; A9A / A99 / AA9: 1st letter; AA9A / AA99: 1st, 2nd letters,
@@ -6,18 +7,18 @@
 -- pc_outcome is what the postcode alone gives: postcode_live | postcode_terminated, or a reason
 --   missing_postcode, partial_postcode, invalid_postcode, postcode_not_found, postcode_no_oa, out_of_area.
 CREATE OR REPLACE TEMP TABLE geocode_pc_{service} AS  -- intermediate: kept in memory only
-WITH copies AS (  -- narrow, so the window sorts two columns, not the whole row
-    SELECT row_number, row_number() OVER (PARTITION BY row_hash ORDER BY row_number) AS copy_no
-    FROM ingest_{service}
+WITH repeated AS (  -- the few row hashes seen more than once, with the row of their first copy
+    SELECT row_hash, min(row_number) AS first_row
+    FROM ingest_{service} GROUP BY row_hash HAVING count(*) > 1
 ),
 src AS (
-    SELECT row_number, row_blank, uprn AS uprn_as_given, postcode AS postcode_as_given,
+    SELECT i.row_number, row_blank, uprn AS uprn_as_given, postcode AS postcode_as_given,
            concat_ws(' ', address_1, address_2, address_3, address_4, address_5) AS address_text,
            concat_ws(' ', address_1, address_2) AS address_12,
            upper(replace(replace(replace(coalesce(postcode, ''), ' ', ''), chr(9), ''), chr(160), ''))
                AS pc_raw,
-           copy_no
-    FROM ingest_{service} JOIN copies USING (row_number)
+           CASE WHEN i.row_number > r.first_row THEN r.first_row END AS duplicate_of
+    FROM ingest_{service} i LEFT JOIN repeated r USING (row_hash)
 ),
 checked AS (
     SELECT *, regexp_full_match(pc_raw, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{{2}}') AS raw_valid
@@ -52,7 +53,7 @@ joined AS (
     LEFT JOIN ref_postcodes p ON p.pc_key = k.pc_key
     LEFT JOIN ref_oa o ON o.oa21cd = p.oa21cd
 )
-SELECT row_number, row_blank, copy_no, uprn_as_given, address_text,
+SELECT row_number, row_blank, duplicate_of, uprn_as_given, address_text,
        CASE WHEN trim(address_12) <> ''
             THEN upper(trim(regexp_replace(address_12, '[^A-Za-z0-9]+', ' ', 'g'))) END AS address_key,
        pc_key, postcode_corrected, pcds, oa21cd, ward_code, easting, northing,
