@@ -259,7 +259,8 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
                    concat({cells}) = '' AS row_blank,
                    md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
                    {select}
-            FROM raw_{service.name}"""
+            FROM raw_{service.name}
+            ORDER BY row_number"""  # in order, the rows are written once (else checkpoint rewrites them)
     )
     con.execute(f"DROP TABLE raw_{service.name}")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
