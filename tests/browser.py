@@ -20,6 +20,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from pipeline.render.screenshots import chromium_flags as _flags
+from pipeline.render.screenshots import find_chromium
+
 logger = logging.getLogger(__name__)
 
 WINDOW_SIZE = (1000, 800)
@@ -44,41 +47,9 @@ _ERROR_HOOK = """<script>
 </script>"""
 
 
-def find_chromium() -> str | None:
-    """Path to Debian's chromium, or None."""
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-
-
 def chromium_flags(user_data_dir: Path) -> list[str]:
-    """Flags for a headless, sandbox-free run with every network fetch made to fail."""
-    return [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--disable-features=MediaRouter,OptimizationHints,Translate",
-        "--metrics-recording-only",
-        "--mute-audio",
-        "--hide-scrollbars",
-        # No network: names do not resolve, and anything else goes to a dead proxy.
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-        f"--user-data-dir={user_data_dir}",
-        f"--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}",
-        f"--window-size={WINDOW_SIZE[0]},{WINDOW_SIZE[1]}",
-    ]
+    """The production flags (network fully blocked) at the tests' window size and time budget."""
+    return _flags(user_data_dir, WINDOW_SIZE, VIRTUAL_TIME_BUDGET_MS)
 
 
 def _inject_hook(html: str) -> str:
