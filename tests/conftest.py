@@ -17,19 +17,31 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_profiles(tmp_path_factory):
-    """The demo borough generated and run up to the profile stage, with the profile workbooks
-    written: (cfg, profiles, truth folder). Shared by the profile, disclosure and equality tests."""
-    from pipeline.render.tables import write_service_workbook
-    from pipeline.run import run_all
+def demo_data(tmp_path_factory) -> tuple[Path, Path]:
+    """The demo borough (seed 2021) generated once per session: (raw folder, truth folder).
+    The pipeline only reads raw files, so every test can share them."""
     from pipeline.synth.borough import generate_demo
-    from tests.e2e import relocated_config
 
-    tmp = tmp_path_factory.mktemp("demo_profiles")
+    tmp = tmp_path_factory.mktemp("demo_data")
     raw, truth = tmp / "raw", tmp / "truth"
     generate_demo(raw, truth, seed=2021)
+    return raw, truth
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_data, tmp_path_factory):
+    """The whole pipeline run once on the demo borough: (cfg, RunResult, raw, truth)."""
+    from pipeline.run import run_all
+    from tests.e2e import relocated_config
+
+    raw, truth = demo_data
+    tmp = tmp_path_factory.mktemp("demo_run")
     cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
-    result = run_all(cfg, until="profile", progress=False)
-    for name, views in result.profiles.items():
-        write_service_workbook(cfg, name, views, result.summary, name)
+    return cfg, run_all(cfg, progress=False), raw, truth
+
+
+@pytest.fixture(scope="session")
+def demo_profiles(demo_run):
+    """(cfg, profiles, truth folder) of the demo run, for the profile, disclosure and equality tests."""
+    cfg, result, _, truth = demo_run
     return cfg, result.profiles, truth

@@ -5,27 +5,19 @@ recall >= 97% (per service); an address the gazetteer lacks is never given a UPR
 exactly one outcome.
 """
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 import pytest
 
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
-from pipeline.run import run_all
-from pipeline.synth.borough import generate_demo
-from tests.e2e import relocated_config
 
 ADDRESS_SERVICES = ["stop_smoking", "library"]
 
 
 @pytest.fixture(scope="module")
-def geocoded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("demo_geocode")
-    generate_demo(tmp / "raw", tmp / "truth", seed=2021)
-    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(tmp / "raw")}, tmp)
-    result = run_all(cfg, until="geocode", progress=False)
-    return cfg, result, tmp / "truth"
+def geocoded(demo_run):
+    cfg, result, _, truth = demo_run
+    return cfg, result, truth
 
 
 def _scored(cfg, truth, service) -> pd.DataFrame:

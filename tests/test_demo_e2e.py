@@ -2,28 +2,18 @@
 
 import re
 import zipfile
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-
-from pipeline.run import run_all
-from pipeline.synth.borough import generate_demo
-from tests.e2e import relocated_config
 
 SERVICES = ["stop_smoking", "council_tax_dd", "garden_waste", "library", "contact_centre"]
 ADDRESS_SERVICES = ["stop_smoking", "library"]
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("demo")
-    raw, truth = tmp / "raw", tmp / "truth"
-    generate_demo(raw, truth, seed=2021)
-    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
-    result = run_all(cfg, progress=False)
-    return cfg, result, raw, truth
+def demo(demo_run):
+    return demo_run
 
 
 def test_outputs_written_for_every_service(demo):

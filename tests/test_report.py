@@ -27,7 +27,6 @@ from pipeline.render.headlines import about
 from pipeline.render.screenshots import print_pdf
 from pipeline.render.visuals import hidden_rows
 from pipeline.run import run_all
-from pipeline.synth.borough import generate_demo
 from tests.e2e import relocated_config
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,10 +45,9 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def run(tmp_path_factory):
+def run(demo_data, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
-    raw, truth = tmp / "raw", tmp / "truth"
-    generate_demo(raw, truth, seed=2021)
+    raw, _ = demo_data
     cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
     cfg = cfg.model_copy(update={"suppression": Suppression(threshold=THRESHOLD, symbol="#")})
     result = run_all(cfg, progress=False)

@@ -12,7 +12,6 @@ from sklearn.metrics import adjusted_rand_score
 
 from pipeline.config import load_config
 from pipeline.run import run_all
-from pipeline.synth.borough import generate_demo
 from segments.build import build_segments
 from tests.e2e import relocated_config
 
@@ -20,10 +19,9 @@ LETTERS = "ABCDEFGH"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_data, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("segdemo")
-    raw, truth = tmp / "raw", tmp / "truth"
-    generate_demo(raw, truth, seed=2021)
+    raw, truth = demo_data
     cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
     types = pd.read_csv(truth / "oa_types.csv", dtype=str).set_index("OA21CD")
     return cfg, raw, types, tmp
