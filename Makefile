@@ -44,6 +44,10 @@ trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic
 	  --out data/trafford/raw/extracts --truth data/trafford/truth --seed $(SEED)
 	$(BIN)/insight run config/examples/trafford.yaml
 
+.PHONY: reference
+reference: $(STAMP) ## build the reusable postcode reference DB named in a config, if not current (CONFIG=...)
+	$(BIN)/insight reference $(CONFIG)
+
 .PHONY: segments bench-segments
 CONFIG ?= config/demo.yaml
 segments: $(STAMP) ## rebuild the classification + diagnostics, pen portraits, figures into outputs/<run>/segments (CONFIG=...)

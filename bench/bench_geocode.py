@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from boundaries.reference import attach_reference, build_reference  # noqa: E402
+from boundaries.reference import attach_reference, ensure_reference  # noqa: E402
 from pipeline.config import PostcodeDirectory, RunConfig  # noqa: E402
 from pipeline.geocode import EMPTY_GAZETTEER, MATCH_LEVELS, REJECT_REASONS, geocode_service  # noqa: E402
 from pipeline.ingest import ingest_service  # noqa: E402
@@ -56,14 +56,17 @@ def make_directory(path: Path, rows: int) -> None:
                    'E06' || lpad(CAST(i // 20000 AS VARCHAR), 6, '0') AS oslaua,
                    CAST(100000 + i % 500000 AS VARCHAR) AS oseast1m,
                    CAST(200000 + i % 700000 AS VARCHAR) AS osnrth1m,
-                   CASE WHEN i % 17 = 0 THEN '202001' ELSE '' END AS doterm
+                   CASE WHEN i % 17 = 0 THEN '202001' ELSE '' END AS doterm,
+                   CASE WHEN i % 997 = 0 THEN 9 ELSE 1 END AS osgrdind,  -- no grid reference: PO boxes
+                   CASE WHEN i % 53 = 0 THEN 1 ELSE 0 END AS usertype
             FROM parts) TO '{path.as_posix()}' (HEADER, DELIMITER ',')"""
     )
     con.close()
 
 
 def make_records(path: Path, directory: Path, n: int, seed: int = 1) -> None:
-    """Dirty records: 5% lower case, 6% unspaced, 1% O/0 typos, 1% invalid, 1% blank, 2% not found."""
+    """Dirty records: 5% lower case, 6% unspaced, 1% O/0 typos, 0.5% district only, 0.5% invalid,
+    1% blank, 2% not found."""
     con = duckdb.connect()
     con.execute(f"SELECT setseed({seed / 10})")
     con.execute(
@@ -76,7 +79,8 @@ def make_records(path: Path, directory: Path, n: int, seed: int = 1) -> None:
                    CASE WHEN u < 0.05 THEN lower(pcds)
                         WHEN u < 0.11 THEN replace(pcds, ' ', '')
                         WHEN u < 0.12 THEN replace(pcds, ' 1', ' I')
-                        WHEN u < 0.13 THEN left(pcds, 3)
+                        WHEN u < 0.125 THEN left(pcds, 3)
+                        WHEN u < 0.13 THEN 'N/A'
                         WHEN u < 0.14 THEN ''
                         WHEN u < 0.16 THEN left(pcds, length(pcds) - 2) || 'ZZ'
                         ELSE pcds END AS "Post Code",
@@ -120,9 +124,10 @@ def run_pandas(records: Path, directory: pd.DataFrame, area_oas: pd.DataFrame) -
     outcome[m["is_live"].eq(True)] = "postcode_live"
     outcome[~m["in_area"]] = "out_of_area"
     outcome[m["oa21cd"].isna()] = "postcode_no_oa"
+    outcome[m["non_geographic"].eq(True)] = "postcode_non_geographic"
     outcome[m["pcds"].isna()] = "postcode_not_found"
     outcome[~key.str.match(VALID)] = "invalid_postcode"
-    outcome[spaced.str.match(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]$")] = "partial_postcode"
+    outcome[spaced.str.match(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$")] = "partial_postcode"
     outcome[key.eq("")] = "missing_postcode"
     counts = outcome.value_counts().to_dict()
     return (time.perf_counter() - t0, time.process_time() - c0), counts
@@ -134,17 +139,17 @@ def main() -> None:
     ap.add_argument("--directory-rows", type=int, default=2_700_000)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    directory_csv = OUT / f"onspd_synthetic_{args.directory_rows}.csv"
-    records_csv = OUT / f"records_{args.records}.csv"
-    reference = OUT / f"postcodes_{args.directory_rows}.duckdb"
+    directory_csv = OUT / f"onspd_synthetic_v2_{args.directory_rows}.csv"
+    records_csv = OUT / f"records_v3_{args.records}.csv"
+    reference = OUT / f"postcodes_v2_{args.directory_rows}.duckdb"
     if not directory_csv.exists():
         make_directory(directory_csv, args.directory_rows)
     if not records_csv.exists():
         make_records(records_csv, directory_csv, args.records)
     t0 = time.perf_counter()
-    if not reference.exists():
-        build_reference(PostcodeDirectory(path=directory_csv), reference)
-    print(f"reference DB ready in {time.perf_counter() - t0:.1f} s (built once, reused): {reference}")
+    built = ensure_reference(PostcodeDirectory(path=directory_csv), reference)
+    print(f"reference DB {'built' if built else 'current, reused'} in {time.perf_counter() - t0:.1f} s: "
+          f"{reference}")
     con = duckdb.connect(str(reference), read_only=True)
     directory = con.execute("SELECT * FROM postcodes").df()
     con.close()
@@ -161,7 +166,7 @@ def main() -> None:
     print(f"speed-up: wall {t_pd[0] / t_duck[0]:.1f}x, CPU {t_pd[1] / t_duck[1]:.1f}x")
     for k in MATCH_LEVELS + REJECT_REASONS:
         if c_duck.get(k) or c_pd.get(k):
-            print(f"  {k:22s} duckdb {c_duck.get(k, 0):>9,}  pandas {c_pd.get(k, 0):>9,}")
+            print(f"  {k:24s} duckdb {c_duck.get(k, 0):>9,}  pandas {c_pd.get(k, 0):>9,}")
 
 
 if __name__ == "__main__":

@@ -102,8 +102,10 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
     """SQL selecting the configured directory columns under standard names.
 
     Output columns: pc_key (upper case, no spaces), pcds, oa21cd, ward_code, lad_code,
-    easting, northing, is_live. A postcode is live when its termination date is blank
-    (ONSPD `doterm`) or its live flag (e.g. Code-Point presence) is true.
+    easting, northing, is_live, non_geographic, large_user. A postcode is live when its
+    termination date is blank (ONSPD `doterm`) or its live flag (e.g. Code-Point presence) is true;
+    non-geographic when its grid quality is 9 (ONSPD `osgrdind`: no grid reference, e.g. PO boxes);
+    large-user when its user type is 1 (ONSPD `usertype`: one address receiving much mail).
     """
     c = spec.columns
     path = str(spec.path).replace("'", "''")
@@ -125,7 +127,9 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
                nullif(trim({col(c.lad)}), '') AS lad_code,
                TRY_CAST({col(c.easting)} AS DOUBLE) AS easting,
                TRY_CAST({col(c.northing)} AS DOUBLE) AS northing,
-               {live} AS is_live
+               {live} AS is_live,
+               coalesce(trim({col(c.grid_quality)}) = '9', false) AS non_geographic,
+               coalesce(trim({col(c.user_type)}) = '1', false) AS large_user
         FROM read_csv('{path}', all_varchar = true, header = true)
         WHERE "{c.postcode}" IS NOT NULL
     """
@@ -145,6 +149,8 @@ def check_postcode_directory(con: duckdb.DuckDBPyConnection, spec: PostcodeDirec
         "northing": c.northing,
         "termination date": c.terminated if not c.live_flag else None,
         "live flag": c.live_flag,
+        "grid quality": c.grid_quality,
+        "user type": c.user_type,
     }
     problems = _need_columns(spec.path, have, need)
     if problems:

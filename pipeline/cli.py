@@ -52,6 +52,21 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_reference(args) -> int:
+    from boundaries.reference import ensure_reference
+    from pipeline.config import load_config
+
+    cfg = load_config(args.config)
+    spec = cfg.geography.postcode_directory
+    if spec.reference_db is None:
+        print(f"error: {args.config}: geography.postcode_directory has no reference_db; set it to the "
+              "DuckDB file to build (e.g. data/reference/onspd.duckdb)", file=sys.stderr)
+        return 2
+    built = ensure_reference(spec, spec.reference_db)
+    print(f"{spec.reference_db}: {'built from ' + str(spec.path) if built else 'current, reused'}")
+    return 0
+
+
 def cmd_demo_data(args) -> int:
     from pipeline.synth.borough import generate_demo
 
@@ -92,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--until", choices=STAGES, default="render", help="last stage to run")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
+
+    f = sub.add_parser(
+        "reference", help="build the config's reusable postcode reference database (if not current)"
+    )
+    f.add_argument("config", help="run config YAML naming geography.postcode_directory.reference_db")
+    f.set_defaults(func=cmd_reference)
 
     d = sub.add_parser("demo-data", help="generate the fictional demo borough (deterministic)")
     d.add_argument("--out", default="data/demo/raw", help="folder for the generated input files")

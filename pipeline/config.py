@@ -7,6 +7,7 @@ are resolved against the directory `make` and `insight` are run from (the reposi
 
 from __future__ import annotations
 
+import glob
 import re
 from pathlib import Path
 from typing import Literal
@@ -80,11 +81,23 @@ class PostcodeColumns(_Strict):
     live_flag: str | None = Field(
         default=None, description="Alternative to `terminated`: a True/False 'is live' column"
     )
+    grid_quality: str | None = Field(
+        default="osgrdind",
+        description="Grid reference quality (ONSPD osgrdind): 9 = no grid reference, a non-geographic "
+        "postcode such as a PO box",
+    )
+    user_type: str | None = Field(default="usertype", description="ONSPD usertype: 1 = large user, 0 = small")
 
 
 class PostcodeDirectory(_Strict):
     path: Path
     columns: PostcodeColumns = PostcodeColumns()
+    reference_db: Path | None = Field(
+        default=None,
+        description="Reusable DuckDB copy of the directory (e.g. data/reference/onspd.duckdb): built "
+        "once from `path`, rebuilt when the file or its columns change, attached read-only by each run. "
+        "Without it every run loads the directory into its own warehouse",
+    )
 
 
 class GazetteerColumns(_Strict):
@@ -108,6 +121,23 @@ class Gazetteer(_Strict):
     min_margin: float = Field(default=5.0, ge=0, description="Best score minus runner-up, at least")
 
 
+class UprnLookupColumns(_Strict):
+    """Header names of the UPRN lookup; defaults follow the ONS UPRN Directory (ONSUD)."""
+
+    uprn: str = "UPRN"
+    oa: str = "OA21CD"
+    easting: str | None = Field(default="GRIDGB1E", description="Easting, British National Grid")
+    northing: str | None = Field(default="GRIDGB1N", description="Northing, British National Grid")
+    postcode: str | None = Field(default="PCDS", description="The address's postcode")
+
+
+class UprnLookup(_Strict):
+    """A UPRN -> Output Area lookup such as ONSUD, which ONS issues as one CSV per region."""
+
+    path: str = Field(description="CSV file, or a glob such as data/onsud/ONSUD_*.csv for all regions")
+    columns: UprnLookupColumns = UprnLookupColumns()
+
+
 class Geography(_Strict):
     oa_boundaries: BoundaryFile
     wards: BoundaryFile
@@ -118,6 +148,11 @@ class Geography(_Strict):
     postcode_directory: PostcodeDirectory
     gazetteer: Gazetteer | None = Field(
         default=None, description="Address gazetteer (LLPG export) for UPRN and address matching"
+    )
+    uprn_lookup: UprnLookup | None = Field(
+        default=None,
+        description="UPRN -> OA lookup (ONSUD layout) for records whose UPRN the gazetteer lacks, "
+        "or for runs with no gazetteer",
     )
 
 
@@ -309,6 +344,9 @@ def _missing_files(cfg: RunConfig) -> list[str]:
         files["geography.gazetteer.path"] = g.gazetteer.path
     if cfg.segmentation.lookup:
         files["segmentation.lookup.path"] = cfg.segmentation.lookup.path
+    if g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
+        problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path} "
+                        "(fix the path or glob)")
     for i, s in enumerate(cfg.services):
         files[f"services[{i}].file ({s.name})"] = s.file
     for where, path in files.items():

@@ -1,8 +1,9 @@
 """Stage 2, geocode: give each ingested record an Output Area, by the best evidence it carries.
 
 One match hierarchy per record (SQL in `sql/geocode_postcode.sql` and `sql/geocode_match.sql`):
-UPRN (the record's UPRN is in the gazetteer) > address (matched to the gazetteer, exactly, then
-fuzzily with its score; `pipeline.address.matcher`) > postcode (live, then terminated) > rejected
+UPRN (the record's UPRN is in the gazetteer or the UPRN lookup, `pipeline.address.uprn_lookup`) >
+address (matched to the gazetteer, exactly, then fuzzily with its score; `pipeline.address.matcher`)
+> postcode (live, then terminated) > rejected
 with a reason code. The outcome of every row is recorded in `geocode_<service>`: a `match_level`
 for matched rows, a `reject_reason` for the rest, so that rows read = matched + rejected holds for
 every service and run. `MATCH_LEVELS` and `REJECT_REASONS` are the single source of truth.
@@ -17,8 +18,10 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from pipeline.address import uprn_lookup
 from pipeline.address.gazetteer import normalise_uprn_sql
 from pipeline.address.matcher import GazetteerIndex, match_frame
+from pipeline.address.uprn_lookup import EMPTY_UPRN
 from pipeline.config import RunConfig, Service
 from pipeline.warehouse import sql, table_exists
 
@@ -32,13 +35,15 @@ REJECT_REASONS = (
     "partial_postcode",
     "invalid_postcode",
     "postcode_not_found",
+    "postcode_non_geographic",
     "postcode_no_oa",
     "out_of_area",
 )
 #: How a row was located, best evidence first.
 MATCH_LEVELS = ("uprn", "address_exact", "address_fuzzy", "postcode_live", "postcode_terminated")
 #: postcode outcomes whose postcode cannot be trusted to hold the address: look beyond its block
-WIDEN_FOR = ("postcode_terminated",) + REJECT_REASONS[2:7]
+WIDEN_FOR = ("postcode_terminated", "missing_postcode", "partial_postcode", "invalid_postcode",
+             "postcode_not_found", "postcode_non_geographic", "postcode_no_oa")
 
 EMPTY_GAZETTEER = """CREATE TABLE IF NOT EXISTS ref_gazetteer (uprn VARCHAR, saon VARCHAR, paon VARCHAR,
     street VARCHAR, locality VARCHAR, town VARCHAR, postcode VARCHAR, pc_key VARCHAR, x DOUBLE, y DOUBLE,
@@ -86,12 +91,22 @@ def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: Gaz
     return len(frame)
 
 
+def address_sql(service: Service) -> dict[str, str]:
+    """SQL for the record's full address text and its first two lines, from the lines the service maps
+    (NULL when it maps none: a postcode-only extract then pays nothing for addresses)."""
+    lines = [f"address_{i}" for i in range(1, 6) if f"address_{i}" in service.columns]
+    first_two = [f for f in lines if f in ("address_1", "address_2")]
+    concat = lambda cols: f"concat_ws(' ', {', '.join(cols)})" if cols else "CAST(NULL AS VARCHAR)"  # noqa: E731
+    return {"address_text": concat(lines), "address_12": concat(first_two)}
+
+
 def geocode_service(
     con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None = None
 ) -> dict[str, int]:
     """Geocode one service; return its outcome counts (every match level and reason, zeros included)."""
     con.execute(EMPTY_GAZETTEER)
-    con.execute(sql("geocode_postcode", service=service.name))
+    con.execute(EMPTY_UPRN)
+    con.execute(sql("geocode_postcode", service=service.name, **address_sql(service)))
     match_addresses(con, service, index)
     con.execute(sql("geocode_match", service=service.name, uprn_norm=normalise_uprn_sql("p.uprn_as_given")))
     rows = con.execute(
@@ -134,6 +149,8 @@ def load_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> GazetteerI
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, int]]:
     index = load_gazetteer(con, cfg)
+    con.execute(EMPTY_GAZETTEER)
+    uprn_lookup.load(con, cfg)
     results = {}
     for service in cfg.services:
         results[service.name] = geocode_service(con, service, index)

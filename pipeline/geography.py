@@ -2,7 +2,8 @@
 
 Writes `ref_oa` (oa21cd, ward_code, ward_name, households, x, y), `ref_wards`
 (ward_code, ward_name, households) and `ref_postcodes` (the postcode directory under
-standard column names, see `boundaries.loaders.postcode_directory_sql`).
+standard column names, see `boundaries.loaders.postcode_directory_sql`; a view of the reusable
+reference database of `boundaries.reference` when the config names one).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from boundaries.loaders import (
     postcode_directory_sql,
     wards_by_centroid,
 )
-from pipeline.config import RunConfig
+from boundaries.reference import attach_reference, ensure_reference
+from pipeline.config import PostcodeDirectory, RunConfig
 from segments.census import households as census_households
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,21 @@ def build_ref_oa(cfg: RunConfig, oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame)
     return ref[["oa21cd", "ward_code", "ward_name", "households", "x", "y"]].sort_values("oa21cd")
 
 
+def load_postcodes(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory) -> None:
+    """Make `ref_postcodes`: a view of the reusable reference database when `reference_db` is set
+    (built once, rebuilt when the directory file changes), else a table of this run's warehouse."""
+    if spec.reference_db is not None:
+        ensure_reference(spec, spec.reference_db)
+        attach_reference(con, spec.reference_db)
+        return
+    check_postcode_directory(con, spec)
+    con.execute(
+        "CREATE OR REPLACE TABLE ref_postcodes AS "
+        + postcode_directory_sql(spec)
+        + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
+    )
+
+
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
     """Load the reference tables; return counts for the run summary."""
     oas, wards = load_areas(cfg)
@@ -78,12 +95,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
                   count(*) AS n_oas
            FROM ref_oa GROUP BY ward_code ORDER BY ward_code"""
     )
-    check_postcode_directory(con, cfg.geography.postcode_directory)
-    con.execute(
-        "CREATE OR REPLACE TABLE ref_postcodes AS "
-        + postcode_directory_sql(cfg.geography.postcode_directory)
-        + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
-    )
+    load_postcodes(con, cfg.geography.postcode_directory)
     n_pc, n_live = con.execute("SELECT count(*), count(*) FILTER (is_live) FROM ref_postcodes").fetchall()[0]
     summary = {
         "oas": len(ref_oa),

@@ -243,25 +243,24 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
     q = lambda h: '"' + h.replace('"', '""') + '"'  # noqa: E731
     cells = ", ".join(f"coalesce(trim({q(h)}), '')" for h in headers)
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
-    select = ",\n".join(
-        f"nullif(trim({q(mapping[f])}), '') AS {f}" if f in mapping else f"CAST(NULL AS VARCHAR) AS {f}"
-        for f in fields
-    )
+    mapped = ",\n".join(f"nullif(trim({q(mapping[f])}), '') AS {f}" for f in fields if f in mapping)
+    unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in mapping)
     table = f"ingest_{service.name}"
     # The rows are read in file order into a scratch table (insertion order is preserved), whose rowid
-    # then numbers them: unlike row_number() OVER (), this keeps both steps parallel.
+    # then numbers them: unlike row_number() OVER (), this keeps both steps parallel. Only the mapped
+    # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
     con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
     if relation == "xlsx_df":
         con.unregister("xlsx_df")
     con.execute(
-        f"""CREATE OR REPLACE TABLE {table} AS
+        f"""CREATE OR REPLACE TEMP TABLE mapped_{table} AS
             SELECT rowid + 1 AS row_number,
                    concat({cells}) = '' AS row_blank,
                    md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
-                   {select}
-            FROM raw_{service.name}
-            ORDER BY row_number"""  # in order, the rows are written once (else checkpoint rewrites them)
+                   {mapped}
+            FROM raw_{service.name}"""
     )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *{unmapped} FROM mapped_{table}")
     con.execute(f"DROP TABLE raw_{service.name}")
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     if rows == 0:

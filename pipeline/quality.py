@@ -107,15 +107,16 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
                            "records": n, "share_pct": round(100 * n / total, 2) if total else 0.0})
         c = con.execute(
             f"""SELECT count(*) FILTER (postcode_corrected), count(*) FILTER (postcode_terminated),
+                       count(*) FILTER (postcode_large_user),
                        count(*) FILTER (uprn_given = 'used'),
                        count(*) FILTER (uprn_given = 'contradicts_record'),
-                       count(*) FILTER (uprn_given = 'not_in_gazetteer'),
+                       count(*) FILTER (uprn_given = 'not_found'),
                        count(*) FILTER (match_level = 'address_fuzzy')
                 FROM geocode_{name}"""
         ).fetchall()[0]
         corrections.append(dict(zip(
-            ["service", "postcodes_corrected", "terminated_postcodes", "uprns_used",
-             "uprns_contradicting_record", "uprns_not_in_gazetteer", "fuzzy_address_matches"],
+            ["service", "postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
+             "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"],
             (name, *c), strict=True)))
         address = any(f.startswith("address_") or f == "uprn" for f in s.columns)
         w = _rates(con, name, ["ward_code", "ward_name"], address)

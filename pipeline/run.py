@@ -63,7 +63,7 @@ def clear_outputs(folder: Path) -> None:
 def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> RunResult:
     """Run the stages up to and including `until`; return the accounting and profiles."""
     clear_outputs(cfg.outputs)
-    con = connect(cfg)
+    con = connect(cfg, fresh=True)
     stages = STAGES[: STAGES.index(until) + 1]
     bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)
     notes: list[str] = []

@@ -12,12 +12,15 @@ ROWS = [
     ("R3", "  DM4   7QX ", "postcode_live"),       # extra spaces
     ("R4", "DM1 2AB", "postcode_terminated"),
     ("R5", "", "missing_postcode"),
-    ("R6", "DM4 7", "partial_postcode"),
+    ("R6", "DM4 7", "partial_postcode"),          # the sector alone
     ("R7", "12345", "invalid_postcode"),
     ("R8", "DM4 7QC", "invalid_postcode"),         # C is not a legal inward letter
     ("R9", "DM9 9ZZ", "postcode_not_found"),
     ("R10", "DN1 1AA", "out_of_area"),
     ("R11", "DM2 3AB", "postcode_no_oa"),
+    ("R12", "DM9 1ZX", "postcode_non_geographic"),  # a PO box: no grid reference in the directory
+    ("R13", "DM4 7LU", "postcode_live"),            # a large user's postcode: matched and flagged
+    ("R14", " dm4 ", "partial_postcode"),          # the district alone
     ("R1", "DM4 7QX", "duplicate_row"),            # exact copy of the first row
 ]
 
@@ -30,11 +33,14 @@ def test_every_row_gets_exactly_one_outcome(tmp_path):
                                   "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
     con = duckdb.connect()
     con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
-        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE),
-        ('DM12AB', 'DM1 2AB', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, FALSE),
-        ('DN11AA', 'DN1 1AA', 'E00990001', 'E05990001', 'E06009998', 1.0, 2.0, TRUE),
-        ('DM23AB', 'DM2 3AB', NULL, NULL, 'E06009999', NULL, NULL, TRUE))
-        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live)""")
+        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE),
+        ('DM12AB', 'DM1 2AB', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, FALSE, FALSE, FALSE),
+        ('DN11AA', 'DN1 1AA', 'E00990001', 'E05990001', 'E06009998', 1.0, 2.0, TRUE, FALSE, FALSE),
+        ('DM23AB', 'DM2 3AB', NULL, NULL, 'E06009999', NULL, NULL, TRUE, FALSE, FALSE),
+        ('DM91ZX', 'DM9 1ZX', 'E00900001', 'E05900001', 'E06009999', NULL, NULL, TRUE, TRUE, FALSE),
+        ('DM47LU', 'DM4 7LU', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, TRUE))
+        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live, non_geographic,
+          large_user)""")
     con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES
         ('E00900001', 'E05900001'), ('E00900002', 'E05900001')) t(oa21cd, ward_code)""")
     res = ingest_service(con, cfg, cfg.services[0])
@@ -49,3 +55,5 @@ def test_every_row_gets_exactly_one_outcome(tmp_path):
     # matched rows carry the directory's OA and ward; rejected rows carry none
     oas = dict(con.execute("SELECT row_number, oa21cd FROM geocode_svc").fetchall())
     assert oas[2] == "E00900001" and oas[4] == "E00900002" and oas[10] is None
+    flagged = con.execute("SELECT row_number FROM geocode_svc WHERE postcode_large_user").fetchall()
+    assert flagged == [(13,)]

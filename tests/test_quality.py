@@ -25,9 +25,10 @@ def test_report_written_with_corrections_and_suppression(tmp_path):
                                   "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
     con = duckdb.connect()
     con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
-        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE),
-        ('DM40QX', 'DM4 0QX', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, TRUE))
-        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live)""")
+        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE),
+        ('DM40QX', 'DM4 0QX', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE))
+        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live, non_geographic,
+          large_user)""")
     con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES
         ('E00900001', 'E05900001', 'Ward A'), ('E00900002', 'E05900001', 'Ward A'))
         t(oa21cd, ward_code, ward_name)""")

@@ -119,7 +119,7 @@ def test_postcode_keyed_lookup_on_trafford(census, official, tmp_path):
     directory = PostcodeDirectory(path=PCD, columns=PostcodeColumns(
         postcode="postcode", oa="oa21cd_pip", ward="ward_code", lad="la_code",
         easting="easting", northing="northing", terminated=None,
-        live_flag="in_codepoint_open_2025_10"))
+        live_flag="in_codepoint_open_2025_10", grid_quality=None, user_type=None))
     seg = Segmentation(method="lookup", lookup=Lookup(path=path, key="postcode",
                                                       key_column="pcd", code_column="code"))
     result = build_segments_from(census, seg, postcodes=directory)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from boundaries.reference import is_current
 from pipeline.run import run_all
 from pipeline.synth.extracts import generate_for_real_area
 from tests.conftest import SHARED, TRAFFORD
@@ -25,7 +26,8 @@ def trafford(tmp_path_factory):
     )
     cfg = relocated_config(
         Path("config/examples/trafford.yaml"),
-        {"data/trafford/raw/extracts": str(tmp / "extracts"), "../shared": str(SHARED)},
+        {"data/trafford/raw/extracts": str(tmp / "extracts"), "../shared": str(SHARED),
+         "data/reference": str(tmp / "reference")},
         tmp,
     )
     return cfg, run_all(cfg, progress=False), tmp
@@ -45,6 +47,9 @@ def test_trafford_runs_end_to_end(trafford):
     assert total["base_count"] == 96_271  # Trafford's households, Census 2021 TS041
     wards = result.profiles["stop_smoking"]["ward"]
     assert len(wards) == 21 + 1  # 21 wards (May 2023) and the Total row
+    # the postcode directory was parsed once into the reusable reference, which the run attached
+    spec = cfg.geography.postcode_directory
+    assert spec.reference_db.exists() and is_current(spec, spec.reference_db)
 
 
 def test_official_oac_profiles_like_the_built_one(trafford, tmp_path):

@@ -1,9 +1,10 @@
 -- Stage 2b: one outcome per record, by the match hierarchy
 --   blank_row > duplicate_row > uprn > address_exact > address_fuzzy > postcode_live
 --   > postcode_terminated > the postcode's reject reason.
--- uprn: the record's UPRN is an address of the gazetteer inside the area and does not contradict the
--- record: its postcode is the record's (unless the record's postcode is unusable) and the address
--- matcher found no other UPRN for the record's address (a mistyped UPRN is often another real one).
+-- uprn: the record's UPRN is a UPRN of the area (ref_uprn: the gazetteer's, then the UPRN lookup's) and
+-- does not contradict the record: its postcode is the record's (unless the record's postcode is unusable)
+-- and the address matcher found no other UPRN for the record's address (a mistyped UPRN is often
+-- another real one).
 -- address_*: the matcher's UPRN (table address_match_{service}, written by pipeline.address.matcher).
 -- household_key: the UPRN where known, else normalised address + postcode, else the record.
 CREATE OR REPLACE TABLE geocode_{service} AS
@@ -15,6 +16,7 @@ judged AS (
     SELECT u.*, gu.uprn AS uprn_known, a.uprn AS addr_uprn, a.level AS addr_level, a.score AS addr_score,
         CASE WHEN (gu.pc_key = u.pc_key OR u.pc_outcome IN ('missing_postcode', 'partial_postcode',
                                                               'invalid_postcode', 'postcode_not_found',
+                                                              'postcode_non_geographic',
                                                               'postcode_terminated'))
                   AND (a.uprn IS NULL OR a.uprn = gu.uprn) THEN gu.uprn END AS uprn_hit,
         CASE
@@ -22,7 +24,7 @@ judged AS (
             WHEN duplicate_of IS NOT NULL THEN 'duplicate_row'
         END AS early_reject
     FROM u
-    LEFT JOIN ref_gazetteer gu ON gu.uprn = u.uprn_clean
+    LEFT JOIN ref_uprn gu ON gu.uprn = u.uprn_clean
     LEFT JOIN address_match_{service} a USING (row_number)
 ),
 decided AS (
@@ -36,9 +38,9 @@ decided AS (
 ),
 located AS (
     SELECT d.*, g.uprn AS g_uprn, g.postcode AS g_postcode, g.oa21cd AS g_oa, g.ward_code AS g_ward,
-           g.x AS g_x, g.y AS g_y
+           g.x AS g_x, g.y AS g_y, g.source AS g_source
     FROM decided d
-    LEFT JOIN ref_gazetteer g
+    LEFT JOIN ref_uprn g
         ON g.uprn = CASE WHEN d.match_level = 'uprn' THEN d.uprn_hit
                          WHEN d.match_level LIKE 'address_%' THEN d.addr_uprn END
 )
@@ -57,14 +59,16 @@ SELECT row_number,
             WHEN address_key IS NOT NULL THEN 'addr:' || md5(address_key || '|' || pc_key)
             ELSE 'row:' || row_number END AS household_key,
        g_uprn AS uprn,
+       g_source AS uprn_source,
        CASE WHEN match_level = 'uprn' OR match_level = 'address_exact' THEN 100.0
             WHEN match_level = 'address_fuzzy' THEN addr_score END AS match_score,
        postcode_corrected AND early_reject IS NULL AS postcode_corrected,
        early_reject IS NULL AND pc_outcome = 'postcode_terminated' AS postcode_terminated,
+       early_reject IS NULL AND large_user AS postcode_large_user,
        CASE WHEN early_reject IS NULL THEN pc_outcome END AS postcode_outcome,
        CASE WHEN early_reject IS NOT NULL OR uprn_clean IS NULL THEN NULL
             WHEN uprn_hit IS NOT NULL THEN 'used'
             WHEN uprn_known IS NOT NULL THEN 'contradicts_record'
-            ELSE 'not_in_gazetteer' END AS uprn_given
+            ELSE 'not_found' END AS uprn_given
 FROM located
-ORDER BY row_number;
+;

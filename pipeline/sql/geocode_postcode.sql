@@ -4,17 +4,20 @@
 -- letter I / digit 1 in a position where only one of them is legal is corrected and flagged:
 --   outward A9: 1st letter, 2nd digit; A9A / A99 / AA9: 1st letter; AA9A / AA99: 1st, 2nd letters,
 --   3rd digit; inward: 1st digit (its two letters may be neither O nor I, so they are never guessed).
+-- partial_postcode: the district or sector alone ('DM4', 'DM4 7'); pc_sector: the sector a postcode shows.
 -- pc_outcome is what the postcode alone gives: postcode_live | postcode_terminated, or a reason
---   missing_postcode, partial_postcode, invalid_postcode, postcode_not_found, postcode_no_oa, out_of_area.
-CREATE OR REPLACE TEMP TABLE geocode_pc_{service} AS  -- intermediate: kept in memory only
+--   missing_postcode, partial_postcode, invalid_postcode, postcode_not_found, postcode_non_geographic
+--   (the directory gives it no grid reference: PO boxes and the like), postcode_no_oa, out_of_area.
+-- large_user: the directory marks the postcode as a large user's (one address receiving much mail).
+CREATE OR REPLACE TEMP VIEW geocode_pc_{service} AS
 WITH repeated AS (  -- the few row hashes seen more than once, with the row of their first copy
     SELECT row_hash, min(row_number) AS first_row
     FROM ingest_{service} GROUP BY row_hash HAVING count(*) > 1
 ),
 src AS (
     SELECT i.row_number, row_blank, uprn AS uprn_as_given, postcode AS postcode_as_given,
-           concat_ws(' ', address_1, address_2, address_3, address_4, address_5) AS address_text,
-           concat_ws(' ', address_1, address_2) AS address_12,
+           {address_text} AS address_text,  -- the mapped address lines, joined by spaces
+           {address_12} AS address_12,
            upper(replace(replace(replace(coalesce(postcode, ''), ' ', ''), chr(9), ''), chr(160), ''))
                AS pc_raw,
            CASE WHEN i.row_number > r.first_row THEN r.first_row END AS duplicate_of
@@ -47,7 +50,8 @@ keyed AS (
           FROM fixed)
 ),
 joined AS (
-    SELECT k.*, p.pc_key IS NOT NULL AS in_directory, p.pcds, p.oa21cd, p.is_live,
+    SELECT k.*, p.pc_key IS NOT NULL AS in_directory, p.pcds, p.oa21cd, p.is_live, p.non_geographic,
+           coalesce(p.large_user, false) AS large_user,
            p.easting, p.northing, o.oa21cd IS NOT NULL AS in_area, o.ward_code
     FROM keyed k
     LEFT JOIN ref_postcodes p ON p.pc_key = k.pc_key
@@ -56,14 +60,20 @@ joined AS (
 SELECT row_number, row_blank, duplicate_of, uprn_as_given, address_text,
        CASE WHEN trim(address_12) <> ''
             THEN upper(trim(regexp_replace(address_12, '[^A-Za-z0-9]+', ' ', 'g'))) END AS address_key,
-       pc_key, postcode_corrected, pcds, oa21cd, ward_code, easting, northing,
+       pc_key, postcode_corrected, pcds, oa21cd, ward_code, easting, northing, large_user,
+       CASE WHEN pc_valid THEN left(pc_key, length(pc_key) - 2)  -- the sector the postcode shows, if any
+            ELSE nullif(replace(regexp_extract(upper(regexp_replace(trim(coalesce(postcode_as_given, '')),
+                                                                     '\s+', ' ', 'g')),
+                                               '^[A-Z]{{1,2}}[0-9][A-Z0-9]? [0-9]'), ' ', ''), '')
+       END AS pc_sector,
        CASE
            WHEN pc_key = '' THEN 'missing_postcode'
            WHEN NOT pc_valid THEN  -- the regex runs on the few invalid rows only
                CASE WHEN regexp_full_match(upper(regexp_replace(trim(postcode_as_given), '\s+', ' ', 'g')),
-                                           '[A-Z]{{1,2}}[0-9][A-Z0-9]? [0-9]')
+                                           '[A-Z]{{1,2}}[0-9][A-Z0-9]?( [0-9])?')
                     THEN 'partial_postcode' ELSE 'invalid_postcode' END
            WHEN NOT in_directory THEN 'postcode_not_found'
+           WHEN non_geographic THEN 'postcode_non_geographic'
            WHEN oa21cd IS NULL THEN 'postcode_no_oa'
            WHEN NOT in_area THEN 'out_of_area'
            WHEN is_live THEN 'postcode_live'

@@ -6,12 +6,12 @@
 -- no place (ward and segment NULL).
 CREATE OR REPLACE TEMP TABLE quality_{service} AS
 WITH by_records AS (  -- where the service's matched records of each sector are
-    SELECT regexp_extract(replace(postcode, ' ', ''), '^([A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9])', 1) AS sector,
+    SELECT left(replace(postcode, ' ', ''), length(replace(postcode, ' ', '')) - 2) AS sector,
            oa21cd, count(*) AS n
     FROM geocode_{service} WHERE match_level IS NOT NULL GROUP BY ALL
 ),
 by_postcodes AS (  -- sectors the service has no matched record in: where their postcodes are
-    SELECT regexp_extract(pc_key, '^([A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9])', 1) AS sector, p.oa21cd, count(*) AS n
+    SELECT left(pc_key, length(pc_key) - 2) AS sector, p.oa21cd, count(*) AS n
     FROM ref_postcodes p JOIN ref_oa o USING (oa21cd) GROUP BY ALL
 ),
 sector_oa AS (
@@ -25,7 +25,7 @@ rows AS (
     SELECT g.row_number, g.match_level, g.reject_reason, g.oa21cd AS matched_oa,
            CASE WHEN g.match_level IS NULL
                      AND g.reject_reason NOT IN ('blank_row', 'duplicate_row', 'out_of_area') THEN
-                nullif(regexp_extract(p.pc_key, '^([A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9])', 1), '') END AS sector
+                p.pc_sector END AS sector
     FROM geocode_{service} g JOIN geocode_pc_{service} p USING (row_number)
 )
 SELECT r.row_number, coalesce(r.match_level, r.reject_reason) AS outcome,

@@ -13,7 +13,7 @@ Truth files (``truth_dir``): ``<service>_truth.csv`` with columns row_number, ho
 true_oa21cd, planted; ``propensity.csv`` (type, service, propensity); ``households.csv``
 (household_id, uprn, oa21cd, type). ``row_number`` is the 1-based position among the data rows
 below the header. Planted codes: clean, lowercase, unspaced (no space or extra spaces), invalid,
-partial (sector only), not_in_directory, terminated, out_of_area, blank_row, duplicate,
+partial (sector or district only), not_in_directory, terminated, out_of_area, blank_row, duplicate,
 blank_postcode.
 
 For the extracts that carry addresses (stop_smoking, library) ``<service>_address_truth.csv``
@@ -274,6 +274,7 @@ def _dirty_postcodes(
             r = rng.random()
             pc = pc.replace(" ", "") if r < 0.6 else (f"{outward}  {inward}" if r < 0.85 else f" {pc} ")
         elif code == "invalid":
+            k = int(rng.integers(6))
             pc = [
                 outward,
                 "12345",
@@ -281,7 +282,9 @@ def _dirty_postcodes(
                 "N/A",
                 f"{outward} {inward[:2]}",
                 outward[::-1] + " " + inward,
-            ][int(rng.integers(6))]
+            ][k]
+            if k == 0:  # the district alone is a partial postcode, as the pipeline reports it
+                code = "partial"
         elif code == "partial":
             pc = f"{outward} {inward[0]}"
         elif code == "not_in_directory":
