@@ -38,6 +38,8 @@ def test_every_row_accounted_for(demo):
         assert summ.loc[s, "blank_row"] == counts.get("blank_row", 0), s
         assert summ.loc[s, "duplicate_row"] == counts.get("duplicate", 0), s
         assert summ.loc[s, "out_of_area"] == counts.get("out_of_area", 0), s
+        # every planted O/0, I/1 typo is corrected (and flagged), and nothing else is
+        assert summ.loc[s, "postcodes_corrected"] == counts.get("typo_o0", 0) > 0, s
         # the postcode's own verdict finds every planted partial and terminated postcode, even where
         # the record's UPRN or address then placed it better (address services)
         con = duckdb.connect(str(cfg.warehouse), read_only=True)

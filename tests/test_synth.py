@@ -165,6 +165,7 @@ def test_extract_truth(demo):
     base, s = demo
     codes = {
         "clean",
+        "typo_o0",
         "lowercase",
         "unspaced",
         "invalid",

@@ -36,8 +36,9 @@ HEADERS = {
 PORTRAIT_COLUMNS = ("service_count", "base_count", "penetration_pct", "index")
 INTERVAL_HEADER = "Index 95% interval"
 METHOD = [
-    "Each record's postcode is matched to a Census 2021 Output Area (OA) with the ONS Postcode "
-    "Directory, and the OA to its ward and neighbourhood segment. Records are counted, never named.",
+    "Each record is placed in a Census 2021 Output Area (OA) by the best evidence it carries: its "
+    "UPRN or its address matched to the council's gazetteer, else its postcode (ONS Postcode "
+    "Directory). The OA gives its ward and neighbourhood segment. Records are counted, never named.",
     "Households: Census 2021 (table TS041). The segments classify OAs by the method of the "
     "ONS/UCL Output Area Classification.",
 ]

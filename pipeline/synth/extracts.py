@@ -14,7 +14,7 @@ true_oa21cd, planted; ``propensity.csv`` (type, service, propensity); ``househol
 (household_id, uprn, oa21cd, type). ``row_number`` is the 1-based position among the data rows
 below the header. Planted codes: clean, lowercase, unspaced (no space or extra spaces), invalid,
 partial (sector or district only), not_in_directory, terminated, out_of_area, blank_row, duplicate,
-blank_postcode.
+blank_postcode, typo_o0 (letter O or I for the inward code's first digit, which the pipeline corrects).
 
 For the extracts that carry addresses (stop_smoking, library) ``<service>_address_truth.csv``
 labels each row for the address matcher: row_number, expected_uprn (the UPRN a matcher should
@@ -314,6 +314,14 @@ def _dirty_postcodes(
             pc = ""
         pcs[i] = pc
         planted[i] = code
+    # letter O / I typed for the digit 0 / 1 that starts the inward code, on every 61st clean row;
+    # chosen without a random draw, so the rest of the data stays as it was. The pipeline corrects
+    # and flags these (only a digit is legal there).
+    for i in range(0, n, 61):
+        inward = pcs[i][-3:]
+        if planted[i] == "clean" and " " in pcs[i] and inward[:1] in ("0", "1"):
+            pcs[i] = pcs[i][:-3] + {"0": "O", "1": "I"}[inward[0]] + inward[1:]
+            planted[i] = "typo_o0"
     return pcs, planted, true_oa, hid, uprn
 
 
