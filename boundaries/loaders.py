@@ -125,8 +125,8 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
                nullif(trim({col(c.oa)}), '') AS oa21cd,
                nullif(trim({col(c.ward)}), '') AS ward_code,
                nullif(trim({col(c.lad)}), '') AS lad_code,
-               TRY_CAST({col(c.easting)} AS DOUBLE) AS easting,
-               TRY_CAST({col(c.northing)} AS DOUBLE) AS northing,
+               nullif(TRY_CAST({col(c.easting)} AS DOUBLE), 0) AS easting,  -- 0: no coordinates
+               nullif(TRY_CAST({col(c.northing)} AS DOUBLE), 0) AS northing,
                {live} AS is_live,
                coalesce(trim({col(c.grid_quality)}) = '9', false) AS non_geographic,
                coalesce(trim({col(c.user_type)}) = '1', false) AS large_user

@@ -4,11 +4,13 @@ ONSPD/NSPL (~2.7M rows) or Code-Point Open (~1.7M) takes seconds to parse from C
 into `postcodes` (pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live,
 non_geographic, large_user; sorted by pc_key) it is attached read-only by any run, which then joins
 its records to it in SQL. Table `source` records the file (path, size, modification time) and the
-column settings it was built from, so `ensure_reference` rebuilds it when either changes.
+column settings it was built from, and the loading SQL, so `ensure_reference` rebuilds it when any
+of them changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -22,11 +24,13 @@ logger = logging.getLogger(__name__)
 
 
 def _fingerprint(spec: PostcodeDirectory) -> str:
-    """What the reference was built from: the directory file (path, size, mtime) and its columns."""
+    """What the reference was built from: the directory file (path, size, mtime), its columns and
+    the loading SQL itself (so a new version of the loader rebuilds it)."""
     st = Path(spec.path).stat()
     return json.dumps(
         {"path": str(Path(spec.path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-         "columns": spec.columns.model_dump()},
+         "columns": spec.columns.model_dump(),
+         "loader": hashlib.sha256(postcode_directory_sql(spec).encode()).hexdigest()},
         sort_keys=True,
     )
 
@@ -80,8 +84,9 @@ def ensure_reference(spec: PostcodeDirectory, db_path: Path) -> bool:
     return True
 
 
-def attach_reference(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str = "pcref") -> None:
-    """Attach the reference read-only and expose it to the geocode SQL as the view `ref_postcodes`."""
+def attach_reference(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str = "pcref",
+                     view: str = "ref_postcodes") -> None:
+    """Attach the reference read-only and expose it to the geocode SQL as a view (`ref_postcodes`)."""
     path = str(Path(db_path)).replace("'", "''")
     con.execute(f"ATTACH IF NOT EXISTS '{path}' AS {alias} (READ_ONLY)")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW ref_postcodes AS SELECT * FROM {alias}.postcodes")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {alias}.postcodes")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: Standard record fields a service extract can map its headers to.
 STANDARD_FIELDS = (
@@ -70,7 +70,11 @@ class PostcodeColumns(_Strict):
     """Header names of the postcode directory; defaults follow the ONSPD/NSPL layout."""
 
     postcode: str = "pcds"
-    oa: str = "oa21cd"
+    oa: str | None = Field(
+        default="oa21cd",
+        description="Output Area column; null for a directory without one (OS Code-Point Open): each "
+        "postcode then takes the area's OA holding its point, and a point outside them is out of area",
+    )
     ward: str | None = "osward"
     lad: str | None = "oslaua"
     easting: str | None = "oseast1m"
@@ -87,6 +91,13 @@ class PostcodeColumns(_Strict):
         "postcode such as a PO box",
     )
     user_type: str | None = Field(default="usertype", description="ONSPD usertype: 1 = large user, 0 = small")
+
+    @model_validator(mode="after")
+    def _points_when_no_oa(self) -> PostcodeColumns:
+        if self.oa is None and (self.easting is None or self.northing is None):
+            raise ValueError("a directory without an OA column (oa: null) needs its easting and northing "
+                             "columns, to place each postcode in an OA by point in polygon")
+        return self
 
 
 class PostcodeDirectory(_Strict):

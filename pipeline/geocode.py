@@ -101,12 +101,17 @@ def address_sql(service: Service) -> dict[str, str]:
 
 
 def geocode_service(
-    con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None = None
+    con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None = None,
+    oa_by_point: bool = False,
 ) -> dict[str, int]:
-    """Geocode one service; return its outcome counts (every match level and reason, zeros included)."""
+    """Geocode one service; return its outcome counts (every match level and reason, zeros included).
+    `oa_by_point`: the directory has no OAs (Code-Point), so a postcode that has a point but no OA
+    lies outside the area (`geography.place_postcodes_by_point`) and is out of area."""
     con.execute(EMPTY_GAZETTEER)
     con.execute(EMPTY_UPRN)
-    con.execute(sql("geocode_postcode", service=service.name, **address_sql(service)))
+    outside = "(p.oa21cd IS NULL AND p.easting IS NOT NULL)" if oa_by_point else "FALSE"
+    con.execute(sql("geocode_postcode", service=service.name, located_outside=outside,
+                    **address_sql(service)))
     match_addresses(con, service, index)
     con.execute(sql("geocode_match", service=service.name, uprn_norm=normalise_uprn_sql("p.uprn_as_given")))
     rows = con.execute(
@@ -153,7 +158,8 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, i
     uprn_lookup.load(con, cfg)
     results = {}
     for service in cfg.services:
-        results[service.name] = geocode_service(con, service, index)
+        results[service.name] = geocode_service(
+            con, service, index, oa_by_point=cfg.geography.postcode_directory.columns.oa is None)
         write_rejects(con, service, cfg.private)
         matched = sum(results[service.name][m] for m in MATCH_LEVELS)
         logger.info("Geocoded %s: %d matched", service.name, matched)

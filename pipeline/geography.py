@@ -67,19 +67,51 @@ def build_ref_oa(cfg: RunConfig, oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame)
     return ref[["oa21cd", "ward_code", "ward_name", "households", "x", "y"]].sort_values("oa21cd")
 
 
-def load_postcodes(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory) -> None:
+def load_postcodes(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory, oas: gpd.GeoDataFrame) -> None:
     """Make `ref_postcodes`: a view of the reusable reference database when `reference_db` is set
-    (built once, rebuilt when the directory file changes), else a table of this run's warehouse."""
+    (built once, rebuilt when the directory file changes), else a table of this run's warehouse.
+    A directory without OAs (Code-Point Open) is read as `ref_postcodes_directory`, and
+    `ref_postcodes` is a view giving each postcode the OA of `oas` that holds its point."""
+    base = "ref_postcodes" if spec.columns.oa else "ref_postcodes_directory"
     if spec.reference_db is not None:
         ensure_reference(spec, spec.reference_db)
-        attach_reference(con, spec.reference_db)
-        return
-    check_postcode_directory(con, spec)
+        attach_reference(con, spec.reference_db, view=base)
+    else:
+        check_postcode_directory(con, spec)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {base} AS "
+            + postcode_directory_sql(spec)
+            + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
+        )
+    if spec.columns.oa is None:
+        place_postcodes_by_point(con, base, oas)
+
+
+def place_postcodes_by_point(con: duckdb.DuckDBPyConnection, base: str, oas: gpd.GeoDataFrame) -> int:
+    """`ref_postcode_oa` (pc_key, oa21cd): the area's OA holding each postcode point of `base`
+    (points in the area's bounding box only; geopandas sjoin, EPSG:27700), and the view
+    `ref_postcodes` with those OAs filled in. Return the number of postcodes placed."""
+    minx, miny, maxx, maxy = oas.total_bounds
+    pts = con.execute(
+        f"""SELECT pc_key, easting, northing FROM {base}
+            WHERE easting BETWEEN ? AND ? AND northing BETWEEN ? AND ? ORDER BY pc_key""",
+        [float(minx), float(maxx), float(miny), float(maxy)],
+    ).df()
+    points = gpd.GeoDataFrame(pts[["pc_key"]], geometry=gpd.points_from_xy(pts["easting"], pts["northing"]),
+                              crs=oas.crs)
+    hit = gpd.sjoin(points, oas[["code", "geometry"]], how="inner", predicate="within")
+    hit = hit[~hit.index.duplicated(keep="first")]  # a point on a shared edge: the first OA by code
+    placed = pd.DataFrame({"pc_key": hit["pc_key"].to_numpy(), "oa21cd": hit["code"].to_numpy()})
+    con.register("placed_df", placed)
+    con.execute("CREATE OR REPLACE TABLE ref_postcode_oa AS SELECT * FROM placed_df ORDER BY pc_key")
+    con.unregister("placed_df")
     con.execute(
-        "CREATE OR REPLACE TABLE ref_postcodes AS "
-        + postcode_directory_sql(spec)
-        + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
+        f"""CREATE OR REPLACE TEMP VIEW ref_postcodes AS
+            SELECT d.* REPLACE (coalesce(d.oa21cd, p.oa21cd) AS oa21cd)
+            FROM {base} d LEFT JOIN ref_postcode_oa p USING (pc_key)"""
     )
+    logger.info("Postcode directory without OAs: %d postcode points placed in the area's OAs", len(placed))
+    return len(placed)
 
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
@@ -95,7 +127,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
                   count(*) AS n_oas
            FROM ref_oa GROUP BY ward_code ORDER BY ward_code"""
     )
-    load_postcodes(con, cfg.geography.postcode_directory)
+    load_postcodes(con, cfg.geography.postcode_directory, oas)
     n_pc, n_live = con.execute("SELECT count(*), count(*) FILTER (is_live) FROM ref_postcodes").fetchall()[0]
     summary = {
         "oas": len(ref_oa),

@@ -74,3 +74,13 @@ def test_outputs_folder_not_made_by_us_is_never_emptied(tmp_path):
     (ours / "stale.csv").write_text("old")
     clear_outputs(ours)
     assert not (ours / "stale.csv").exists()
+
+
+def test_directory_without_oas_needs_its_points():
+    import pydantic
+
+    from pipeline.config import PostcodeColumns
+
+    with pytest.raises(pydantic.ValidationError, match="needs its easting and northing"):
+        PostcodeColumns(oa=None, easting=None)
+    assert PostcodeColumns(oa=None).easting == "oseast1m"

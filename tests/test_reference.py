@@ -59,3 +59,25 @@ def test_reference_rebuilt_when_the_columns_change(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FILTER (large_user) FROM postcodes").fetchall()[0][0] == 0
     con.close()
+
+
+def test_directory_without_oas_placed_by_point_through_the_reference(tmp_path):
+    """Code-Point Open has no OA column: each run places the reference's points in its own OAs."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from pipeline.geography import load_postcodes
+
+    csv = tmp_path / "codepoint.csv"
+    csv.write_text("Postcode,Eastings,Northings\nDM4 7QX,380050,390050\nDN1 1AA,480000,490000\n"
+                   "DM9 9ZZ,0,0\n", encoding="utf-8")
+    spec = PostcodeDirectory.model_validate({"path": csv, "reference_db": tmp_path / "cp.duckdb", "columns": {
+        "postcode": "Postcode", "oa": None, "ward": None, "lad": None, "easting": "Eastings",
+        "northing": "Northings", "terminated": None, "grid_quality": None, "user_type": None}})
+    oas = gpd.GeoDataFrame({"code": ["E00900001"]}, geometry=[box(380000, 390000, 380100, 390100)],
+                           crs="EPSG:27700")
+    con = duckdb.connect()
+    load_postcodes(con, spec, oas)
+    got = con.execute("SELECT pc_key, oa21cd, easting FROM ref_postcodes ORDER BY pc_key").fetchall()
+    con.close()
+    assert got == [("DM47QX", "E00900001", 380050.0), ("DM99ZZ", None, None), ("DN11AA", None, 480000.0)]

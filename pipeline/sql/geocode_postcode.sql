@@ -9,6 +9,7 @@
 --   missing_postcode, partial_postcode, invalid_postcode, postcode_not_found, postcode_non_geographic
 --   (the directory gives it no grid reference: PO boxes and the like), postcode_no_oa, out_of_area.
 -- large_user: the directory marks the postcode as a large user's (one address receiving much mail).
+-- located_outside: for a directory without OAs (Code-Point), a postcode point in none of the area's OAs.
 CREATE OR REPLACE TEMP VIEW geocode_pc_{service} AS
 WITH repeated AS (  -- the few row hashes seen more than once, with the row of their first copy
     SELECT row_hash, min(row_number) AS first_row
@@ -51,7 +52,7 @@ keyed AS (
 ),
 joined AS (
     SELECT k.*, p.pc_key IS NOT NULL AS in_directory, p.pcds, p.oa21cd, p.is_live, p.non_geographic,
-           coalesce(p.large_user, false) AS large_user,
+           coalesce(p.large_user, false) AS large_user, {located_outside} AS located_outside,
            p.easting, p.northing, o.oa21cd IS NOT NULL AS in_area, o.ward_code
     FROM keyed k
     LEFT JOIN ref_postcodes p ON p.pc_key = k.pc_key
@@ -74,7 +75,7 @@ SELECT row_number, row_blank, duplicate_of, uprn_as_given, address_text,
                     THEN 'partial_postcode' ELSE 'invalid_postcode' END
            WHEN NOT in_directory THEN 'postcode_not_found'
            WHEN non_geographic THEN 'postcode_non_geographic'
-           WHEN oa21cd IS NULL THEN 'postcode_no_oa'
+           WHEN oa21cd IS NULL AND NOT located_outside THEN 'postcode_no_oa'
            WHEN NOT in_area THEN 'out_of_area'
            WHEN is_live THEN 'postcode_live'
            ELSE 'postcode_terminated'
