@@ -280,3 +280,37 @@ def test_index_chart_is_deterministic_and_skips_hidden_rows(run, tmp_path):
     assert str(seg.iloc[0]["segment_code"]) not in a.plotted and len(a.plotted) == len(seg) - 2
     assert "suppressed" in a.alt and "Highest" in a.alt
     assert b"tIME" not in a.path.read_bytes() and b"Software" not in a.path.read_bytes()
+
+
+def test_equality_sections_show_the_published_numbers(run, tmp_path):
+    """Each equality view gets a table and an index chart in the report: the same numbers as its
+    published CSV, hidden groups shown only as the symbol and never plotted."""
+    from pipeline.render.report import equality_section
+
+    cfg, result = run
+    sym, views = cfg.suppression.symbol, result.profiles["stop_smoking"]
+    folder = cfg.outputs / "stop_smoking"
+    report = (folder / "stop_smoking_report.html").read_text(encoding="utf-8")
+    eq = sorted(v for v in views if v.startswith("equality_"))
+    assert eq == ["equality_age_band", "equality_disability", "equality_ethnicity", "equality_sex"]
+    n_hidden = 0
+    for view in eq:
+        what = view.removeprefix("equality_").replace("_", " ")
+        pub = pd.read_csv(folder / f"stop_smoking_profile_{view}.csv", dtype=str,
+                          keep_default_na=False).set_index("segment_code")
+        assert (folder / "charts" / f"stop_smoking_{view}_index.png").read_bytes()[:4] == b"\x89PNG"
+        _, chart = equality_section(cfg, "stop_smoking", view, views[view], tmp_path, "Stop smoking")
+        for code, value in chart.plotted.items():
+            assert pub.at[code, "service_count"] != sym and abs(float(pub.at[code, "index"]) - value) <= 0.5
+        hidden = pub.index[pub["service_count"] == sym]
+        n_hidden += len(hidden)
+        assert not set(hidden) & set(chart.plotted)
+        table = re.search(rf'<table class="profile" data-view="{what}">(.*?)</table>', report, re.S).group(1)
+        rows = re.findall(r'<tr data-code="([^"]*)"[^>]*>(.*?)</tr>', table)
+        assert [html_lib.unescape(code) for code, _ in rows] == list(pub.index)
+        for code, row in rows:
+            cells = [html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            code = html_lib.unescape(code)
+            assert cells[1] == pub.at[code, "service_count"], (view, code)
+            assert cells[5] == pub.at[code, "index"], (view, code)
+    assert n_hidden > 0, "the fixture should hide some equality groups"

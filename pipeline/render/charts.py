@@ -56,8 +56,11 @@ def _label(code: str, name: str) -> str:
     return text if len(text) <= _LABEL_MAX else text[: _LABEL_MAX - 1] + "…"
 
 
+INDEX_LABEL = "Index (100 = as many users as the households predict)"
+
+
 def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str,
-                symbol: str = "#", what: str = "segment") -> Chart:
+                symbol: str = "#", what: str = "segment", xlabel: str = INDEX_LABEL) -> Chart:
     """Write the index chart of *profile* (numeric frame, Total row ignored) to *out_png*.
 
     *hidden* marks suppressed rows (same index as *profile*); they are drawn as the symbol.
@@ -92,7 +95,7 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     ax.axvline(100, color="#222222", linewidth=1)
     ax.set_yticks(range(n), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("Index (100 = as many users as the households predict)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     xs = list(plotted.values()) + [100.0]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.profile import PROFILE_COLUMNS, shareable
+from pipeline.profiles.outputs import display
 from pipeline.render.charts import Chart, index_chart
 from pipeline.render.headlines import Headline, half_up, headlines
 from pipeline.render.tables import DEFINITIONS, suppression_note
@@ -103,6 +104,39 @@ def _match(summary: pd.DataFrame, service: str) -> list[tuple[str, str]]:
     return out
 
 
+EQUALITY_HEADERS = {
+    "segment_code": "Group", "service_count": "Users", "service_pct": "Users %",
+    "population": "Census population", "population_pct": "Census %", "index": "Index",
+    "significance": "Difference",
+}
+
+
+def equality_section(cfg: RunConfig, name: str, view: str, frame: pd.DataFrame, folder: Path,
+                     label: str) -> tuple[Extra, Chart]:
+    """An equality view (users by age band, sex, ethnicity or disability against the census): its
+    shareable table and the index chart of the groups the census counts (not 'Missing' and the like)."""
+    field_name = view.removeprefix("equality_").replace("_", " ")
+    shown = display(view, frame, cfg.suppression)
+    hidden = (frame["suppressed"].fillna(False).astype(bool) if "suppressed" in frame
+              else pd.Series(False, index=frame.index))
+    comparable = frame["population_pct"].notna() & (frame["segment_code"] != "Total")
+    chart = index_chart(frame[comparable], hidden[comparable],
+                        folder / "charts" / f"{name}_{view}_index.png",
+                        f"{label}: index by {field_name} (against the census)", cfg.suppression.symbol,
+                        what=field_name, xlabel="Index (100 = users in proportion to the census population)")
+    columns = [EQUALITY_HEADERS[c] for c in EQUALITY_HEADERS]
+    rows = []
+    for i in frame.index:
+        row = [str(shown.at[i, c]) for c in EQUALITY_HEADERS]
+        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
+        row.insert(6, lo if lo == cfg.suppression.symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
+        rows.append(row)
+    columns.insert(6, INTERVAL_HEADER)
+    extra = Extra(f"Equality: {field_name}", Table(columns, rows), field_name,
+                  {"href": f"charts/{chart.path.name}", "alt": chart.alt})
+    return extra, chart
+
+
 def report_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
 
@@ -124,6 +158,11 @@ def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFram
     charts = [chart]
     extras = []
     for view, frame in views.items():
+        if view.startswith("equality_") and isinstance(frame, pd.DataFrame):
+            extra, c = equality_section(cfg, name, view, frame, folder, label)
+            extras.append(extra)
+            charts.append(c)
+            continue
         if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(getattr(frame, "columns", [])):
             if view not in ("segment", "ward"):
                 logger.info("%s: view %r is not a profile table; not shown in the report", name, view)
