@@ -314,3 +314,31 @@ def test_equality_sections_show_the_published_numbers(run, tmp_path):
             assert cells[1] == pub.at[code, "service_count"], (view, code)
             assert cells[5] == pub.at[code, "index"], (view, code)
     assert n_hidden > 0, "the fixture should hide some equality groups"
+
+
+def test_channel_section_shows_the_published_numbers(run, tmp_path):
+    """The library's channel view (members' preferred contact): a heat map and a table in the
+    report with the published CSV's numbers; hidden cells shown only as the symbol, never coloured."""
+    from pipeline.render.report import channel_section
+
+    cfg, result = run
+    sym, frame = cfg.suppression.symbol, result.profiles["library"]["channels"]
+    folder = cfg.outputs / "library"
+    pub = pd.read_csv(folder / "library_profile_channels.csv", dtype=str, keep_default_na=False)
+    assert (folder / "charts" / "library_channels_index.png").read_bytes()[:4] == b"\x89PNG"
+    _, chart = channel_section(cfg, "library", frame, tmp_path, "Library")
+    by_cell = pub.set_index(["segment_code", "channel"])
+    for key, value in chart.plotted.items():
+        code, channel = key.split("|")
+        assert by_cell.at[(code, channel), "service_count"] != sym
+        assert abs(float(by_cell.at[(code, channel), "index"]) - value) <= 0.5
+    hidden = {f"{c}|{ch}" for c, ch, n in zip(pub["segment_code"], pub["channel"], pub["service_count"],
+                                               strict=True) if n == sym}
+    assert hidden and not hidden & set(chart.plotted)
+    report = (folder / "library_report.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="profile" data-view="channels">(.*?)</table>', report, re.S).group(1)
+    rows = [[html_lib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+            for r in re.findall(r"<tr data-code=[^>]*>(.*?)</tr>", table)]
+    first = pub[["segment_code", "segment_name", "channel", "service_count"]].values.tolist()
+    assert [r[:4] for r in rows] == first
+    assert [r[6] for r in rows] == pub["index"].tolist()

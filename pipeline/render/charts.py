@@ -135,3 +135,59 @@ def _alt_text(title: str, plotted: dict[str, float], n_hidden: int, has_ci: bool
     if not has_ci:
         text += " Intervals not available."
     return text
+
+
+def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str,
+                  symbol: str = "#") -> Chart:
+    """Heat map of the channel index: a row per segment, a column per channel (unknown and the
+    Total rows left out), coloured from blue (index 50 or less) through white (100) to red (150 or
+    more), the index written in each cell, in bold where the difference is significant. Hidden
+    cells are grey and show only the symbol. `plotted` maps 'segment|channel' to the index."""
+    import numpy as np
+    from matplotlib.colors import TwoSlopeNorm
+
+    body = profile[(profile["segment_code"] != "Total") & (profile["channel"] != "unknown")]
+    hidden = hidden.reindex(body.index).fillna(True).astype(bool)
+    segs = list(dict.fromkeys(body["segment_code"].astype(str)))
+    chans = list(dict.fromkeys(body["channel"].astype(str)))
+    grid = np.full((len(segs), len(chans)), np.nan)
+    plotted: dict[str, float] = {}
+    fig, ax = plt.subplots(figsize=(1.3 * len(chans) + 4.2, 0.42 * len(segs) + 1.6), dpi=100)
+    for i, row in body.iterrows():
+        y, x = segs.index(str(row["segment_code"])), chans.index(str(row["channel"]))
+        value = None if hidden.loc[i] else _float(row["index"])
+        if value is None:
+            ax.text(x, y, symbol if hidden.loc[i] else "", ha="center", va="center", fontsize=8,
+                    color="#444444")
+            continue
+        grid[y, x] = value
+        plotted[f"{row['segment_code']}|{row['channel']}"] = value
+        bold = str(row.get("significance", "")) in ("over-represented", "under-represented")
+        ax.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=8,
+                fontweight="bold" if bold else "normal",
+                color="white" if abs(value - 100) >= 30 else "black")  # legible on the dark ends
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#e0e0e0")
+    image = ax.imshow(np.clip(grid, 50, 150), cmap=cmap, norm=TwoSlopeNorm(100, 50, 150), aspect="auto")
+    names = dict(zip(body["segment_code"].astype(str), body.get("segment_name", body["segment_code"]),
+                     strict=False))
+    ax.set_yticks(range(len(segs)), [_label(s, str(names.get(s) or "")) for s in segs], fontsize=8)
+    ax.set_xticks(range(len(chans)), chans, fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_title(title, fontsize=10, loc="left", pad=24)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label("Index (100 = the borough's channel mix; bold: significant)", fontsize=8)
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    if plotted:
+        top, low = max(plotted, key=plotted.get), min(plotted, key=plotted.get)
+        alt = (f"{title}. Heat map of the index by segment and channel, 100 = the borough's mix. "
+               f"Highest: {top.replace('|', ', ')} (index {plotted[top]:.0f}); lowest: "
+               f"{low.replace('|', ', ')} (index {plotted[low]:.0f}).")
+    else:
+        alt = f"{title}: no segment and channel has enough contacts to show."
+    if int(hidden.sum()):
+        alt += f" {int(hidden.sum())} cell(s) suppressed (too few to show)."
+    return Chart(out_png, alt, plotted)

@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.config import RunConfig
 from pipeline.profile import PROFILE_COLUMNS, shareable
 from pipeline.profiles.outputs import display
-from pipeline.render.charts import Chart, index_chart
+from pipeline.render.charts import Chart, channel_chart, index_chart
 from pipeline.render.headlines import Headline, half_up, headlines
 from pipeline.render.tables import DEFINITIONS, suppression_note
 from pipeline.render.visuals import hidden_rows
@@ -104,6 +104,7 @@ def _match(summary: pd.DataFrame, service: str) -> list[tuple[str, str]]:
     return out
 
 
+VIEW_TITLES = {"ward_segment": "Profile by ward and segment", "trends": "Trends: take-up by period"}
 EQUALITY_HEADERS = {
     "segment_code": "Group", "service_count": "Users", "service_pct": "Users %",
     "population": "Census population", "population_pct": "Census %", "index": "Index",
@@ -137,6 +138,35 @@ def equality_section(cfg: RunConfig, name: str, view: str, frame: pd.DataFrame, 
     return extra, chart
 
 
+CHANNEL_HEADERS = {
+    "segment_code": "Code", "segment_name": "Name", "channel": "Channel", "service_count": "Contacts",
+    "segment_pct": "Segment's mix %", "borough_pct": "Borough's mix %", "index": "Index",
+    "significance": "Difference", "channel_shift_candidate": "Channel-shift candidate",
+}
+
+
+def channel_section(cfg: RunConfig, name: str, frame: pd.DataFrame, folder: Path,
+                    label: str) -> tuple[Extra, Chart]:
+    """The channel view: each segment's channel mix against the borough's, as a heat map and a
+    table (candidates for channel shift: significantly more face-to-face or telephone)."""
+    shown = display("channels", frame, cfg.suppression)
+    hidden = (frame["suppressed"].fillna(False).astype(bool) if "suppressed" in frame
+              else pd.Series(False, index=frame.index))
+    chart = channel_chart(frame, hidden, folder / "charts" / f"{name}_channels_index.png",
+                          f"{label}: channel mix by segment", cfg.suppression.symbol)
+    columns = list(CHANNEL_HEADERS.values())
+    columns.insert(7, INTERVAL_HEADER)
+    rows = []
+    for i in frame.index:
+        row = [str(shown.at[i, c]) for c in CHANNEL_HEADERS]
+        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
+        row.insert(7, lo if lo == cfg.suppression.symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
+        rows.append(row)
+    extra = Extra("Channels: how each segment contacts the council", Table(columns, rows), "channels",
+                  {"href": f"charts/{chart.path.name}", "alt": chart.alt})
+    return extra, chart
+
+
 def report_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
 
@@ -158,8 +188,9 @@ def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFram
     charts = [chart]
     extras = []
     for view, frame in views.items():
-        if view.startswith("equality_") and isinstance(frame, pd.DataFrame):
-            extra, c = equality_section(cfg, name, view, frame, folder, label)
+        if isinstance(frame, pd.DataFrame) and (view.startswith("equality_") or view == "channels"):
+            extra, c = (equality_section(cfg, name, view, frame, folder, label) if view != "channels"
+                        else channel_section(cfg, name, frame, folder, label))
             extras.append(extra)
             charts.append(c)
             continue
@@ -171,7 +202,7 @@ def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFram
         c = index_chart(frame, hidden_rows(frame, cfg), folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {view}", symbol, what=view)
         charts.append(c)
-        extras.append(Extra(f"Profile by {view}", table, view,
+        extras.append(Extra(VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}"), table, view,
                             {"href": f"charts/{c.path.name}", "alt": c.alt}))
     has_ci = {"index_lower", "index_upper"} <= set(seg.columns)
     html = _ENV.get_template("service.html.j2").render(
