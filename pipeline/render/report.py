@@ -104,6 +104,28 @@ def _match(summary: pd.DataFrame, service: str) -> list[tuple[str, str]]:
     return out
 
 
+def _view_table(frame: pd.DataFrame, shown: pd.DataFrame, headers: dict[str, str], symbol: str) -> Table:
+    """The shareable display `shown` of a view under readable `headers`, the index interval
+    ('lower–upper', or the symbol where hidden) inserted after the Index column."""
+    at = list(headers).index("index") + 1
+    columns = list(headers.values())
+    columns.insert(at, INTERVAL_HEADER)
+    rows = []
+    for i in frame.index:
+        row = [str(shown.at[i, c]) for c in headers]
+        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
+        row.insert(at, lo if lo == symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
+        rows.append(row)
+    return Table(columns, rows)
+
+
+def _hidden(frame: pd.DataFrame) -> pd.Series:
+    """The rows the profile stage's cross-table audit hides (its `suppressed` flags)."""
+    if "suppressed" in frame:
+        return frame["suppressed"].fillna(False).astype(bool)
+    return pd.Series(False, index=frame.index)
+
+
 VIEW_TITLES = {"ward_segment": "Profile by ward and segment", "trends": "Trends: take-up by period"}
 EQUALITY_HEADERS = {
     "segment_code": "Group", "service_count": "Users", "service_pct": "Users %",
@@ -117,23 +139,15 @@ def equality_section(cfg: RunConfig, name: str, view: str, frame: pd.DataFrame, 
     """An equality view (users by age band, sex, ethnicity or disability against the census): its
     shareable table and the index chart of the groups the census counts (not 'Missing' and the like)."""
     field_name = view.removeprefix("equality_").replace("_", " ")
-    shown = display(view, frame, cfg.suppression)
-    hidden = (frame["suppressed"].fillna(False).astype(bool) if "suppressed" in frame
-              else pd.Series(False, index=frame.index))
+    hidden = _hidden(frame)
     comparable = frame["population_pct"].notna() & (frame["segment_code"] != "Total")
     chart = index_chart(frame[comparable], hidden[comparable],
                         folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {field_name} (against the census)", cfg.suppression.symbol,
                         what=field_name, xlabel="Index (100 = users in proportion to the census population)")
-    columns = [EQUALITY_HEADERS[c] for c in EQUALITY_HEADERS]
-    rows = []
-    for i in frame.index:
-        row = [str(shown.at[i, c]) for c in EQUALITY_HEADERS]
-        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
-        row.insert(6, lo if lo == cfg.suppression.symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
-        rows.append(row)
-    columns.insert(6, INTERVAL_HEADER)
-    extra = Extra(f"Equality: {field_name}", Table(columns, rows), field_name,
+    table = _view_table(frame, display(view, frame, cfg.suppression), EQUALITY_HEADERS,
+                        cfg.suppression.symbol)
+    extra = Extra(f"Equality: {field_name}", table, field_name,
                   {"href": f"charts/{chart.path.name}", "alt": chart.alt})
     return extra, chart
 
@@ -149,20 +163,11 @@ def channel_section(cfg: RunConfig, name: str, frame: pd.DataFrame, folder: Path
                     label: str) -> tuple[Extra, Chart]:
     """The channel view: each segment's channel mix against the borough's, as a heat map and a
     table (candidates for channel shift: significantly more face-to-face or telephone)."""
-    shown = display("channels", frame, cfg.suppression)
-    hidden = (frame["suppressed"].fillna(False).astype(bool) if "suppressed" in frame
-              else pd.Series(False, index=frame.index))
-    chart = channel_chart(frame, hidden, folder / "charts" / f"{name}_channels_index.png",
+    chart = channel_chart(frame, _hidden(frame), folder / "charts" / f"{name}_channels_index.png",
                           f"{label}: channel mix by segment", cfg.suppression.symbol)
-    columns = list(CHANNEL_HEADERS.values())
-    columns.insert(7, INTERVAL_HEADER)
-    rows = []
-    for i in frame.index:
-        row = [str(shown.at[i, c]) for c in CHANNEL_HEADERS]
-        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
-        row.insert(7, lo if lo == cfg.suppression.symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
-        rows.append(row)
-    extra = Extra("Channels: how each segment contacts the council", Table(columns, rows), "channels",
+    table = _view_table(frame, display("channels", frame, cfg.suppression), CHANNEL_HEADERS,
+                        cfg.suppression.symbol)
+    extra = Extra("Channels: how each segment contacts the council", table, "channels",
                   {"href": f"charts/{chart.path.name}", "alt": chart.alt})
     return extra, chart
 
