@@ -100,7 +100,8 @@ def place_postcodes_by_point(con: duckdb.DuckDBPyConnection, base: str, oas: gpd
     points = gpd.GeoDataFrame(pts[["pc_key"]], geometry=gpd.points_from_xy(pts["easting"], pts["northing"]),
                               crs=oas.crs)
     hit = gpd.sjoin(points, oas[["code", "geometry"]], how="inner", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]  # a point on a shared edge: the first OA by code
+    hit = hit.sort_values("code", kind="stable")  # a point on a shared edge: the first OA by code
+    hit = hit[~hit.index.duplicated(keep="first")].sort_index()
     placed = pd.DataFrame({"pc_key": hit["pc_key"].to_numpy(), "oa21cd": hit["code"].to_numpy()})
     con.register("placed_df", placed)
     con.execute("CREATE OR REPLACE TABLE ref_postcode_oa AS SELECT * FROM placed_df ORDER BY pc_key")

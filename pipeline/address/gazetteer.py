@@ -60,7 +60,8 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
     gaz, x, y = gaz[keep].reset_index(drop=True), x[keep].to_numpy(), y[keep].to_numpy()
     pts = gpd.GeoDataFrame(gaz[["uprn"]], geometry=gpd.points_from_xy(x, y), crs=BNG)
     hit = gpd.sjoin(pts, oas[["code", "geometry"]], how="left", predicate="within")
-    hit = hit[~hit.index.duplicated(keep="first")]  # a point on a shared edge: first OA by code
+    hit = hit.sort_values("code", kind="stable")  # a point on a shared edge: the first OA by code
+    hit = hit[~hit.index.duplicated(keep="first")].sort_index()
     gaz["x"], gaz["y"], gaz["oa21cd"] = x, y, hit["code"].reindex(gaz.index).to_numpy()
     dups = int(gaz["uprn"].duplicated().sum())
     if dups:
