@@ -21,3 +21,18 @@ def tiny_config(tmp: Path, services: list[dict], **extra) -> RunConfig:
         "services": services,
     } | extra
     return RunConfig.model_validate(raw)
+
+
+def make_ref_postcodes(con, rows: list[tuple]) -> None:
+    """Create the geocode stage's `ref_postcodes` (the layout of `boundaries.loaders.postcode_directory_sql`)
+    from rows of (pcds, oa21cd, ward_code, is_live[, non_geographic, large_user]); pc_key is derived,
+    the point is (1, 2) where the postcode has an OA, and lad_code is the demo borough's."""
+    con.execute("""CREATE TABLE ref_postcodes (pc_key VARCHAR, pcds VARCHAR, oa21cd VARCHAR,
+                   ward_code VARCHAR, lad_code VARCHAR, easting DOUBLE, northing DOUBLE, is_live BOOLEAN,
+                   non_geographic BOOLEAN, large_user BOOLEAN)""")
+    for pcds, oa, ward, live, *flags in rows:
+        non_geographic, large_user = (*flags, False, False)[:2]
+        point = None if oa is None or non_geographic else (1.0, 2.0)
+        con.execute("INSERT INTO ref_postcodes VALUES (?, ?, ?, ?, 'E06009999', ?, ?, ?, ?, ?)",
+                    [pcds.replace(" ", ""), pcds, oa, ward, *(point or (None, None)), live, non_geographic,
+                     large_user])

@@ -4,7 +4,7 @@ import duckdb
 
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS, geocode_service
 from pipeline.ingest import ingest_service
-from tests.helpers import tiny_config
+from tests.helpers import make_ref_postcodes, tiny_config
 
 ROWS = [
     ("R1", "DM4 7QX", "postcode_live"),
@@ -32,15 +32,14 @@ def test_every_row_gets_exactly_one_outcome(tmp_path):
     cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
                                   "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
     con = duckdb.connect()
-    con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
-        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE),
-        ('DM12AB', 'DM1 2AB', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, FALSE, FALSE, FALSE),
-        ('DN11AA', 'DN1 1AA', 'E00990001', 'E05990001', 'E06009998', 1.0, 2.0, TRUE, FALSE, FALSE),
-        ('DM23AB', 'DM2 3AB', NULL, NULL, 'E06009999', NULL, NULL, TRUE, FALSE, FALSE),
-        ('DM91ZX', 'DM9 1ZX', 'E00900001', 'E05900001', 'E06009999', NULL, NULL, TRUE, TRUE, FALSE),
-        ('DM47LU', 'DM4 7LU', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, TRUE))
-        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live, non_geographic,
-          large_user)""")
+    make_ref_postcodes(con, [
+        ("DM4 7QX", "E00900001", "E05900001", True),
+        ("DM1 2AB", "E00900002", "E05900001", False),
+        ("DN1 1AA", "E00990001", "E05990001", True),
+        ("DM2 3AB", None, None, True),
+        ("DM9 1ZX", "E00900001", "E05900001", True, True),  # non-geographic
+        ("DM4 7LU", "E00900001", "E05900001", True, False, True),  # large user
+    ])
     con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES
         ('E00900001', 'E05900001'), ('E00900002', 'E05900001')) t(oa21cd, ward_code)""")
     res = ingest_service(con, cfg, cfg.services[0])

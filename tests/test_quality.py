@@ -6,7 +6,7 @@ import pandas as pd
 from pipeline.geocode import geocode_service
 from pipeline.ingest import ingest_service
 from pipeline.quality import below, run
-from tests.helpers import tiny_config
+from tests.helpers import make_ref_postcodes, tiny_config
 
 
 def test_below_needs_both_a_gap_and_significance():
@@ -24,11 +24,8 @@ def test_report_written_with_corrections_and_suppression(tmp_path):
     cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
                                   "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
     con = duckdb.connect()
-    con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
-        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE),
-        ('DM40QX', 'DM4 0QX', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE))
-        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live, non_geographic,
-          large_user)""")
+    make_ref_postcodes(con, [("DM4 7QX", "E00900001", "E05900001", True),
+                             ("DM4 0QX", "E00900002", "E05900001", True)])
     con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES
         ('E00900001', 'E05900001', 'Ward A'), ('E00900002', 'E05900001', 'Ward A'))
         t(oa21cd, ward_code, ward_name)""")

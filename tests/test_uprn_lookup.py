@@ -8,7 +8,7 @@ from pipeline.address import uprn_lookup
 from pipeline.config import UprnLookup
 from pipeline.geocode import EMPTY_GAZETTEER, geocode_service
 from pipeline.ingest import ingest_service
-from tests.helpers import tiny_config
+from tests.helpers import make_ref_postcodes, tiny_config
 
 ONSUD = """UPRN,GRIDGB1E,GRIDGB1N,PCDS,CTY25CD,LAD25CD,WD25CD,OA21CD,LSOA21CD
 100012345678,380000,390000,DM4 7QX,E99999999,E06009999,E05900001,E00900001,E01900001
@@ -37,12 +37,9 @@ def warehouse(tmp_path):
                                   "columns": {"record_id": "Ref", "uprn": "UPRN", "postcode": "Postcode"}}])
     cfg.geography.uprn_lookup = UprnLookup(path=str(tmp_path / "ONSUD_*.csv"))
     con = duckdb.connect()
-    con.execute("""CREATE TABLE ref_postcodes AS SELECT * FROM (VALUES
-        ('DM47QX', 'DM4 7QX', 'E00900001', 'E05900001', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE),
-        ('DM12AB', 'DM1 2AB', 'E00900002', 'E05900001', 'E06009999', 1.0, 2.0, FALSE, FALSE, FALSE),
-        ('DM47LU', 'DM4 7LU', 'E00900003', 'E05900002', 'E06009999', 1.0, 2.0, TRUE, FALSE, FALSE))
-        t(pc_key, pcds, oa21cd, ward_code, lad_code, easting, northing, is_live, non_geographic,
-          large_user)""")
+    make_ref_postcodes(con, [("DM4 7QX", "E00900001", "E05900001", True),
+                             ("DM1 2AB", "E00900002", "E05900001", False),
+                             ("DM4 7LU", "E00900003", "E05900002", True)])
     con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES ('E00900001', 'E05900001'),
         ('E00900002', 'E05900002'), ('E00900003', 'E05900002')) t(oa21cd, ward_code)""")
     con.execute(EMPTY_GAZETTEER)
