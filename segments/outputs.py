@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import RunConfig
+from pipeline.escape import spreadsheet_frame
 from segments.build import SegmentResult
 from segments.describe import levels_of, names_template
 from segments.diagnostics import k_diagnostics, plot_choose_k, plot_clustergram
@@ -43,7 +44,9 @@ def segments_folder(cfg: RunConfig) -> Path:
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    """Write *frame* with every text cell a spreadsheet would run as a formula neutralised
+    (segment names and descriptions come from a names file or a lookup, so they are data)."""
+    spreadsheet_frame(frame).to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
 
 
 def write_segments(cfg: RunConfig, result: SegmentResult) -> Path:

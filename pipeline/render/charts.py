@@ -9,6 +9,10 @@ no bar, only the suppression symbol, and their values are never passed to matplo
 
 PNG metadata carries no timestamp or software version, so the same profile gives the same
 bytes.
+
+Every label, title and cell text goes through :func:`pipeline.escape.mathtext_safe` and the
+charts are drawn with ``text.usetex`` off, so a service label or segment name holding ``$...$``
+is shown as typed, never parsed as mathtext (which could fail to draw the chart at all).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from pipeline.escape import mathtext_safe  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +58,19 @@ def _float(v) -> float | None:
 
 
 def _label(code: str, name: str) -> str:
+    """The tick label "code name", cut to a readable length, safe for matplotlib."""
     text = f"{code} {name}".strip() if name and name != code else str(code)
-    return text if len(text) <= _LABEL_MAX else text[: _LABEL_MAX - 1] + "…"
+    return mathtext_safe(text if len(text) <= _LABEL_MAX else text[: _LABEL_MAX - 1] + "…")
+
+
+#: Text is never sent to TeX (matplotlib's default, enforced here whatever the user's rc).
+_PLAIN_TEXT = {"text.usetex": False}
 
 
 INDEX_LABEL = "Index (100 = as many users as the households predict)"
 
 
+@matplotlib.rc_context(_PLAIN_TEXT)
 def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str,
                 symbol: str = "#", what: str = "segment", xlabel: str = INDEX_LABEL) -> Chart:
     """Write the index chart of *profile* (numeric frame, Total row ignored) to *out_png*.
@@ -78,7 +90,7 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
         labels.append(_label(code, name))
         value = None if hidden.loc[i] else _float(row["index"])
         if value is None:
-            ax.text(100, y, f" {symbol} suppressed" if hidden.loc[i] else " no data",
+            ax.text(100, y, mathtext_safe(f" {symbol} suppressed") if hidden.loc[i] else " no data",
                     va="center", ha="left", fontsize=8, color="#444444")
             continue
         plotted[code] = value
@@ -95,8 +107,8 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     ax.axvline(100, color="#222222", linewidth=1)
     ax.set_yticks(range(n), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_xlabel(mathtext_safe(xlabel))
+    ax.set_title(mathtext_safe(title), fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     xs = list(plotted.values()) + [100.0]
     if has_ci:
@@ -137,6 +149,7 @@ def _alt_text(title: str, plotted: dict[str, float], n_hidden: int, has_ci: bool
     return text
 
 
+@matplotlib.rc_context(_PLAIN_TEXT)
 def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str,
                   symbol: str = "#") -> Chart:
     """Heat map of the channel index: a row per segment, a column per channel (unknown and the
@@ -157,8 +170,8 @@ def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title
         y, x = segs.index(str(row["segment_code"])), chans.index(str(row["channel"]))
         value = None if hidden.loc[i] else _float(row["index"])
         if value is None:
-            ax.text(x, y, symbol if hidden.loc[i] else "", ha="center", va="center", fontsize=8,
-                    color="#444444")
+            ax.text(x, y, mathtext_safe(symbol) if hidden.loc[i] else "", ha="center", va="center",
+                    fontsize=8, color="#444444")
             continue
         grid[y, x] = value
         plotted[f"{row['segment_code']}|{row['channel']}"] = value
@@ -171,9 +184,9 @@ def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title
     names = dict(zip(body["segment_code"].astype(str), body.get("segment_name", body["segment_code"]),
                      strict=False))
     ax.set_yticks(range(len(segs)), [_label(s, str(names.get(s) or "")) for s in segs], fontsize=8)
-    ax.set_xticks(range(len(chans)), chans, fontsize=8)
+    ax.set_xticks(range(len(chans)), [mathtext_safe(c) for c in chans], fontsize=8)
     ax.xaxis.tick_top()
-    ax.set_title(title, fontsize=10, loc="left", pad=24)
+    ax.set_title(mathtext_safe(title), fontsize=10, loc="left", pad=24)
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("Index (100 = the borough's channel mix; bold: significant)", fontsize=8)
     fig.tight_layout()

@@ -13,12 +13,15 @@ Council intranets often block CDNs, so every map is a single HTML file:
 
 Suppressed values never reach the page: only the caller's display strings (``"#"`` where
 suppressed) go into the GeoJSON properties, never the raw counts.
+
+Every caller string is text, never markup (:mod:`pipeline.escape`): Leaflet inserts layer names,
+attributions, tooltips and pop-ups as HTML, so each is passed through ``html_text`` before it
+reaches folium or Leaflet, and strings written into the page's own scripts go through
+``js_string``/``script_json`` as well, so that not even ``</script>`` can end a script early.
 """
 
 from __future__ import annotations
 
-import html as html_lib
-import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -33,6 +36,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from pipeline.escape import html_text, js_string
 from pipeline.render.offline import (
     assert_offline,
     inline_leaflet_tags,
@@ -69,8 +73,9 @@ NO_DATA_COLOUR = "#f0f0f0"
 TARGET_COLOUR = "#000000"
 HATCH_ID = "ci-suppressed-hatch"
 
+#: Plain text, like every attribution passed in (it is escaped, so entities would show as typed).
 DEFAULT_ATTRIBUTION = (
-    "Contains OS data &copy; Crown copyright and database right. "
+    "Contains OS data © Crown copyright and database right. "
     "Contains ONS data licensed under the Open Government Licence v3.0."
 )
 
@@ -257,20 +262,21 @@ _HATCH_SVG = f"""
 def _legend_html(
     title: str, colours: list[str], labels: list[str], suppressed_symbol: str, any_suppressed: bool
 ) -> str:
+    """The legend box; *title*, *labels*, colours and the symbol are plain text (escaped here)."""
     rows = [
-        f'<div class="ci-row"><span class="ci-swatch" style="background:{c}"></span>'
-        f"<span>{label}</span></div>"
+        f'<div class="ci-row"><span class="ci-swatch" style="background:{html_text(c)}"></span>'
+        f"<span>{html_text(label)}</span></div>"
         for c, label in zip(colours, labels, strict=True)
     ]
     if any_suppressed:
-        sym = html_lib.escape(suppressed_symbol)
+        sym = html_text(suppressed_symbol)
         rows.append(
             '<div class="ci-row"><span class="ci-swatch ci-hatch"></span>'
             f"<span>Suppressed ({sym}): too few to show</span></div>"
         )
     return (
         f'<div class="ci-box ci-legend" role="region" aria-label="Legend">'
-        f"<h4>{html_lib.escape(title)}</h4>{''.join(rows)}</div>"
+        f"<h4>{html_text(title)}</h4>{''.join(rows)}</div>"
     )
 
 
@@ -285,7 +291,7 @@ def _format_number(value: Any, decimals: int) -> str:
 def _display(
     row: Mapping[str, Any], column: str, symbol: str, decimals: int, fallback: str | None = None
 ) -> str:
-    """Display text for a tooltip field: the caller's string as is; numbers formatted.
+    """Display text for a tooltip field: the caller's string escaped; numbers formatted.
 
     Only ``fallback`` columns that are never suppressed (households) may fill a gap; a
     missing display value otherwise shows the suppression symbol, never a raw value.
@@ -294,10 +300,10 @@ def _display(
     if _is_missing(value) and fallback is not None:
         value = row.get(fallback)
     if _is_missing(value):
-        return symbol
+        return html_text(symbol)
     if isinstance(value, (int, float, np.integer, np.floating)):
         return _format_number(value, decimals)
-    return html_lib.escape(str(value), quote=False)
+    return html_text(value)
 
 
 def _features(
@@ -322,8 +328,8 @@ def _features(
         else:
             fill, cls = colours[_classify(float(value), breaks)], "value"
         props = {
-            "ward_code": html_lib.escape(str(row.get("ward_code", "")), quote=False),
-            "ward_name": html_lib.escape(str(row.get("ward_name", "")), quote=False),
+            "ward_code": html_text(row.get("ward_code", "")),
+            "ward_name": html_text(row.get("ward_name", "")),
             "count": _display(row, "service_count_display", suppressed_symbol, 0),
             "households": _display(row, "households_display", suppressed_symbol, 0, "households"),
             "penetration": _display(row, "penetration_display", suppressed_symbol, 2),
@@ -370,13 +376,14 @@ _INTERVAL_FIELDS = {
 
 
 def _tooltip_fields(columns) -> tuple[list[str], list[str]]:
+    """Tooltip fields and their labels (escaped: folium's tooltip inserts them as HTML)."""
     fields, aliases = list(_TOOLTIP_FIELDS), list(_TOOLTIP_ALIASES)
     for field, alias in _INTERVAL_FIELDS.items():
         if f"{field}_display" in columns:
             at = fields.index("index" if field == "index_interval" else "penetration") + 1
             fields.insert(at, field)
             aliases.insert(at, alias)
-    return fields, aliases
+    return fields, [html_text(a) for a in aliases]
 
 
 # --- map assembly --------------------------------------------------------------------
@@ -392,7 +399,9 @@ def _new_map(bounds: tuple[float, float, float, float], tiles: str | None, tiles
     root.header.add_child(Element(_CSS), name="ci_css")
     root.html.add_child(Element(_HATCH_SVG), name="ci_hatch")
     if tiles:
-        folium.TileLayer(tiles=tiles, attr=tiles_attr, name="Base map", control=False).add_to(m)
+        # Leaflet shows a tile layer's attribution as HTML.
+        folium.TileLayer(tiles=tiles, attr=html_text(tiles_attr), name="Base map",
+                         control=False).add_to(m)
     minx, miny, maxx, maxy = bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(12, 12))
     return m
@@ -419,14 +428,21 @@ class _MapScript(MacroElement):
         self.code = code
 
 
-def _add_map_js(m: folium.Map, code: str) -> None:
-    """Append *code* (``{map}`` -> the map's JS variable) to run after the map exists."""
-    m.add_child(_MapScript(code.replace("{map}", m.get_name())))
+_JS_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def _add_map_js(m: folium.Map, code: str, **values: str) -> None:
+    """Append *code* to run after the map exists: ``{map}`` -> the map's JS variable and
+    ``{name}`` -> ``values[name]``, a JavaScript expression the caller made safe (``js_string``,
+    ``script_json``). Slots are filled in one pass, so a value is never itself searched for
+    slots."""
+    values = {"map": m.get_name(), **values}
+    m.add_child(_MapScript(_JS_SLOT.sub(lambda mt: values.get(mt.group(1), mt.group(0)), code)))
 
 
 def _finish(m: folium.Map, title: str, legend: str, attribution: str, tiles: str | None) -> str:
     root = m.get_root()
-    safe_title = html_lib.escape(title)
+    safe_title = html_text(title)
     root.header.add_child(Element(f"<title>{safe_title}</title>"), name="ci_title_tag")
     root.html.add_child(
         Element(f'<div class="ci-box ci-title" role="heading" aria-level="1">{safe_title}</div>'),
@@ -443,7 +459,9 @@ def _finish(m: folium.Map, title: str, legend: str, attribution: str, tiles: str
         " legend.onAdd = function () { var el = document.getElementById('ci-legend-control');"
         " L.DomEvent.disableClickPropagation(el); return el; }; legend.addTo({map}); })();",
     )
-    _add_map_js(m, f"{{map}}.attributionControl.addAttribution({json.dumps(attribution)});")
+    # Leaflet inserts an attribution as HTML: escape it as text, then as a script string.
+    _add_map_js(m, "{map}.attributionControl.addAttribution({text});",
+                text=js_string(html_text(attribution)))
     html = root.render()
     # Deterministic ids: folium uses uuid4 hex; renumber in order of first appearance.
     ids: dict[str, str] = {}
@@ -487,7 +505,7 @@ def _ward_layer(
     fields, aliases = _tooltip_fields(wards_wgs.columns)
     layer = folium.GeoJson(
         data,
-        name=name,
+        name=html_text(name),  # the layer control shows names as HTML
         show=show,
         style_function=_style,
         highlight_function=_highlight,
@@ -576,6 +594,7 @@ def layered_map(
     prepared[id(layers[0][1])] = first_wgs
     m = _new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
     legends: list[str] = []
+    layer_vars: list[str] = []
     for i, (name, wards, column) in enumerate(layers):
         if id(wards) not in prepared:
             prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m)[0]
@@ -583,10 +602,11 @@ def layered_map(
                                        show=(i == 0))
         layer.overlay = False  # base layers -> radio buttons, one at a time
         layer.add_to(m)
+        layer_vars.append(layer.get_name())
         legends.append(
             legend.replace(
                 'class="ci-box ci-legend"',
-                f'class="ci-box ci-legend" data-layer="{html_lib.escape(name)}"'
+                f'class="ci-box ci-legend" data-layer="{html_text(name)}" data-layer-index="{i}"'
                 + ("" if i == 0 else ' style="display:none"'),
                 1,
             )
@@ -595,11 +615,14 @@ def layered_map(
     if targets is not None and len(targets):
         _add_targets(m, targets, simplify_tolerance_m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # The legend follows the layer object, not its (escaped, possibly repeated) name.
     _add_map_js(
         m,
-        "{map}.on('baselayerchange', function (e) {"
-        " document.querySelectorAll('.ci-legend[data-layer]').forEach(function (el) {"
-        " el.style.display = el.dataset.layer === e.name ? '' : 'none'; }); });",
+        "(function () { var layers = [{layers}];"
+        " {map}.on('baselayerchange', function (e) { var at = String(layers.indexOf(e.layer));"
+        " document.querySelectorAll('.ci-legend[data-layer-index]').forEach(function (el) {"
+        " el.style.display = el.dataset.layerIndex === at ? '' : 'none'; }); }); })();",
+        layers=", ".join(layer_vars),
     )
     html = _finish(m, title, "".join(legends), attribution, tiles)
     return _write(html, out_html)
@@ -611,16 +634,17 @@ def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -
     label = wgs["label"] if "label" in wgs.columns else pd.Series("Target area", index=wgs.index)
     features = [
         {"type": "Feature",
-         "properties": {"oa21cd": html_lib.escape(str(code)), "label": html_lib.escape(str(lab))},
+         "properties": {"oa21cd": html_text(code), "label": html_text(lab)},
          "geometry": shapely.geometry.mapping(geom)}
         for code, lab, geom in zip(wgs["oa21cd"], label, wgs.geometry, strict=True)
     ]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name="Target areas",
+        name=html_text("Target areas"),  # an overlay in the layer control, which takes HTML
         style_function=lambda _f: {"fill": False, "color": TARGET_COLOUR, "weight": 3,
                                    "dashArray": "6 3"},
-        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "label"], aliases=["Output Area", "Target"]),
+        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "label"],
+                                      aliases=[html_text("Output Area"), html_text("Target")]),
         show=True,
     ).add_to(m)
 
@@ -653,13 +677,13 @@ def segment_map(
     features = []
     for row in wgs.itertuples(index=False):
         props = {
-            "oa21cd": html_lib.escape(str(row.oa21cd)),
-            "segment": html_lib.escape(str(row.segment)),
-            "segment_name": html_lib.escape(str(row.segment_name)),
-            "fill": str(row.colour),
+            "oa21cd": html_text(row.oa21cd),
+            "segment": html_text(row.segment),
+            "segment_name": html_text(row.segment_name),
+            "fill": str(row.colour),  # a style value (set by Leaflet as an attribute), not HTML
         }
         if has_link:
-            href = html_lib.escape(str(row.portrait), quote=True)
+            href = html_text(row.portrait)
             props["link"] = f'<a href="{href}" target="_top">Pen portrait of segment {props["segment"]}</a>'
         features.append({"type": "Feature", "properties": props,
                           "geometry": shapely.geometry.mapping(row.geometry)})
@@ -670,7 +694,8 @@ def segment_map(
                                   "color": "#ffffff", "weight": 0.6, "opacity": 1},
         highlight_function=_highlight,
         tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name"],
-                                      aliases=["Output Area", "Segment", "Name"], sticky=True),
+                                      aliases=[html_text(a) for a in ("Output Area", "Segment", "Name")],
+                                      sticky=True),
         popup=folium.GeoJsonPopup(fields=["link"], labels=False) if has_link else None,
     ).add_to(m)
     _add_outline(m, outline)
@@ -679,8 +704,7 @@ def segment_map(
     legend_rows = (wgs[[key, label, "colour"]].drop_duplicates(key)
                    .sort_values(key, key=lambda s: s.astype(str).str.zfill(4)))
     legend = _legend_html("Segments", list(legend_rows["colour"]),
-                          [html_lib.escape(f"{k}: {n}") for k, n in zip(legend_rows[key], legend_rows[label],
-                                                                        strict=True)],
+                          [f"{k}: {n}" for k, n in zip(legend_rows[key], legend_rows[label], strict=True)],
                           "#", False)
     html = _finish(m, title, legend, attribution, tiles)
     return _write(html, out_html)

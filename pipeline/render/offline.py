@@ -66,9 +66,9 @@ def leaflet_assets() -> tuple[str, str]:
         return f"url(data:{mime};base64,{data})"
 
     css = re.sub(r"url\(([^)]*)\)", _inline, css)
-    # A literal "</script>" / "</style>" would end the inline element early.
-    js = js.replace("</script", "<\\/script")
-    css = css.replace("</style", "<\\/style")
+    # A literal "</script>" / "</style>" (any case) would end the inline element early.
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    css = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
     return js, css
 
 
