@@ -60,8 +60,9 @@ bench-segments: $(STAMP) ## time the three-tier build on 190,000 OAs x 60 variab
 test: $(STAMP) ## run the test suite
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 chromium: ## install Debian chromium for the offline map tests (needs root or sudo)
 	bash scripts/install_chromium.sh

@@ -1,7 +1,8 @@
 """The match report: how each service's records were located, what was corrected, and whether the
 unmatched records skew the picture (match rate by ward and by segment).
 
-Written to ``outputs/<run>/quality/`` (aggregates only, small counts suppressed):
+Returned unsuppressed (the publication step, :mod:`pipeline.publish`, writes the private copy
+and publishes the tables under ``outputs/<run>/quality/`` with the run's suppression rule):
 
 * ``match_levels.csv``: service, outcome, kind (matched / rejected), records, share_pct;
 * ``corrections.csv``: per service, postcodes corrected (O/0, I/1), terminated postcodes used,
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -76,23 +78,23 @@ def _rates(con, service: str, by: list[str], address: bool) -> pd.DataFrame:
     return df
 
 
-def _suppress(df: pd.DataFrame, cfg: RunConfig, counts: list[str], rates: list[str]) -> pd.DataFrame:
-    """Counts 1..threshold-1 shown as the suppression symbol, with the rates derived from them."""
-    out = df.astype({c: object for c in counts + rates})
-    small = pd.Series(False, index=df.index)
-    for c in counts:
-        hide = df[c].between(1, cfg.suppression.threshold - 1)
-        out.loc[hide, c] = cfg.suppression.symbol
-        small |= hide
-    for c in rates:
-        out.loc[small, c] = cfg.suppression.symbol
-    return out
+@dataclass
+class MatchReport:
+    """The match report's tables, unsuppressed, and per-service extras for the run summary."""
+
+    match_levels: pd.DataFrame
+    corrections: pd.DataFrame
+    match_by_ward: pd.DataFrame
+    match_by_segment: pd.DataFrame
+    extras: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"match_levels": self.match_levels, "corrections": self.corrections,
+                "match_by_ward": self.match_by_ward, "match_by_segment": self.match_by_segment}
 
 
-def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
-    """Write the match report; return per-service extras for the run summary."""
-    folder = cfg.outputs / "quality"
-    folder.mkdir(parents=True, exist_ok=True)
+def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
+    """The match report of every service (unsuppressed)."""
     levels, corrections, wards, segs, extras = [], [], [], [], []
     for s in cfg.services:
         name = s.name
@@ -127,21 +129,15 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
         extras.append({"service": name, "postcodes_corrected": c[0],
                        "wards_below_match_rate": named(w, "ward_name"),
                        "segments_below_match_rate": named(g, "segment")})
-    pd.DataFrame(levels).pipe(
-        lambda d: _suppress(d, cfg, ["records"], ["share_pct"])
-    ).to_csv(folder / "match_levels.csv", index=False)
-    pd.DataFrame(corrections).pipe(
-        lambda d: _suppress(d, cfg, [c for c in d.columns if c != "service"], [])
-    ).to_csv(folder / "corrections.csv", index=False)
-    for frames, fname in ((wards, "match_by_ward.csv"), (segs, "match_by_segment.csv")):
+    by = {}
+    for frames, key in ((wards, "ward"), (segs, "segment")):
         df = pd.concat(frames, ignore_index=True)
         if "address_level" in df:
             df["address_level"] = df["address_level"].astype("Int64")
-        counts = [c for c in ("records", "matched", "address_level") if c in df]
-        rates = [c for c in ("match_rate_pct", "address_rate_pct", "z_match", "z_address") if c in df]
-        _suppress(df, cfg, counts, rates).to_csv(folder / fname, index=False)
+        by[key] = df
     for e in extras:
         if e["wards_below_match_rate"]:
             logger.warning("%s: match rate well below the borough's in %s", e["service"],
                            e["wards_below_match_rate"])
-    return pd.DataFrame(extras)
+    return MatchReport(pd.DataFrame(levels), pd.DataFrame(corrections), by["ward"], by["segment"],
+                       pd.DataFrame(extras))

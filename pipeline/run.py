@@ -1,4 +1,5 @@
-"""Run every stage for one config: geography -> ingest -> geocode -> segments/assign -> profile -> render.
+"""Run every stage for one config: geography -> ingest -> geocode -> segments/assign -> profile ->
+publish -> render.
 
 Record-level tables stay in the private warehouse (data/<run>/warehouse.duckdb); only
 aggregates are written to outputs/<run>/.
@@ -14,19 +15,20 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline import assign, geocode, geography, ingest, profile, quality, summary
+from pipeline import assign, geocode, geography, ingest, profiles, quality, summary
 from pipeline.config import RunConfig
 from pipeline.warehouse import connect
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("geography", "ingest", "geocode", "segments", "assign", "profile", "render")
+STAGES = ("geography", "ingest", "geocode", "segments", "assign", "profile", "publish", "render")
 
 
 @dataclass
 class RunResult:
-    summary: pd.DataFrame
-    profiles: dict
+    summary: pd.DataFrame  # unsuppressed: for the terminal and the private folder
+    profiles: dict  # (sub-)service -> view -> unsuppressed numeric frame (private)
+    publication: object | None  # pipeline.publish.Publication: what was shared
     notes: list[str]
 
 
@@ -67,7 +69,7 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
     stages = STAGES[: STAGES.index(until) + 1]
     bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)
     notes: list[str] = []
-    profiles: dict = {}
+    published = computed = None
     summ = pd.DataFrame()
     try:
         for stage in bar:
@@ -80,17 +82,23 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
             elif stage == "geocode":
                 outcomes = geocode.run(con, cfg)
                 summ = summary.account({k: r.rows for k, r in ingested.items()}, outcomes)
-                summary.write(summ, cfg.outputs)
+                summary.write(summ, cfg.private)
             elif stage == "segments":
                 seg = build_segments(cfg)
                 write_segments(cfg, seg)
             elif stage == "assign":
                 assign.store_segments(con, seg.assignments, seg.names)
                 assign.run(con, cfg)
-                summ = summ.merge(quality.run(con, cfg), on="service", how="left")  # the match report
-                summary.write(summ, cfg.outputs)
+                report = quality.run(con, cfg)  # the match report
+                summ = summ.merge(report.extras, on="service", how="left")
+                summary.write(summ, cfg.private)
             elif stage == "profile":
-                profiles = profile.run(con, cfg)
+                computed = profiles.run(con, cfg)
+            elif stage == "publish":
+                from pipeline.publish import publish, write_private
+
+                write_private(cfg, computed, report, summ)
+                published = publish(cfg, computed, report, summ)
             elif stage == "render":
                 from pipeline.render.stage import run as render
 
@@ -101,7 +109,8 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
                         labels[f"{s.name}__{ingest.option_column(opt).removeprefix('option_')}"] = (
                             f"{s.label} ({opt})"
                         )
-                render(cfg, profiles, summ, wards, labels, oas=oas)
+                render(cfg, published, wards, labels, oas=oas)
     finally:
         con.close()
-    return RunResult(summ, profiles, notes)
+    views = {n: p.views for n, p in computed.services.items()} if computed else {}
+    return RunResult(summ, views, published, notes)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.escape import spreadsheet_frame
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def account(rows_read: dict[str, int], outcomes: dict[str, dict[str, int]]) -> p
 def write(summary: pd.DataFrame, outputs: Path) -> Path:
     outputs.mkdir(parents=True, exist_ok=True)
     path = outputs / "run_summary.csv"
-    summary.to_csv(path, index=False)
+    spreadsheet_frame(summary).to_csv(path, index=False)
     return path
 
 

@@ -4,7 +4,10 @@ import pandas as pd
 import pytest
 
 from pipeline.config import Suppression
-from pipeline.profile import PROFILE_COLUMNS, format_profile, profile_table, suppress
+from pipeline.profiles import PROFILE_COLUMNS, format_profile, profile_table
+from pipeline.profiles.cells import CountGraph
+from pipeline.profiles.table import DERIVED_COLUMNS
+from pipeline.publish.suppression import Disclosure, mask
 
 
 @pytest.fixture
@@ -56,7 +59,11 @@ def test_small_counts_suppressed_with_secondary():
          "service_count": [3, 40, 12, 0], "base_count": [100, 200, 300, 50]}
     )
     p = profile_table(counts)
-    out = suppress(format_profile(p), p["service_count"], Suppression(threshold=5))
+    g = CountGraph()
+    g.table(list("ABCD"), p["service_count"].iloc[:-1], "Total", p["service_count"].iloc[-1])
+    hidden = Disclosure(g, Suppression(threshold=5)).hidden()
+    flags = pd.Series([k in hidden for k in [*"ABCD", "Total"]])
+    out = mask(format_profile(p), flags, "#", ["service_count"], DERIVED_COLUMNS)
     assert out.loc[0, "service_count"] == "#" and out.loc[0, "index"] == "#"
     # one hidden cell could be recovered from the total, so the next smallest (12) is hidden
     assert out.loc[2, "service_count"] == "#"

@@ -38,7 +38,7 @@ def test_views_and_columns_contract(demo_profiles):
         for view in ("segment", "ward", "ward_segment"):
             frame = views[view]
             assert list(frame.columns[:8]) == PROFILE_COLUMNS, (name, view)
-            assert set(INTERVAL_COLUMNS + ["suppressed"]) <= set(frame.columns)
+            assert set(INTERVAL_COLUMNS) <= set(frame.columns) and "suppressed" not in frame
             assert (cfg.outputs / name.split("__")[0] / f"{name}_profile_{view}.csv").exists()
             assert (cfg.private / "profiles" / f"{name}_profile_{view}.csv").exists()
         body = views["segment"].iloc[:-1]

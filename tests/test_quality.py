@@ -1,11 +1,15 @@
 """The match report: counts and shares by outcome, corrections, and the below-the-borough test."""
 
 import duckdb
-import pandas as pd
 
 from pipeline.geocode import geocode_service
 from pipeline.ingest import ingest_service
+from pipeline.profiles.cells import CountGraph
+from pipeline.publish import quality as published
+from pipeline.publish.quality import register
+from pipeline.publish.suppression import Disclosure
 from pipeline.quality import below, run
+from pipeline.summary import account
 from tests.helpers import make_ref_postcodes, tiny_config
 
 
@@ -39,15 +43,24 @@ def test_report_written_with_corrections_and_suppression(tmp_path):
     fixed = con.execute("SELECT postcode, postcode_corrected FROM geocode_svc WHERE row_number = 21")
     fixed = fixed.fetchall()
     assert fixed == [("DM4 0QX", True)]
-    extras = run(con, cfg)
-    q = cfg.outputs / "quality"
-    levels = pd.read_csv(q / "match_levels.csv", dtype=str)
-    assert levels.set_index("outcome").loc["postcode_live", "records"] == "21"
-    assert levels.set_index("outcome").loc["partial_postcode", "records"] == "#"  # 1 record: suppressed
-    corr = pd.read_csv(q / "corrections.csv", dtype=str)
+    report = run(con, cfg)
+    assert not (cfg.outputs / "quality").exists()  # nothing shared before publication
+    raw = report.match_levels.set_index("outcome")
+    assert raw.loc["postcode_live", "records"] == 21 and raw.loc["partial_postcode", "records"] == 1
+    assert int(report.extras.loc[0, "postcodes_corrected"]) == 1
+    summ = account({"svc": 23}, {"svc": counts}).merge(report.extras, on="service")
+    graph = CountGraph()
+    register(graph, "svc", report, summ)
+    hidden = {"svc": Disclosure(graph, cfg.suppression).hidden()}
+    levels = published.match_levels(report, hidden, cfg.suppression).set_index("outcome")
+    assert levels.loc["postcode_live", "records"] == 21
+    assert levels.loc["partial_postcode", "records"] == "#"  # 1 record: suppressed
+    corr = published.corrections(report, hidden, cfg.suppression)
     assert corr.loc[0, "postcodes_corrected"] == "#"
-    assert int(extras.loc[0, "postcodes_corrected"]) == 1
-    ward = pd.read_csv(q / "match_by_ward.csv", dtype=str)
+    shown_summary = published.summary(summ, hidden, cfg.suppression)
+    assert shown_summary.loc[0, "postcodes_corrected"] == "#"
+    assert shown_summary.loc[0, "partial_postcode"] == "#"
+    ward = published.match_by(report.match_by_ward, "ward_code", "ward", hidden, cfg.suppression)
     # the partial postcode DM4 7 is placed by its sector, so the ward has 22 records (21 + the partial)
-    assert float(ward.loc[0, "records"]) == 22 and ward.loc[0, "matched"] == "21"
-    assert ward.loc[0, "below_borough"] == "False"
+    assert float(ward.loc[0, "records"]) == 22 and ward.loc[0, "matched"] == 21
+    assert not ward.loc[0, "below_borough"]

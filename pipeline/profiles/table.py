@@ -107,7 +107,6 @@ def with_uncertainty(profile: pd.DataFrame) -> pd.DataFrame:
         out["non_users_lower"] = b * (1 - hi)
         out["non_users_upper"] = b * (1 - lo)
         out["shortfall"] = np.where(is_total, np.nan, np.maximum(expected - s, 0))
-    out["suppressed"] = False
     return out
 
 

@@ -8,8 +8,8 @@
 * ``output_areas``: OA code, segment, its name, and per (sub-)service the segment's
   ``<name>_seg_penetration`` and ``<name>_seg_index`` (NULL where the segment is suppressed).
 
-Values come from :func:`pipeline.render.visuals.ward_layer` and the shareable segment
-tables, so nothing suppressed is written.
+Values come from the published tables (:func:`pipeline.render.visuals.ward_layer` and each
+service's published segment table), so nothing suppressed is written.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from pipeline.config import RunConfig
-from pipeline.profile import shareable
+from pipeline.publish.tables import Publication
 from pipeline.render.visuals import ward_layer
 
 logger = logging.getLogger(__name__)
@@ -33,11 +33,7 @@ BNG = "EPSG:27700"
 FIXED_DATE = "2021-03-21T00:00:00.000Z"
 
 
-def _numeric(shown: pd.Series, symbol: str) -> pd.Series:
-    return pd.to_numeric(shown.where(shown.astype(str) != symbol), errors="coerce")
-
-
-def write_geopackage(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame, oas: gpd.GeoDataFrame | None,
+def write_geopackage(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, oas: gpd.GeoDataFrame | None,
                      oa_segments: pd.DataFrame | None, segment_names: pd.DataFrame | None) -> Path:
     path = cfg.outputs / f"{cfg.run}_insight.gpkg"
     path.unlink(missing_ok=True)
@@ -49,8 +45,8 @@ def write_geopackage(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame, oa
     base = base[["ward_code", "ward_name", "geometry"]]
     base = base.to_crs(BNG) if base.crs and base.crs != BNG else base
     out = base.copy()
-    for name, views in profiles.items():
-        layer = pd.DataFrame(ward_layer(wards, views["ward"], cfg).drop(columns="geometry"))
+    for name, views in pub.services.items():
+        layer = pd.DataFrame(ward_layer(wards, views["ward"]).drop(columns="geometry"))
         layer = layer.set_index("ward_code")
         if "households" not in out.columns:
             out["households"] = out["ward_code"].map(layer["households"]).astype("Int64")
@@ -64,11 +60,12 @@ def write_geopackage(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame, oa
             oa_segments[["oa21cd", "segment"]], on="oa21cd", how="left")
         if segment_names is not None:
             oa["segment_name"] = oa["segment"].map(segment_names.set_index("segment")["segment_name"])
-        for name, views in profiles.items():
-            shown = shareable(views["segment"], cfg).set_index("segment_code")
-            sym = cfg.suppression.symbol
-            oa[f"{name}_seg_penetration"] = oa["segment"].map(_numeric(shown["penetration_pct"], sym))
-            oa[f"{name}_seg_index"] = oa["segment"].map(_numeric(shown["index"], sym))
+        for name, views in pub.services.items():
+            t = views["segment"]
+            codes = t.frame["segment_code"]
+            for col, field in (("penetration_pct", "seg_penetration"), ("index", "seg_index")):
+                values = {c: t.value(i, col) for i, c in codes.items()}
+                oa[f"{name}_{field}"] = oa["segment"].map(values).astype(float)
         oa = gpd.GeoDataFrame(oa, geometry="geometry", crs=oas.crs)
         oa = oa.to_crs(BNG) if oa.crs and oa.crs != BNG else oa
         oa.to_file(path, layer="output_areas", driver="GPKG")

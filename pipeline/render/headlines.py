@@ -1,12 +1,12 @@
-"""Headline findings written from the numbers of the shareable profile table.
+"""Headline findings written from the numbers of the published profile table.
 
-Every number in a sentence is a cell of the suppressed profile table (the display string,
+Every number in a sentence is a cell of the published profile table (the display string,
 so it matches the table to the digit) or derived from cells of the same row:
 
 * "N times as likely" = index / 100, one decimal, rounded half up;
 * "about N households ... do not use it" = base count - service count, rounded to two
   significant figures;
-* "95% interval L–U" = the ``index_lower``/``index_upper`` columns, whole numbers, when the
+* "95% interval L–U" = the published ``index_lower``/``index_upper`` cells, when the
   profile has them.
 
 Rows whose count is suppressed are never the subject of a sentence, so nothing hidden can
@@ -53,16 +53,20 @@ def _name(row) -> str:
     return f" ({name})" if name and name != row["segment_code"] else ""
 
 
-def headlines(segment: pd.DataFrame, segment_shown: pd.DataFrame, segment_hidden: pd.Series,
+def headlines(segment_shown: pd.DataFrame, segment_hidden: pd.Series,
               ward_shown: pd.DataFrame | None, ward_hidden: pd.Series | None, area: str,
               what: str = "the service") -> list[Headline]:
-    """Plain-English findings from the shareable tables (display strings) of one service.
+    """Plain-English findings from the published tables (display strings) of one service.
 
-    *segment* is the numeric profile (for the optional interval columns); *segment_shown* its
-    shareable table; *segment_hidden* marks suppressed rows. Ward tables are optional.
+    *segment_shown* is the published segment table; *segment_hidden* marks its withheld rows.
+    Ward tables are optional.
     """
     out: list[Headline] = []
-    total = segment_shown[segment_shown["segment_code"] == "Total"].iloc[0]
+    is_total = segment_shown["segment_code"] == "Total"
+    total = segment_shown[is_total].iloc[0]
+    if segment_hidden[is_total].any():
+        return [Headline(f"Too few users of {what} were matched to {area} to show any finding.",
+                         "segment", [])]
     out.append(Headline(
         f"{int(total['service_count']):,} users of {what} were matched to {area}: "
         f"{total['penetration_pct']} for every 100 households across its "
@@ -78,10 +82,10 @@ def headlines(segment: pd.DataFrame, segment_shown: pd.DataFrame, segment_hidden
     if top_index > 100:
         ratio = half_up(Decimal(top_index) / 100, 1)
         interval = ""
-        if {"index_lower", "index_upper"} <= set(segment.columns):
-            lo, hi = segment.loc[top.name, "index_lower"], segment.loc[top.name, "index_upper"]
-            if lo is not None and hi is not None and not pd.isna(lo) and not pd.isna(hi):
-                interval = f", 95% interval {half_up(float(lo), 0)}–{half_up(float(hi), 0)}"
+        if {"index_lower", "index_upper"} <= set(segment_shown.columns):
+            lo, hi = top["index_lower"], top["index_upper"]
+            if lo and hi:
+                interval = f", 95% interval {int(lo):,}–{int(hi):,}"
         out.append(Headline(
             f"Households in segment {top['segment_code']}{_name(top)} are {ratio} times as likely as "
             f"the {area} average to use {what} (index {top_index}{interval}).",

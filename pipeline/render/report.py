@@ -6,8 +6,8 @@ Excel users), the ward map in an iframe pointing at the self-contained map file.
 fetched from the network, and the pages print to PDF with headless Chromium
 (:func:`pipeline.render.screenshots.print_pdf`).
 
-Only the shareable (suppressed) tables are shown; headline numbers come from those tables
-(see :mod:`pipeline.render.headlines`).
+Only the published tables are read (:class:`pipeline.publish.Publication`); headline numbers
+come from those tables (see :mod:`pipeline.render.headlines`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import jinja2
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.profile import PROFILE_COLUMNS, shareable
-from pipeline.profiles.outputs import display
+from pipeline.publish.notes import DEFINITIONS
+from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render.charts import Chart, channel_chart, index_chart
-from pipeline.render.headlines import Headline, half_up, headlines
-from pipeline.render.tables import DEFINITIONS, suppression_note
-from pipeline.render.visuals import hidden_rows
+from pipeline.render.headlines import Headline, headlines
+from pipeline.render.tables import METHOD
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +33,9 @@ HEADERS = {
     "base_count": "Households", "base_pct": "Households %", "penetration_pct": "Penetration %",
     "index": "Index",
 }
+PROFILE_COLUMNS = list(HEADERS)
 PORTRAIT_COLUMNS = ("service_count", "base_count", "penetration_pct", "index")
 INTERVAL_HEADER = "Index 95% interval"
-METHOD = [
-    "Each record is placed in a Census 2021 Output Area (OA) by the best evidence it carries: its "
-    "UPRN or its address matched to the council's gazetteer, else its postcode (ONS Postcode "
-    "Directory). The OA gives its ward and neighbourhood segment. Records are counted, never named.",
-    "Households: Census 2021 (table TS041). The segments classify OAs by the method of the "
-    "ONS/UCL Output Area Classification.",
-]
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -75,55 +68,41 @@ class ServiceReport:
     charts: list[Chart] = field(default_factory=list)
 
 
-def display_table(profile: pd.DataFrame, cfg: RunConfig) -> tuple[Table, pd.DataFrame]:
-    """The shareable table with readable headers (and the index interval when available)."""
-    shown = shareable(profile, cfg)
-    hidden = hidden_rows(profile, cfg)
-    columns = [HEADERS[c] for c in PROFILE_COLUMNS]
-    rows = [[str(v) for v in r] for r in shown[PROFILE_COLUMNS].itertuples(index=False)]
-    if {"index_lower", "index_upper"} <= set(profile.columns):
-        columns.append(INTERVAL_HEADER)
-        for row, i in zip(rows, profile.index, strict=True):
-            lo, hi = profile.at[i, "index_lower"], profile.at[i, "index_upper"]
-            ok = not hidden.at[i] and not any(v is None or pd.isna(v) for v in (lo, hi))
-            row.append(f"{half_up(float(lo), 0)}–{half_up(float(hi), 0)}" if ok
-                       else (cfg.suppression.symbol if hidden.at[i] else ""))
-    return Table(columns, rows), shown
+def display_table(t: PublishedTable) -> Table:
+    """A published profile table with readable headers and the index interval."""
+    return _view_table(t, HEADERS)
 
 
-def _match(summary: pd.DataFrame, service: str) -> list[tuple[str, str]]:
-    row = summary[summary["service"] == service]
+def _match(summary: PublishedTable, service: str) -> list[tuple[str, str]]:
+    frame = summary.frame
+    row = frame[frame["service"] == service]
     if row.empty:
         return [("Match report", "not available")]
-    r = row.iloc[0]
     out = []
-    for k, v in r.items():
+    for k, v in row.iloc[0].items():
         if k == "service" or (k not in ("rows_read", "matched", "rejected") and str(v) in ("0", "")):
             continue
         out.append((str(k).replace("_", " ").capitalize(), f"{int(v):,}" if str(v).isdigit() else str(v)))
     return out
 
 
-def _view_table(frame: pd.DataFrame, shown: pd.DataFrame, headers: dict[str, str], symbol: str) -> Table:
-    """The shareable display `shown` of a view under readable `headers`, the index interval
-    ('lower–upper', or the symbol where hidden) inserted after the Index column."""
+def _view_table(t: PublishedTable, headers: dict[str, str]) -> Table:
+    """The published values of `t` under readable `headers`, the index interval ('lower–upper',
+    or the symbol where withheld) inserted after the Index column."""
+    shown = t.frame
     at = list(headers).index("index") + 1
     columns = list(headers.values())
-    columns.insert(at, INTERVAL_HEADER)
+    has_interval = {"index_lower", "index_upper"} <= set(shown.columns)
+    if has_interval:
+        columns.insert(at, INTERVAL_HEADER)
     rows = []
-    for i in frame.index:
+    for i in shown.index:
         row = [str(shown.at[i, c]) for c in headers]
-        lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
-        row.insert(at, lo if lo == symbol else (f"{lo}–{hi}" if lo != "" and hi != "" else ""))
+        if has_interval:
+            lo, hi = shown.at[i, "index_lower"], shown.at[i, "index_upper"]
+            row.insert(at, lo if t.hidden.at[i, "index_lower"] else (f"{lo}–{hi}" if lo and hi else ""))
         rows.append(row)
     return Table(columns, rows)
-
-
-def _hidden(frame: pd.DataFrame) -> pd.Series:
-    """The rows the profile stage's cross-table audit hides (its `suppressed` flags)."""
-    if "suppressed" in frame:
-        return frame["suppressed"].fillna(False).astype(bool)
-    return pd.Series(False, index=frame.index)
 
 
 VIEW_TITLES = {"ward_segment": "Profile by ward and segment", "trends": "Trends: take-up by period"}
@@ -134,19 +113,18 @@ EQUALITY_HEADERS = {
 }
 
 
-def equality_section(cfg: RunConfig, name: str, view: str, frame: pd.DataFrame, folder: Path,
+def equality_section(cfg: RunConfig, name: str, view: str, t: PublishedTable, folder: Path,
                      label: str) -> tuple[Extra, Chart]:
     """An equality view (users by age band, sex, ethnicity or disability against the census): its
-    shareable table and the index chart of the groups the census counts (not 'Missing' and the like)."""
+    published table and the index chart of the groups the census counts (not 'Missing' and the like)."""
     field_name = view.removeprefix("equality_").replace("_", " ")
-    hidden = _hidden(frame)
-    comparable = frame["population_pct"].notna() & (frame["segment_code"] != "Total")
+    frame, hidden = t.frame, t.rows_hidden
+    comparable = (frame["population_pct"] != "") & (frame["segment_code"] != "Total")
     chart = index_chart(frame[comparable], hidden[comparable],
                         folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {field_name} (against the census)", cfg.suppression.symbol,
                         what=field_name, xlabel="Index (100 = users in proportion to the census population)")
-    table = _view_table(frame, display(view, frame, cfg.suppression), EQUALITY_HEADERS,
-                        cfg.suppression.symbol)
+    table = _view_table(t, EQUALITY_HEADERS)
     extra = Extra(f"Equality: {field_name}", table, field_name,
                   {"href": f"charts/{chart.path.name}", "alt": chart.alt})
     return extra, chart
@@ -159,14 +137,13 @@ CHANNEL_HEADERS = {
 }
 
 
-def channel_section(cfg: RunConfig, name: str, frame: pd.DataFrame, folder: Path,
+def channel_section(cfg: RunConfig, name: str, t: PublishedTable, folder: Path,
                     label: str) -> tuple[Extra, Chart]:
     """The channel view: each segment's channel mix against the borough's, as a heat map and a
     table (candidates for channel shift: significantly more face-to-face or telephone)."""
-    chart = channel_chart(frame, _hidden(frame), folder / "charts" / f"{name}_channels_index.png",
+    chart = channel_chart(t.frame, t.rows_hidden, folder / "charts" / f"{name}_channels_index.png",
                           f"{label}: channel mix by segment", cfg.suppression.symbol)
-    table = _view_table(frame, display("channels", frame, cfg.suppression), CHANNEL_HEADERS,
-                        cfg.suppression.symbol)
+    table = _view_table(t, CHANNEL_HEADERS)
     extra = Extra("Channels: how each segment contacts the council", table, "channels",
                   {"href": f"charts/{chart.path.name}", "alt": chart.alt})
     return extra, chart
@@ -176,40 +153,38 @@ def report_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
 
 
-def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFrame], summary: pd.DataFrame,
-                         label: str) -> ServiceReport:
+def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str) -> ServiceReport:
     """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts."""
     service = name.split("__")[0]
     folder = cfg.outputs / service
-    symbol = cfg.suppression.symbol
+    symbol = pub.symbol
+    views = pub.services[name]
     seg, ward = views["segment"], views["ward"]
-    seg_table, seg_shown = display_table(seg, cfg)
-    ward_table, ward_shown = display_table(ward, cfg)
+    seg_table, ward_table = display_table(seg), display_table(ward)
     ward_table.columns[:2] = ["Ward code", "Ward"]
-    found = headlines(seg, seg_shown, hidden_rows(seg, cfg), ward_shown, hidden_rows(ward, cfg),
+    found = headlines(seg.frame, seg.rows_hidden, ward.frame, ward.rows_hidden,
                       cfg.area_name, what=f"the {label.lower()}" if label else "the service")
-    chart = index_chart(seg, hidden_rows(seg, cfg), folder / "charts" / f"{name}_index.png",
+    chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
     charts = [chart]
     extras = []
-    for view, frame in views.items():
-        if isinstance(frame, pd.DataFrame) and (view.startswith("equality_") or view == "channels"):
-            extra, c = (equality_section(cfg, name, view, frame, folder, label) if view != "channels"
-                        else channel_section(cfg, name, frame, folder, label))
+    for view, t in views.items():
+        if view.startswith("equality_") or view == "channels":
+            extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
+                        else channel_section(cfg, name, t, folder, label))
             extras.append(extra)
             charts.append(c)
             continue
-        if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(getattr(frame, "columns", [])):
+        if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(t.frame.columns):
             if view not in ("segment", "ward"):
                 logger.info("%s: view %r is not a profile table; not shown in the report", name, view)
             continue
-        table, _ = display_table(frame, cfg)
-        c = index_chart(frame, hidden_rows(frame, cfg), folder / "charts" / f"{name}_{view}_index.png",
+        c = index_chart(t.frame, t.rows_hidden, folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {view}", symbol, what=view)
         charts.append(c)
-        extras.append(Extra(VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}"), table, view,
-                            {"href": f"charts/{c.path.name}", "alt": c.alt}))
-    has_ci = {"index_lower", "index_upper"} <= set(seg.columns)
+        extras.append(Extra(VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}"), display_table(t),
+                            view, {"href": f"charts/{c.path.name}", "alt": c.alt}))
+    has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
         headlines=found, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
@@ -217,8 +192,8 @@ def write_service_report(cfg: RunConfig, name: str, views: dict[str, pd.DataFram
                        else "Interval not available for this profile."),
         segment_table=seg_table, ward_table=ward_table, extras=extras,
         map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx",
-        match=_match(summary, service),
-        definitions=[*METHOD, *DEFINITIONS, suppression_note(cfg)], attribution=cfg.attribution,
+        match=_match(pub.run["run_summary"], service), warnings=pub.warnings,
+        definitions=[*METHOD[1:], *DEFINITIONS, *pub.notes], attribution=cfg.attribution,
     )
     path = report_path(cfg, name)
     path.write_text(html, encoding="utf-8")
@@ -250,12 +225,11 @@ def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.Dat
 
 
 def write_pen_portraits(cfg: RunConfig, segment_names: pd.DataFrame, oa_segments: pd.DataFrame,
-                        portraits: dict[str, str], profiles: dict, labels: dict[str, str]) -> list[Path]:
-    """One page per segment: its description or pen portrait and every service's (suppressed) row."""
+                        portraits: dict[str, str], pub: Publication, labels: dict[str, str]) -> list[Path]:
+    """One page per segment: its description or pen portrait and every service's published row."""
     folder = cfg.outputs / "segments" / "portraits"
     folder.mkdir(parents=True, exist_ok=True)
-    shown = {name: shareable(views["segment"], cfg).set_index("segment_code")
-             for name, views in profiles.items()}
+    shown = {name: views["segment"].frame.set_index("segment_code") for name, views in pub.services.items()}
     n = oa_segments["segment"].value_counts()
     written = []
     for seg in segment_names.to_dict("records"):
@@ -270,7 +244,7 @@ def write_pen_portraits(cfg: RunConfig, segment_names: pd.DataFrame, oa_segments
         html = _ENV.get_template("portrait.html.j2").render(
             title=f"Segment {code}: {seg['segment_name']}", seg=seg, area=cfg.area_name,
             n_oas=int(n.get(code, 0)), portrait=portraits.get(code) or seg.get("description") or "",
-            services=rows, symbol=cfg.suppression.symbol, attribution=cfg.attribution)
+            services=rows, symbol=pub.symbol, attribution=cfg.attribution)
         path = folder / f"segment_{code}.html"
         path.write_text(html, encoding="utf-8")
         written.append(path)

@@ -1,11 +1,12 @@
-"""Stage 5, render: the shareable deliverables of a run under outputs/<run>/.
+"""Stage 7, render: the shareable deliverables of a run under outputs/<run>/, from the published
+tables only (:class:`pipeline.publish.Publication`).
 
-Per service (and per YES/NO option): the suppressed profile as a formatted Excel workbook
-(`tables.py`), a self-contained ward map with penetration and index layers (`visuals.py`),
-the index chart and the insight report (`report.py`). Per run: a map with a layer per
-service, the segment map and a pen-portrait page per segment (when the segment outputs are
-there), a GeoPackage (`gis.py`) and the index page linking everything. CSV tables are
-written by the profile stage.
+Per service (and per YES/NO option): every published table as CSV, a formatted Excel workbook
+(`tables.py`), a self-contained ward map with penetration and index layers and the target OAs
+(`visuals.py`), the index chart and the insight report (`report.py`). Per run: the match report
+and run summary CSVs, the cross-service workbook, a map with a layer per service, the segment map
+and a pen-portrait page per segment (when the segment outputs are there), a GeoPackage (`gis.py`)
+and the index page linking everything.
 """
 
 from __future__ import annotations
@@ -13,34 +14,35 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
-import pandas as pd
 from tqdm import tqdm
 
 from pipeline.config import RunConfig
+from pipeline.publish.tables import Publication
 from pipeline.render.gis import write_geopackage
 from pipeline.render.report import write_pen_portraits, write_run_index, write_service_report
 from pipeline.render.segment_info import load_portraits, load_segments
-from pipeline.render.tables import write_service_workbook
+from pipeline.render.tables import write_csvs, write_service_workbook, write_summary_workbook
 from pipeline.render.visuals import write_segment_map, write_service_map, write_services_map
 
 logger = logging.getLogger(__name__)
 
 
-def run(cfg: RunConfig, profiles: dict, summary: pd.DataFrame, wards: gpd.GeoDataFrame,
-        labels: dict[str, str], oas: gpd.GeoDataFrame | None = None) -> list:
-    """Write every (sub-)service's workbook, map, chart and report, then the run-level
-    outputs; return the paths written."""
-    written = []
-    for name, views in tqdm(profiles.items(), desc="render", unit="service", leave=False):
+def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[str, str],
+        oas: gpd.GeoDataFrame | None = None) -> list:
+    """Write every published table as CSV, every (sub-)service's workbook, map, chart and report,
+    then the run-level outputs; return the paths written."""
+    written = write_csvs(cfg, pub)
+    written.append(write_summary_workbook(cfg, pub))
+    for name in tqdm(pub.services, desc="render", unit="service", leave=False):
         title = f"{labels.get(name, name)}: {cfg.area_name}"
-        written.append(write_service_workbook(cfg, name, views, summary, title))
-        written.append(write_service_map(cfg, name, views, wards, title, oas=oas))
-        report = write_service_report(cfg, name, views, summary, labels.get(name, name))
+        written.append(write_service_workbook(cfg, pub, name, title))
+        written.append(write_service_map(cfg, pub, name, wards, title, oas=oas))
+        report = write_service_report(cfg, pub, name, labels.get(name, name))
         written += [report.path, *(c.path for c in report.charts)]
         logger.info("Rendered %s", name)
     links: list[tuple[str, str]] = []
-    if profiles:
-        written.append(write_services_map(cfg, profiles, wards, labels))
+    if pub.services:
+        written.append(write_services_map(cfg, pub, wards, labels))
         links.append(("services_map.html", "Map: every service by ward (one layer per service)"))
     seg_dir = cfg.outputs / "segments"
     oa_segments = names = None
@@ -49,12 +51,13 @@ def run(cfg: RunConfig, profiles: dict, summary: pd.DataFrame, wards: gpd.GeoDat
         if oas is not None:
             written.append(write_segment_map(cfg, oas, oa_segments, names))
             links.append(("segments/segment_map.html", "Map: neighbourhood segments by Output Area"))
-        written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), profiles, labels)
+        written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), pub, labels)
     else:
         logger.warning("No segment outputs in %s: segment map and pen portraits skipped", seg_dir)
-    gpkg = write_geopackage(cfg, profiles, wards, oas, oa_segments, names)
+    gpkg = write_geopackage(cfg, pub, wards, oas, oa_segments, names)
     written.append(gpkg)
     links.append((gpkg.name, "GeoPackage for QGIS/ArcGIS: ward and Output Area layers"))
     links.append(("run_summary.csv", "Match report: rows read, matched and rejected by reason"))
-    written.append(write_run_index(cfg, {n: labels.get(n, n) for n in profiles}, names, oa_segments, links))
+    services = {n: labels.get(n, n) for n in pub.services}
+    written.append(write_run_index(cfg, services, names, oa_segments, links))
     return written

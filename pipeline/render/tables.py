@@ -1,8 +1,9 @@
-"""Render: the formatted Excel workbooks (CSV tables come from the profile stage).
+"""Render: the tables people open: CSVs (machine names, tidy) and Excel workbooks (headings as in
+a Mosaic profile, numbers as numbers), both from the published tables only.
 
-Per (sub-)service: a sheet per profile view (suppressed, as shared), a Definitions and method
-sheet (Notes), and a Data quality sheet. Per run: a summary workbook with the cross-service
-matrix of indices.
+Per (sub-)service: a sheet per view, a Data quality sheet, a Data dictionary (heading -> CSV
+column -> meaning), and Definitions, Method and Suppression sheets. Per run: a summary workbook
+with the cross-service matrix of indices.
 """
 
 from __future__ import annotations
@@ -12,35 +13,63 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.profiles import outputs as out_tables
-from pipeline.profiles import stats
-from pipeline.profiles.suppression import rounding, threshold
+from pipeline.escape import spreadsheet_frame
+from pipeline.publish.notes import DEFINITIONS
+from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render.workbook import write_profile_workbook
 
-DEFINITIONS = [
-    "Service count: records matched to an Output Area of the area (see Data quality).",
-    "Base: households in the segment or ward (Census 2021, table TS041) unless the service's "
-    "config names another base (residents, adults or a census count).",
-    "Service %: the segment's share of all users; Base %: its share of all households.",
-    "Penetration %: users per 100 households of the segment (service count / base x 100).",
-    "Index: service % / base % x 100. 100 = as expected from the segment's size; "
-    "120 = 20% more users than expected; 80 = 20% fewer.",
-    "Penetration lower/upper: 95% Wilson score interval of the penetration.",
-    "Index lower/upper: 95% interval of the index as observed / expected users (exact Poisson "
-    "below 10 users, Byar's approximation otherwise). Over-represented: the interval lies above "
-    "100; under-represented: below 100; otherwise no clear difference.",
-    stats.MULTIPLE_COMPARISONS_NOTE,
-    "Non-users: base minus users (with the interval from the penetration's); shortfall: users "
-    "the segment lacks to reach the borough's penetration rate.",
-    "Targets: wards and Output Areas ranked by households of the under-represented segments that "
-    "do not use the service (by households where the user count is suppressed).",
-    "Equality: users by standard category against the area's Census 2021 residents (TS007A, "
-    "TS008, TS038, TS021); 'Prefer not to say', missing and unrecognised codes are reported but "
-    "not used as denominators. Age bands are aligned to census five-year bands (see docs).",
-    "Channels: each segment's channel mix against the borough's; segments over-represented in "
-    "face-to-face or telephone are channel-shift candidates (and may be at risk of digital exclusion).",
-    "Trends: the profile per period and the change in index from the previous period, with a 95% interval.",
+METHOD = [
+    "Method:",
+    "Each record is placed in a Census 2021 Output Area (OA) by the best evidence it carries: its "
+    "UPRN or its address matched to the council's gazetteer, else its postcode (ONS Postcode "
+    "Directory). The OA gives its ward and neighbourhood segment. Records are counted, never named.",
+    "Households: Census 2021 (table TS041). The segments classify OAs by the method of the "
+    "ONS/UCL Output Area Classification.",
+    "Every input row is accounted for: matched (and how) or rejected with a reason (Data quality sheet).",
 ]
+
+#: Workbook heading, kind and meaning of each CSV column (the data dictionary).
+COLUMNS: dict[str, tuple[str, str, str]] = {
+    "rank": ("Rank", "count", "Order in the target list (most households not using the service first)"),
+    "segment_code": ("Segment", "text", "Segment code (or ward code in ward tables; Total for the area)"),
+    "segment_name": ("Name", "text", "Segment name (or ward name)"),
+    "segment": ("Segment", "text", "Segment code"),
+    "ward_code": ("Ward code", "text", "ONS ward code"),
+    "ward_name": ("Ward", "text", "Ward name"),
+    "oa21cd": ("Output Area", "text", "Census 2021 Output Area code"),
+    "service_count": ("Users", "count",
+                      "Users of the service (records, households or persons as configured)"),
+    "service_pct": ("% of users", "pct", "Share of all users"),
+    "base_count": ("Households", "count", "Households (or the configured base) in the Census 2021"),
+    "base_pct": ("% of households", "pct", "Share of all households (or of the base)"),
+    "penetration_pct": ("Penetration %", "pct", "Users per 100 households"),
+    "index": ("Index", "index", "% of users / % of households x 100 (100 = as expected)"),
+    "penetration_lower": ("Penetration % lower (95%)", "pct", "Lower end of the 95% Wilson interval"),
+    "penetration_upper": ("Penetration % upper (95%)", "pct", "Upper end of the 95% Wilson interval"),
+    "index_lower": ("Index lower (95%)", "index", "Lower end of the index's 95% interval"),
+    "index_upper": ("Index upper (95%)", "index", "Upper end of the index's 95% interval"),
+    "significance": ("Significance", "text",
+                     "Over- or under-represented (the interval excludes 100), else no clear difference"),
+    "non_users": ("Households not using", "count", "Base minus users"),
+    "non_users_lower": ("Not using lower (95%)", "count", "Lower end of the interval of non-users"),
+    "non_users_upper": ("Not using upper (95%)", "count", "Upper end of the interval of non-users"),
+    "shortfall": ("Shortfall", "count", "Users the segment lacks to reach the area's penetration"),
+    "population": ("Census population", "count", "Residents in the group (Census 2021)"),
+    "population_pct": ("% of population", "pct", "The group's share of the census population"),
+    "channel": ("Channel", "text", "Contact channel"),
+    "segment_pct": ("Segment's mix %", "pct", "Share of the segment's contacts made by the channel"),
+    "borough_pct": ("Area's mix %", "pct", "Share of all contacts made by the channel"),
+    "channel_shift_candidate": ("Channel-shift candidate", "text",
+                                "Significantly more face-to-face or telephone contact"),
+    "period": ("Period", "text", "Period of the record's date"),
+    "index_change": ("Change in index", "index", "Index minus the previous period's"),
+    "change_lower": ("Change lower (95%)", "index", "Lower end of the change's 95% interval"),
+    "change_upper": ("Change upper (95%)", "index", "Upper end of the change's 95% interval"),
+    "change": ("Change", "text", "Up, down or no clear change"),
+    "target_segments": ("Target segments", "text", "The under-represented segments the list targets"),
+    "postcodes": ("Postcodes", "text", "Live postcodes of the Output Area (for leaflet drops)"),
+    "service": ("Service", "text", "Service"),
+}
 
 SHEETS = {
     "segment": "Segment profile", "group": "Group profile", "subgroup": "Subgroup profile",
@@ -49,52 +78,111 @@ SHEETS = {
     "equality_disability": "Equality disability", "equality_ethnicity": "Equality ethnicity",
     "channels": "Channels", "trends": "Trends",
 }
+WARD_HEADINGS = {"segment_code": "Ward code", "segment_name": "Ward"}
+EQUALITY_HEADINGS = {"segment_code": "Group"}
 
 
-def suppression_note(cfg: RunConfig) -> str:
-    s = cfg.suppression
-    if rounding(s) > 1:
-        return (f"Counts from 1 to {threshold(s) - 1} are shown as '{s.symbol}' and other counts are "
-                f"rounded to the nearest {rounding(s)} (ONS rule); shares, penetration and index are "
-                f"computed from the rounded counts. Further counts are hidden wherever a hidden one "
-                f"could otherwise be worked out from totals or from another table of the run.")
-    return (
-        f"Counts from 1 to {s.threshold - 1} are shown as '{s.symbol}', with the shares, penetration, "
-        f"index, intervals and gaps derived from them; further counts are hidden wherever a hidden "
-        f"one could otherwise be worked out from a total or from another table of the same run."
-    )
+def write_csvs(cfg: RunConfig, pub: Publication) -> list[Path]:
+    """Every published table as a tidy CSV (machine names, UTF-8), cells that a spreadsheet would
+    read as a formula neutralised."""
+    written = []
+    for t in pub.all_tables():
+        path = cfg.outputs / t.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spreadsheet_frame(t.frame).to_csv(path, index=False, encoding="utf-8")
+        written.append(path)
+    return written
 
 
-def write_service_workbook(
-    cfg: RunConfig, name: str, views: dict[str, pd.DataFrame], summary: pd.DataFrame, title: str
-) -> Path:
+def _headings(view: str) -> dict[str, str]:
+    out = {c: h for c, (h, _, _) in COLUMNS.items()}
+    if view == "ward" or view.startswith("targets_ward"):
+        out |= WARD_HEADINGS
+    if view.startswith("equality_"):
+        out |= EQUALITY_HEADINGS
+    return out
+
+
+def _codes_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Digit-only codes (supergroups '1'..'8') as numbers, so Excel does not flag them as
+    numbers stored as text."""
+    out = frame.copy()
+    for col in ("segment_code", "segment"):
+        if col in out:
+            out[col] = [int(v) if isinstance(v, str) and v.isdigit() else v for v in out[col]]
+    return out
+
+
+def sheet(view: str, t: PublishedTable) -> tuple[pd.DataFrame, list[tuple[str, str, str]]]:
+    """A published table with workbook headings and typed values; its data-dictionary rows."""
+    headings = _headings(view)
+    typed = _codes_as_numbers(t.typed())
+    renamed = typed.rename(columns=lambda c: headings.get(c, c.replace("_", " ").capitalize()))
+    entries = [(renamed.columns[i], c, COLUMNS.get(c, ("", "", ""))[2]) for i, c in enumerate(typed.columns)]
+    return renamed, entries
+
+
+def kinds() -> dict[str, str]:
+    """Number kind by workbook heading."""
+    out = {h: k for h, k, _ in COLUMNS.values()}
+    return out | {"Ward code": "text", "Ward": "text", "Group": "text"}
+
+
+def text_sheets(cfg: RunConfig, pub: Publication, dictionary: list[tuple[str, str, str, str]]) -> dict:
+    return {
+        "Definitions": ["Definitions:", *DEFINITIONS],
+        "Method": METHOD,
+        "Suppression": ["Suppression and disclosure control:", *pub.notes,
+                        f"'{pub.symbol}': withheld to protect individuals.", cfg.attribution],
+        "Data dictionary": ["Data dictionary (sheet | workbook heading | CSV column | meaning):",
+                            *(" | ".join(e) for e in dictionary)],
+    }
+
+
+def quality_sheet(pub: Publication, service: str) -> pd.DataFrame:
+    summary = pub.run["run_summary"].typed()
+    row = summary[summary["service"] == service].T.reset_index()
+    row.columns = ["Measure", "Value"]
+    row["Measure"] = row["Measure"].str.replace("_", " ").str.capitalize()
+    return row
+
+
+def write_service_workbook(cfg: RunConfig, pub: Publication, name: str, title: str) -> Path:
     """One workbook per (sub-)service: a sheet per view, data quality, notes and method."""
     service = name.split("__")[0]
-    quality = summary[summary["service"] == service].T.reset_index()
-    quality.columns = ["measure", "value"]
-    sheets = {}
-    for view, frame in views.items():
-        shown = out_tables.display(view, frame, cfg.suppression)
-        if view == "ward":
-            shown = shown.rename(columns={"segment_code": "ward_code", "segment_name": "ward_name"})
-        sheets[SHEETS.get(view, view.replace("_", " ").capitalize())] = shown
-    sheets["Data quality"] = quality.astype(str)
-    notes = DEFINITIONS + [suppression_note(cfg), cfg.attribution]
-    return write_profile_workbook(sheets, cfg.outputs / service / f"{name}_profile.xlsx", title, notes)
+    sheets, dictionary = {}, []
+    for view, t in pub.services[name].items():
+        title_ = SHEETS.get(view, view.replace("_", " ").capitalize())
+        sheets[title_], entries = sheet(view, t)
+        dictionary += [(title_, *e) for e in entries]
+    sheets["Data quality"] = quality_sheet(pub, service)
+    notes = [*pub.warnings, *DEFINITIONS[4:5], *pub.notes, cfg.attribution]
+    return write_profile_workbook(sheets, cfg.outputs / service / f"{name}_profile.xlsx", title, notes,
+                                  kinds=kinds(), text_sheets=text_sheets(cfg, pub, dictionary),
+                                  scale="Index", bars="Penetration %")
 
 
-def write_summary_workbook(cfg: RunConfig, matrix: pd.DataFrame) -> Path:
+def write_summary_workbook(cfg: RunConfig, pub: Publication) -> Path:
     """The run's summary workbook: the segment x service matrix of indices (suppressed), long
     and wide, services ordered by the similarity of their profiles."""
-    wide = matrix.pivot(index=["segment_code", "segment_name"], columns="service", values="index")
-    wide = wide[list(dict.fromkeys(matrix["service"]))].reset_index()
-    sheets = {"Index matrix": wide, "Index with intervals": matrix}
+    t = pub.run["cross_service"]
+    typed = _codes_as_numbers(t.typed())
+    wide = typed.pivot(index=["segment_code", "segment_name"], columns="service", values="index")
+    wide = wide[list(dict.fromkeys(typed["service"]))].reset_index()
+    long, entries = sheet("cross_service", t)
+    sheets = {"Index matrix": wide.rename(columns={"segment_code": "Segment", "segment_name": "Name"}),
+              "Index with intervals": _codes_as_numbers(long)}
     notes = [
+        *pub.warnings,
         "Index matrix: each service's index per segment (100 = as expected from the segment's "
         "households); services are ordered by the similarity of their profiles (average-linkage "
         "hierarchical clustering of log indices), so services that draw on the same groups sit together.",
         "any_service: households using at least one service, each counted once (household key).",
-        *DEFINITIONS[4:8], suppression_note(cfg), cfg.attribution,
+        *DEFINITIONS[4:8], *pub.notes, cfg.attribution,
     ]
+    service_kinds = {s: "index" for s in typed["service"].unique()}
     out = cfg.outputs / "cross_service" / "cross_service_summary.xlsx"
-    return write_profile_workbook(sheets, out, f"Services compared: {cfg.area_name}", notes)
+    return write_profile_workbook(sheets, out, f"Services compared: {cfg.area_name}", notes,
+                                  kinds=kinds() | service_kinds,
+                                  text_sheets=text_sheets(cfg, pub, [("Index with intervals", *e)
+                                                                     for e in entries]))

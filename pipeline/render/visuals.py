@@ -1,7 +1,7 @@
-"""Render: the maps of each (sub-)service and of the run. Suppressed values never reach the HTML.
+"""Render: the maps of each (sub-)service and of the run, from the published tables only.
 
-Only the display strings of :func:`pipeline.profile.shareable` and raw values of rows that
-survived suppression are passed on to the map writers.
+A withheld cell arrives as the suppression symbol and is drawn as such: no unsuppressed value
+can reach the HTML or the GeoPackage.
 """
 
 from __future__ import annotations
@@ -13,86 +13,57 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.profile import shareable
+from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render.maps import layered_map, multi_service_map, segment_map
 
 logger = logging.getLogger(__name__)
 
 
-def hidden_rows(profile: pd.DataFrame, cfg: RunConfig) -> pd.Series:
-    """True for the rows whose count is suppressed in the shareable table (or flagged
-    ``suppressed`` by the profile stage), indexed like *profile*."""
-    shown = shareable(profile, cfg)
-    hidden = shown["service_count"].astype(str).eq(cfg.suppression.symbol)
-    if "suppressed" in profile.columns:
-        hidden |= profile["suppressed"].fillna(False).astype(bool)
-    return hidden
-
-
-def _num(value) -> float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def interval_text(lower, upper, decimals: int) -> str:
     """"3.91 – 4.57" from a numeric interval; "" when either end is missing."""
-    lo, hi = _num(lower), _num(upper)
-    if lo is None or hi is None:
+    if lower is None or upper is None:
         return ""
-    return f"{lo:,.{decimals}f} – {hi:,.{decimals}f}"
+    return f"{lower:,.{decimals}f} – {upper:,.{decimals}f}"
 
 
-def ward_layer(wards: gpd.GeoDataFrame, ward_profile: pd.DataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
-    """Ward polygons with the (suppressed) profile fields the map shows. Raw values of
-    suppressed rows are dropped here, so they never reach the HTML or GeoPackage."""
-    shown = shareable(ward_profile, cfg)
-    is_body = shown["segment_code"] != "Total"
-    body = shown[is_body].rename(columns={"segment_code": "ward_code"})
-    hidden = hidden_rows(ward_profile, cfg)[is_body]
-    raw = ward_profile[is_body]
-    layer = wards.rename(columns={"code": "ward_code", "name": "ward_name"})[
-        ["ward_code", "geometry"]
-    ].merge(body[["ward_code", "segment_name", "service_count", "base_count",
-                  "penetration_pct", "index"]], on="ward_code", how="inner")
-    layer = layer.rename(columns={"segment_name": "ward_name"})
-    layer["service_count_display"] = layer.pop("service_count")
-    layer["penetration_display"] = layer.pop("penetration_pct")
-    layer["index_display"] = layer.pop("index")
-    layer["households"] = layer.pop("base_count").astype(int)
-    raw = raw.set_index("segment_code").loc[layer["ward_code"]]
-    keep = ~hidden.set_axis(body["ward_code"]).loc[layer["ward_code"]].to_numpy()
-    layer["service_count"] = pd.array(
-        [int(v) if k else None for v, k in zip(raw["service_count"], keep, strict=True)], dtype="Int64"
-    )
-    pen, idx = raw["penetration_pct"], raw["index"]
-    layer["penetration_pct"] = [float(v) if k else None for v, k in zip(pen, keep, strict=True)]
-    layer["index"] = [float(v) if k and v is not None else None for v, k in zip(idx, keep, strict=True)]
-    symbol = cfg.suppression.symbol
+def ward_layer(wards: gpd.GeoDataFrame, ward: PublishedTable) -> gpd.GeoDataFrame:
+    """Ward polygons with the published ward profile: display strings for the popups and numbers
+    (None where withheld) for the colours."""
+    shown = ward.frame
+    body = shown.index[shown["segment_code"] != "Total"]
+    rows = pd.DataFrame({
+        "ward_code": shown.loc[body, "segment_code"],
+        "ward_name": shown.loc[body, "segment_name"],
+        "service_count_display": shown.loc[body, "service_count"],
+        "penetration_display": shown.loc[body, "penetration_pct"],
+        "index_display": shown.loc[body, "index"],
+        "households": [int(v) for v in shown.loc[body, "base_count"]],
+        "service_count": pd.array([None if v is None else int(v) for v in
+                                   (ward.value(i, "service_count") for i in body)], dtype="Int64"),
+        "penetration_pct": [ward.value(i, "penetration_pct") for i in body],
+        "index": [ward.value(i, "index") for i in body],
+    })
     for measure, decimals in (("penetration", 2), ("index", 0)):
         lo, hi = f"{measure}_lower", f"{measure}_upper"
-        if lo in raw.columns and hi in raw.columns:
-            layer[f"{measure}_interval_display"] = [
-                (interval_text(a, b, decimals) or "not available") if k else symbol
-                for a, b, k in zip(raw[lo], raw[hi], keep, strict=True)
-            ]
-    return layer
+        if lo in shown.columns and hi in shown.columns:
+            rows[f"{measure}_interval_display"] = [
+                ward.frame.at[i, lo] if ward.hidden.at[i, lo]
+                else (interval_text(ward.value(i, lo), ward.value(i, hi), decimals) or "not available")
+                for i in body]
+    layer = wards.rename(columns={"code": "ward_code"})[["ward_code", "geometry"]]
+    return layer.merge(rows, on="ward_code", how="inner")
 
 
-def targets_layer(views: dict[str, pd.DataFrame], oas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
-    """The target OAs of the profile stage (a ``targets`` view with ``oa21cd``), or None."""
-    targets = views.get("targets")
-    if oas is None or targets is None or "oa21cd" not in getattr(targets, "columns", []):
+def targets_layer(targets: PublishedTable | None, oas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The published target OAs (rank, segment) as polygons, or None."""
+    if oas is None or targets is None or targets.frame.empty:
         return None
-    codes = targets["oa21cd"].astype(str)
-    layer = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]]
-    layer = layer[layer["oa21cd"].isin(set(codes))].copy()
-    label = next((c for c in ("reason", "label", "segment_name", "segment") if c in targets.columns), None)
-    if label:
-        layer["label"] = layer["oa21cd"].map(dict(zip(codes, targets[label].astype(str), strict=False)))
+    t = targets.frame
+    layer = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(
+        t[["oa21cd", "rank", "segment_code", "segment_name", "base_count"]], on="oa21cd", how="inner")
+    layer["label"] = [f"Target {r}: segment {c} {n}, {b} households".strip()
+                      for r, c, n, b in zip(layer["rank"], layer["segment_code"], layer["segment_name"],
+                                            layer["base_count"], strict=True)]
     return layer
 
 
@@ -101,27 +72,29 @@ def service_map_path(cfg: RunConfig, name: str) -> Path:
 
 
 def write_service_map(
-    cfg: RunConfig, name: str, views: dict[str, pd.DataFrame], wards: gpd.GeoDataFrame, title: str,
+    cfg: RunConfig, pub: Publication, name: str, wards: gpd.GeoDataFrame, title: str,
     oas: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """The self-contained ward map of one (sub-)service: penetration and index layers
     (and the target OAs when the profile stage gives them)."""
-    layer = ward_layer(wards, views["ward"], cfg)
+    views = pub.services[name]
+    layer = ward_layer(wards, views["ward"])
     r = cfg_render(cfg)
     return layered_map(
         [("Penetration (% of households)", layer, "penetration_pct"),
          ("Index (100 = borough average)", layer, "index")],
         service_map_path(cfg, name), f"{title}: use by ward", suppressed_symbol=cfg.suppression.symbol,
         attribution=cfg.attribution, tiles=r.get("tiles"),
-        tiles_attribution=r.get("tiles_attribution") or "Base map", targets=targets_layer(views, oas),
+        tiles_attribution=r.get("tiles_attribution") or "Base map",
+        targets=targets_layer(views.get("targets_oa"), oas),
     )
 
 
-def write_services_map(cfg: RunConfig, profiles: dict, wards: gpd.GeoDataFrame,
+def write_services_map(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame,
                        labels: dict[str, str]) -> Path:
     """One map with a ward layer per (sub-)service (penetration), switched by a layer control."""
-    layers = {labels.get(name, name): ward_layer(wards, views["ward"], cfg)
-              for name, views in profiles.items()}
+    layers = {labels.get(name, name): ward_layer(wards, views["ward"])
+              for name, views in pub.services.items()}
     r = cfg_render(cfg)
     return multi_service_map(layers, cfg.outputs / "services_map.html",
                              f"Service use by ward: {cfg.area_name}",

@@ -1,11 +1,15 @@
-"""Excel profile workbooks (openpyxl): one formatted table per sheet plus a Notes sheet.
+"""Excel profile workbooks (openpyxl): one formatted table per sheet plus notes sheets.
 
-* bold header with fill, frozen under the header, auto filter, sensible column widths;
-* number formats by column kind: counts ``#,##0``, percentages ``0.00``, index ``0``;
-* suppressed cells arrive as strings (e.g. ``"#"``) and are written as right-aligned text;
+* bold header with fill, frozen under the header, auto filter, column widths that fit;
+* numbers written as numbers, with number formats by column kind (given by the caller, else
+  guessed from the heading): counts ``#,##0``, percentages ``0.00``, index ``0``;
+* suppressed cells arrive as the symbol (e.g. ``"#"``) and are written as right-aligned text;
 * the ``Total`` row is bold;
-* a diverging blue/orange colour scale centred on 100 on ``index`` columns;
-* a Notes sheet with the title, definitions, caller notes and the attribution.
+* a diverging blue/white/orange colour scale centred on 100 on the ``Index`` column and data
+  bars on the penetration column, over the body rows (not the Total);
+* landscape A4 print set-up, fitted to the page width, the heading row repeated on every page;
+* a Notes sheet with the title, definitions, caller notes and the attribution, and any further
+  text sheets the caller gives (definitions, method, data quality, suppression).
 
 Output is byte-identical for the same input: document properties carry a fixed
 timestamp and the zip is rewritten with fixed entry dates and a stable entry order.
@@ -25,9 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.formatting.rule import ColorScaleRule, DataBarRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from pipeline.escape import spreadsheet_cell
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +135,13 @@ def _cell_value(value: Any) -> Any:
     return value
 
 
+def _text(cell, value: str):
+    """Write a string as a string: never a formula (a leading = + - @ is neutralised)."""
+    cell.value = spreadsheet_cell(value)
+    cell.data_type = "s"
+    return cell
+
+
 def _is_total(row: Sequence[Any]) -> bool:
     for v in row:
         if isinstance(v, str) and v.strip():
@@ -136,13 +149,16 @@ def _is_total(row: Sequence[Any]) -> bool:
     return False
 
 
-def _write_table(ws, df: pd.DataFrame) -> None:
+def _write_table(ws, df: pd.DataFrame, kinds_by_column: Mapping[str, str] | None = None,
+                 scale: str | None = None, bars: str | None = None) -> None:
     if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
         df = df.reset_index()
     columns = [str(c) for c in df.columns]
-    kinds = [column_kind(c, df[orig]) for c, orig in zip(columns, df.columns, strict=True)]
+    given = kinds_by_column or {}
+    kinds = [given.get(c) or column_kind(c, df[orig]) for c, orig in zip(columns, df.columns, strict=True)]
 
-    ws.append(columns)
+    for c, heading in enumerate(columns, start=1):
+        _text(ws.cell(row=1, column=c), heading)
     for cell in ws[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
@@ -161,15 +177,14 @@ def _write_table(ws, df: pd.DataFrame) -> None:
             cell = ws.cell(row=r, column=c)
             if isinstance(value, str):
                 # Suppressed / pre-formatted cells stay text; numbers' columns right-aligned.
-                cell.value = value
-                cell.data_type = "s"
+                _text(cell, value)
                 if kind != "text":
                     cell.alignment = right
                 shown = value
             else:
                 cell.value = value
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    fmt = _FORMATS.get(kind, FLOAT_FORMAT)
+                    fmt = "0" if kind == "text" else _FORMATS.get(kind, FLOAT_FORMAT)
                     cell.number_format = fmt
                     shown = f"{value:,.0f}" if fmt in (COUNT_FORMAT, INDEX_FORMAT) else f"{value:,.2f}"
                 else:
@@ -183,6 +198,11 @@ def _write_table(ws, df: pd.DataFrame) -> None:
     for c, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(max(width + 2, 8), 60)
     ws.freeze_panes = "A2"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
     last_row = ws.max_row
     if columns:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
@@ -190,10 +210,13 @@ def _write_table(ws, df: pd.DataFrame) -> None:
     data_rows = [r for r in range(2, last_row + 1) if r not in total_rows]
     if data_rows:
         first, last = data_rows[0], data_rows[-1]
-        for c, kind in enumerate(kinds, start=1):
-            if kind != "index":
-                continue
+        for c, (name, kind) in enumerate(zip(columns, kinds, strict=True), start=1):
             col = get_column_letter(c)
+            if bars is not None and name == bars:
+                ws.conditional_formatting.add(f"{col}{first}:{col}{last}", DataBarRule(
+                    start_type="num", start_value=0, end_type="max", color="FF9ECAE1"))
+            if kind != "index" or (scale is not None and name != scale):
+                continue
             ws.conditional_formatting.add(
                 f"{col}{first}:{col}{last}",
                 ColorScaleRule(
@@ -211,7 +234,7 @@ def _write_table(ws, df: pd.DataFrame) -> None:
 
 
 def _write_notes(ws, title: str, notes: Sequence[str], attribution: str | None) -> None:
-    ws["A1"] = title
+    _text(ws["A1"], title)
     ws["A1"].font = Font(bold=True, size=14)
     row = 3
     ws.cell(row=row, column=1, value="Notes").font = Font(bold=True)
@@ -220,13 +243,13 @@ def _write_notes(ws, title: str, notes: Sequence[str], attribution: str | None) 
     if not any("index" in n.lower() and "x 100" in n.lower() for n in lines):
         lines = [*DEFINITIONS, *lines]
     for line in lines:
-        cell = ws.cell(row=row, column=1, value=line)
+        cell = _text(ws.cell(row=row, column=1), line)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         row += 1
     if attribution:
         row += 1
         ws.cell(row=row, column=1, value="Attribution").font = Font(bold=True)
-        cell = ws.cell(row=row + 1, column=1, value=attribution)
+        cell = _text(ws.cell(row=row + 1, column=1), attribution)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 110
 
@@ -252,14 +275,33 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _write_text_sheet(ws, lines: Sequence[str]) -> None:
+    """A sheet of paragraphs, one per row, wrapped; a line ending in ':' is a bold heading."""
+    for r, line in enumerate(lines, start=1):
+        cell = _text(ws.cell(row=r, column=1), line)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if line.endswith(":") or r == 1:
+            cell.font = Font(bold=True)
+    ws.column_dimensions["A"].width = 110
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
 def write_profile_workbook(
     sheets: Mapping[str, pd.DataFrame],
     out_xlsx: Path,
     title: str,
     notes: Sequence[str],
     attribution: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    text_sheets: Mapping[str, Sequence[str]] | None = None,
+    scale: str | None = None,
+    bars: str | None = None,
 ) -> Path:
-    """Write *sheets* (name -> table) and a Notes sheet to *out_xlsx*; returns the path.
+    """Write *sheets* (name -> table), a Notes sheet and *text_sheets* (name -> paragraphs) to
+    *out_xlsx*; returns the path. *kinds* maps a column heading to its kind (``count``, ``pct``,
+    ``index``, ``float``, ``text``); *scale* names the one column that gets the index colour scale
+    (default: every index column) and *bars* the one that gets data bars.
 
     If *notes* carry no index definition, the standard definitions are prepended. The
     attribution defaults to OS/ONS Open Government Licence wording unless a note already
@@ -272,9 +314,11 @@ def write_profile_workbook(
     used: set[str] = set()
     for name, df in sheets.items():
         ws = wb.create_sheet(_sheet_title(name, used))
-        _write_table(ws, df)
+        _write_table(ws, df, kinds, scale, bars)
     notes_ws = wb.create_sheet("Notes")
     _write_notes(notes_ws, title, notes, attribution)
+    for name, lines in (text_sheets or {}).items():
+        _write_text_sheet(wb.create_sheet(_sheet_title(name, used)), lines)
     if len(wb.sheetnames) > 1:
         wb.active = 0
 

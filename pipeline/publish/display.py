@@ -1,4 +1,4 @@
-"""Shareable (suppressed) and private (unsuppressed) display tables of every profile view."""
+"""Display strings of every view: shareable (suppressed, rounded under the ONS rule) or private."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Suppression
-from pipeline.profiles import suppression as sup
 from pipeline.profiles.table import (
     DERIVED_COLUMNS,
     _round,
@@ -14,6 +13,7 @@ from pipeline.profiles.table import (
     profile_table,
     with_uncertainty,
 )
+from pipeline.publish import suppression as sup
 
 #: Views built on `profile_table` (seed columns first).
 PROFILE_VIEWS = ("segment", "group", "subgroup", "ward", "ward_segment")

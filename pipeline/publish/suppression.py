@@ -27,15 +27,14 @@ one-part relation), so a count hidden in one table is hidden in all of them. The
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable
 
 import numpy as np
 import pandas as pd
 from scipy.linalg import null_space
 
 from pipeline.config import Suppression
+from pipeline.profiles.cells import CountGraph, Key
 
-Key = Hashable
 logger = logging.getLogger(__name__)
 
 
@@ -55,38 +54,15 @@ def round_count(value: int, base: int) -> int:
 
 
 class Disclosure:
-    """The counts of one (sub-)service's shareable tables and the relations between them."""
+    """The hidden cells of one count graph (a (sub-)service's published tables) under a rule."""
 
-    def __init__(self, rule: Suppression):
+    def __init__(self, graph: CountGraph, rule: Suppression):
         self.rule = rule
-        self.counts: dict[Key, int] = {}
-        self.relations: list[tuple[Key, list[Key]]] = []
+        self.counts = graph.counts
+        self.relations = graph.relations
+        self.keep = graph.keep
         self._hidden: set[Key] | None = None
-
-    def add(self, key: Key, count: int) -> None:
-        count = int(count)
-        if key in self.counts and self.counts[key] != count:
-            raise ValueError(f"cell {key!r} registered with two counts: {self.counts[key]} and {count}")
-        self.counts[key] = count
-        self._hidden = None
         self._twins: dict[Key, set[Key]] = {}
-
-    def relate(self, total: Key, parts: Iterable[Key]) -> None:
-        """Declare total = sum(parts) (every key must have been added)."""
-        parts = list(parts)
-        missing = [k for k in [total, *parts] if k not in self.counts]
-        if missing:
-            raise KeyError(f"relation over unknown cells {missing[:3]}")
-        if parts:
-            self.relations.append((total, parts))
-        self._hidden = None
-
-    def table(self, keys: list[Key], counts: Iterable[int], total: Key, total_count: int) -> None:
-        """Register a table's body cells and its Total, and the relation between them."""
-        self.add(total, total_count)
-        for k, c in zip(keys, counts, strict=True):
-            self.add(k, c)
-        self.relate(total, keys)
 
     def hidden(self) -> set[Key]:
         """The keys to hide (primary and secondary), computed once, deterministically."""
@@ -178,24 +154,13 @@ class Disclosure:
                 if sum(m in hide for m in members) != 1:
                     continue
                 open_parts = [p for p in parts if p not in hide]
-                pick = [p for p in open_parts if self.counts[p] > 0] or open_parts
-                if not pick:
-                    pick = [total] if total not in hide else []
+                free = [p for p in open_parts if p not in self.keep] or open_parts
+                pick = [p for p in free if self.counts[p] > 0] or free
+                if not pick or (set(pick) <= self.keep and total not in hide and total not in self.keep):
+                    pick = [total] if total not in hide else pick
                 if pick:
                     self._hide(hide, min(pick, key=lambda k: (self.counts[k], str(k))))
                     changed = True
-
-    def is_hidden(self, key: Key) -> bool:
-        return key in self.hidden()
-
-
-def simple_hidden(counts: pd.Series, rule: Suppression) -> pd.Series:
-    """Single-table suppression (body rows vs a Total row at the end): a boolean mask."""
-    d = Disclosure(rule)
-    keys = list(range(len(counts) - 1))
-    d.table(keys, counts.iloc[:-1], "Total", counts.iloc[-1])
-    hid = d.hidden()
-    return pd.Series([k in hid for k in keys] + ["Total" in hid], index=counts.index)
 
 
 def mask(formatted: pd.DataFrame, hidden: pd.Series, symbol: str, count_columns: list[str],

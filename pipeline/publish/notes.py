@@ -1,0 +1,65 @@
+"""Footnotes that travel with every published table: definitions, the suppression rule in force,
+and warnings (a threshold below the default)."""
+
+from __future__ import annotations
+
+from pipeline.config import RunConfig
+from pipeline.profiles import stats
+from pipeline.publish.suppression import rounding, threshold
+
+DEFAULT_THRESHOLD = 5
+
+DEFINITIONS = [
+    "Service count: records matched to an Output Area of the area (see Data quality).",
+    "Base: households in the segment or ward (Census 2021, table TS041) unless the service's "
+    "config names another base (residents, adults or a census count).",
+    "Service %: the segment's share of all users; Base %: its share of all households.",
+    "Penetration %: users per 100 households of the segment (service count / base x 100).",
+    "Index: service % / base % x 100. 100 = as expected from the segment's size; "
+    "120 = 20% more users than expected; 80 = 20% fewer.",
+    "Penetration lower/upper: 95% Wilson score interval of the penetration.",
+    "Index lower/upper: 95% interval of the index as observed / expected users (exact Poisson "
+    "below 10 users, Byar's approximation otherwise). Over-represented: the interval lies above "
+    "100; under-represented: below 100; otherwise no clear difference.",
+    stats.MULTIPLE_COMPARISONS_NOTE,
+    "Non-users: base minus users (with the interval from the penetration's); shortfall: users "
+    "the segment lacks to reach the borough's penetration rate.",
+    "Targets: wards and Output Areas ranked by households of the under-represented segments that "
+    "do not use the service (by households where the user count is suppressed).",
+    "Equality: users by standard category against the area's Census 2021 residents (TS007A, "
+    "TS008, TS038, TS021); 'Prefer not to say', missing and unrecognised codes are reported but "
+    "not used as denominators. Age bands are aligned to census five-year bands (see docs).",
+    "Channels: each segment's channel mix against the borough's; segments over-represented in "
+    "face-to-face or telephone are channel-shift candidates (and may be at risk of digital exclusion).",
+    "Trends: the profile per period and the change in index from the previous period, with a 95% interval.",
+]
+
+
+def suppression_note(cfg: RunConfig) -> str:
+    s = cfg.suppression
+    if rounding(s) > 1:
+        return (f"Counts from 1 to {threshold(s) - 1} are shown as '{s.symbol}' and other counts are "
+                f"rounded to the nearest {rounding(s)} (ONS rule); shares, penetration and index are "
+                f"computed from the rounded counts. Further counts are hidden wherever a hidden one "
+                f"could otherwise be worked out from totals or from another table of the run.")
+    return (
+        f"Counts from 1 to {s.threshold - 1} are shown as '{s.symbol}', with the shares, penetration, "
+        f"index, intervals and gaps derived from them; further counts are hidden wherever a hidden "
+        f"one could otherwise be worked out from a total or from another table of the same run "
+        f"(the match report and run summary included)."
+    )
+
+
+def warnings(cfg: RunConfig) -> list[str]:
+    """Warnings every output must carry: a suppression threshold below the default."""
+    s = cfg.suppression
+    if s.rule == "council" and s.threshold < DEFAULT_THRESHOLD:
+        return [f"WARNING: the suppression threshold was lowered to {s.threshold} (the default is "
+                f"{DEFAULT_THRESHOLD}): counts from {s.threshold} to {DEFAULT_THRESHOLD - 1} are published. "
+                "Check with your information governance officer before sharing these outputs."]
+    return []
+
+
+def run_notes(cfg: RunConfig) -> list[str]:
+    """The notes of every table of the run: warnings first, then the suppression rule."""
+    return [*warnings(cfg), suppression_note(cfg)]
