@@ -2,9 +2,19 @@
 
 Headers are mapped to the standard fields of `pipeline.config.STANDARD_FIELDS` as the run
 config says. Every data row keeps its 1-based `row_number` (the row a reader counts below the
-header), a `row_blank` flag (every cell empty) and a `row_hash` (MD5 of all its cells, kept as a
-128-bit number: cheaper to store and group than its hex text), so the geocode stage can account for
-blank and duplicate rows. Raw files are only ever read.
+header: a fully empty line counts, and a record whose quoted field spans several lines counts
+once), a `row_blank` flag (every cell empty, or the line empty) and a `row_hash` (MD5 of all its
+cells, kept as a 128-bit number: cheaper to store and group than its hex text), so the geocode
+stage can account for blank and duplicate rows.
+
+CSV files are read as UTF-8 (with or without a BOM), UTF-16 or UTF-32 (told by their BOM) or
+Windows-1252; a file that is not UTF-8 is transcoded into a private interim copy under
+`data/<run>/interim/`, deleted as soon as the file is loaded. Raw files are only ever read.
+An .xlsx is checked before it is parsed (a zip, not an .xls or a web page; its unzipped size under
+`XLSX_MAX_EXPANDED_MB`), and formula cells saved without a result are reported in the notes.
+
+Every failure is an `IngestError` naming the file, the row and line where known, and the fix;
+messages never quote a record's content (it holds personal data).
 """
 
 from __future__ import annotations
@@ -12,8 +22,14 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
+import os
 import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import duckdb
@@ -22,6 +38,26 @@ import pandas as pd
 from pipeline.config import STANDARD_FIELDS, RunConfig, Service
 
 logger = logging.getLogger(__name__)
+
+#: Largest uncompressed size of an .xlsx (all its zip members), checked before it is parsed
+XLSX_MAX_EXPANDED_MB = 200
+#: Lines (CSV) or rows (XLSX) searched for the header row when `header_row` is not set
+SNIFF_LINES = 20
+#: Lines searched beyond those, only to suggest a `header_row` in the error
+HINT_LINES = 1000
+#: Characters of a line kept for header detection (longer lines are still read whole)
+_LINE_CAP = 1 << 20
+#: Byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls workbooks and password-protected .xlsx
+_ZIP_MAGIC = b"PK\x03\x04"
+_CONVERT = ("open it in Excel or LibreOffice Calc and save it as an Excel Workbook (.xlsx) or as "
+            "CSV UTF-8 (.csv), then point the service's `file:` at the new file")
+_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
+
+# Python's csv module refuses fields over 128 KB by default; a long note field is legitimate.
+csv.field_size_limit(2**31 - 1)
 
 
 class IngestError(Exception):
@@ -34,6 +70,9 @@ class IngestError(Exception):
 
 @dataclass
 class IngestResult:
+    """One service's extract as loaded: rows read (blank lines included), how it was decoded, and
+    notes the run prints for the analyst."""
+
     service: str
     rows: int
     encoding: str
@@ -62,6 +101,15 @@ def option_column(option: str) -> str:
     return "option_" + re.sub(r"[^a-z0-9]+", "_", option.lower()).strip("_")
 
 
+def _shown_headers(headers: list[str]) -> str:
+    """The headers found, for an error message; withheld when the line looks like a record (a cell
+    holding a postcode or a long number), as in a file with no header row."""
+    if any(_POSTCODE.fullmatch(str(h).strip()) or re.fullmatch(r"\d{6,}", str(h).strip()) for h in headers):
+        return ("(not shown: the line read as the header looks like a record; if the file has no header "
+                "row, add one, or set the service's `header_row:`)")
+    return str(headers)
+
+
 def map_headers(
     service: Service, headers: list[str], source: str
 ) -> tuple[dict[str, str], list[str]]:
@@ -71,20 +119,31 @@ def map_headers(
     wanted = dict(service.columns)
     for opt in service.options:
         wanted[option_column(opt)] = opt
+    shown = _shown_headers(headers)
     for fld, candidates in wanted.items():
         cands = [candidates] if isinstance(candidates, str) else list(candidates)
         hit = next((by_norm[_norm(c)] for c in cands + SYNONYMS.get(fld, []) if _norm(c) in by_norm), None)
         if hit is None:
             problems.append(
                 f"{source}: service {service.name!r} maps field {fld!r} to {cands}, "
-                f"but the file has no such column; columns found: {headers}. "
+                f"but the file has no such column; columns found: {shown}. "
                 f"Fix: set services.{service.name}.columns.{fld} to one of those headers"
                 if not fld.startswith("option_")
-                else f"{source}: option column {candidates!r} not found; columns found: {headers}"
+                else f"{source}: option column {candidates!r} not found; columns found: {shown}"
             )
         else:
             mapping[fld] = hit
     return mapping, problems
+
+
+# --- encodings ---------------------------------------------------------------------------------
+
+
+def bom_encoding(path: Path) -> str | None:
+    """The UTF-16 or UTF-32 encoding a file's byte-order mark declares, or None."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
 
 
 def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
@@ -103,33 +162,48 @@ def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
     return None
 
 
+def _squash(encoding: str) -> str:
+    return encoding.lower().replace("-", "").replace("_", "")
+
+
+def _is_utf8(encoding: str) -> bool:
+    """True for encodings DuckDB reads as they are (UTF-8 and its ASCII subset)."""
+    return _squash(encoding) in ("utf8", "utf8sig", "ascii", "usascii")
+
+
+def _check_declared(path: Path, declared: str, bom: str | None) -> None:
+    """Raise IngestError when the declared encoding is unknown, or contradicted by the file's BOM or bytes."""
+    fix = "fix: remove the service's `encoding:` to have it detected, or set it to the file's real one"
+    try:
+        codecs.lookup(declared)
+    except LookupError:
+        raise IngestError([f"{path}: the service's `encoding:` {declared!r} is not an encoding Python "
+                           f"knows (e.g. utf-8, cp1252, utf-16); {fix}"]) from None
+    if bom and _squash(declared) not in (_squash(bom), _squash(bom)[:5]):
+        raise IngestError([f"{path}: declared {declared} but the file starts with a {bom.upper()} "
+                           f"byte-order mark; {fix}"])
+    if not bom and _squash(declared) in ("utf8", "utf8sig") and (bad := _first_bad_utf8(path)):
+        raise IngestError(
+            [f"{path}: declared UTF-8 but byte {bad[0]} (line {bad[1]}) is not UTF-8; fix: set "
+             f"the service's `encoding:` to the file's real one (often cp1252), or remove it "
+             f"to have it detected"]
+        )
+
+
 def detect_encoding(path: Path, declared: str | None) -> str:
-    """The encoding to read `path` with: the declared one, else UTF-8 if every byte decodes, else cp1252."""
+    """The encoding to read `path` with: the declared one (checked), else the one a UTF-16/UTF-32
+    byte-order mark names, else UTF-8 if every byte decodes, else cp1252."""
+    bom = bom_encoding(path)
     if declared:
-        if declared.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig"):
-            bad = _first_bad_utf8(path)
-            if bad:
-                raise IngestError(
-                    [f"{path}: declared UTF-8 but byte {bad[0]} (line {bad[1]}) is not UTF-8; fix: set "
-                     f"the service's `encoding:` to the file's real one (often cp1252), or remove it "
-                     f"to have it detected"]
-                )
+        _check_declared(path, declared, bom)
         return declared
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with open(path, "rb") as fh:
-        try:
-            while chunk := fh.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+    if bom:
+        return bom
+    return "utf-8" if _first_bad_utf8(path) is None else "cp1252"
 
 
-def _utf8_copy(path: Path, encoding: str, interim: Path) -> Path:
-    """Transcode a non-UTF-8 CSV into a private interim copy DuckDB can read (the raw file is untouched)."""
-    interim.mkdir(parents=True, exist_ok=True)
-    out = interim / f"{path.stem}.utf8.csv"
+def _transcode(path: Path, encoding: str, out: Path) -> None:
+    """Write `path`, read as `encoding`, to `out` as UTF-8 (line endings kept as they are)."""
     try:
         with open(path, encoding=encoding, newline="") as src, open(
             out, "w", encoding="utf-8", newline=""
@@ -138,131 +212,544 @@ def _utf8_copy(path: Path, encoding: str, interim: Path) -> Path:
                 dst.write(chunk)
     except UnicodeDecodeError as exc:
         raise IngestError(
-            [f"{path}: byte {exc.start} cannot be read as {encoding} ({exc.reason}); "
+            [f"{path}: the file cannot be read as {encoding} ({exc.reason}); "
              f"fix: set the service's `encoding:` to the file's real encoding"]
         ) from None
-    return out
+
+
+@contextmanager
+def _readable_csv(path: Path, encoding: str, interim: Path) -> Iterator[Path]:
+    """Yield a UTF-8 file DuckDB can read: `path` itself, or a private transcoded copy in `interim`
+    that is deleted (with `interim`, once empty) however the load ends. The raw file is untouched."""
+    if _is_utf8(encoding):
+        yield path
+        return
+    interim.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="extract-", suffix=".csv", dir=interim)  # readable by owner only
+    os.close(fd)
+    copy = Path(name)
+    try:
+        _transcode(path, encoding, copy)
+        yield copy
+    finally:
+        copy.unlink(missing_ok=True)
+        with suppress(OSError):  # left in place only if something else is in it
+            interim.rmdir()
+
+
+# --- header detection --------------------------------------------------------------------------
 
 
 def _wanted_headers(service: Service) -> set[str]:
+    """Every header name (normalised) that would map to one of the service's fields or options."""
     names = [c for v in service.columns.values() for c in ([v] if isinstance(v, str) else v)]
     names += [c for f in service.columns for c in SYNONYMS.get(f, [])] + list(service.options)
     return {_norm(c) for c in names}
 
 
-def sniff_csv(path: Path, service: Service, lines: int = 20) -> tuple[int, str]:
-    """(0-based header line, delimiter): the line and delimiter among , tab ; | under which most
-    of the configured headers appear, so title rows above the header are skipped."""
+def _head_lines(path: Path) -> Iterator[str]:
+    """The lines of a UTF-8 text file, each cut to _LINE_CAP characters; a longer line is still
+    consumed whole, so the line count stays right."""
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        head = [fh.readline() for _ in range(lines)]
+        while line := fh.readline(_LINE_CAP):
+            rest = line
+            while len(rest) == _LINE_CAP and not rest.endswith(("\n", "\r")):
+                rest = fh.readline(_LINE_CAP)
+            yield line
+
+
+def _line_score(line: str, delims: list[str], wanted: set[str]) -> tuple[int, str]:
+    """(configured headers the line holds, delimiter that splits it so) for the best delimiter."""
+    best = (0, delims[0])
+    for d in delims:
+        cells = next(csv.reader([line], delimiter=d), [])
+        score = len(wanted & {_norm(c) for c in cells})
+        best = max(best, (score, d), key=lambda s: s[0])
+    return best
+
+
+def _header_hint(path: Path, service: Service, where: int, unit: str) -> IngestError:
+    """The error for a header row found only beyond the lines searched, with the `header_row` to set."""
+    return IngestError(
+        [f"{path}: none of the headers configured for service {service.name!r} is in the first "
+         f"{SNIFF_LINES} {unit}s, where the header row is looked for, but {unit} {where} holds them. "
+         f"Fix: set services.{service.name}.header_row: {where} (or delete the rows above the header)"]
+    )
+
+
+def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES) -> tuple[int, str]:
+    """(0-based header line, delimiter): the line and delimiter among , tab ; | under which most
+    of the configured headers appear, so title rows above the header are skipped. With
+    `header_row` set only that line is scored; a header further down than `lines` raises an
+    IngestError saying which `header_row` to set."""
     wanted = _wanted_headers(service)
     delims = [service.delimiter] if service.delimiter else [",", "\t", ";", "|"]
-    best = (0, 0, delims[0])
-    for i, line in enumerate(head):
-        if service.header_row and i != service.header_row - 1:
-            continue
-        for d in delims:
-            cells = next(csv.reader([line], delimiter=d), [])
-            score = len(wanted & {_norm(c) for c in cells})
-            if score > best[0]:
-                best = (score, i, d)
-    if best[0] == 0:
-        return (service.header_row or 1) - 1, delims[0]
+    first = (service.header_row or 1) - 1
+    stop = service.header_row or lines
+    best, seen = (0, first, delims[0]), 0
+    for i, line in enumerate(islice(_head_lines(path), stop)):
+        seen = i + 1
+        score, d = _line_score(line, delims, wanted) if i >= first else (0, "")
+        if score > best[0]:
+            best = (score, i, d)
+    if service.header_row and seen < service.header_row:
+        raise IngestError([f"{path}: services.{service.name}.header_row is {service.header_row} but the "
+                           f"file has only {seen} lines; fix: set it to the line holding the headers"])
+    if best[0] == 0 and not service.header_row:
+        for i, line in islice(enumerate(_head_lines(path)), lines, lines + HINT_LINES):
+            if _line_score(line, delims, wanted)[0]:
+                raise _header_hint(path, service, i + 1, "line")
     return best[1], best[2]
 
 
-def _csv_relation(con, path: Path, service: Service) -> str:
-    header, delim = sniff_csv(path, service)
-    opts = ["all_varchar = true", "header = true", "null_padding = true", f"delim = '{delim}'",
-            "quote = '\"'", "escape = '\"'"]
+# --- records, as a reader counts them ------------------------------------------------------------
+
+
+def _records(path: Path, header: int, delim: str, strict: bool = False) -> Iterator[tuple[int, int, object]]:
+    """(row number, line the record starts on, its cells or the csv.Error it raised) for every data
+    record below the header, read as DuckDB reads it (`"` quotes, doubled to escape). An empty line
+    is a record with no cells; a record whose quoted field spans lines counts once. A broken header
+    record comes as row 0."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for _ in range(header):
+            fh.readline()
+        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=strict)
+        row, start = 0, header + 1  # row 0 is the header record
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                cells = exc
+            if row or isinstance(cells, csv.Error):
+                yield row, start, cells
+            row, start = row + 1, header + reader.line_num + 1
+
+
+def _has_empty_line(data: bytes) -> bool:
+    """Whether `data` holds two line ends in a row (LF, CRLF or CR files). The CR patterns are
+    searched only when a CR is present, which keeps the scan of an LF file to one pass."""
+    return b"\n\n" in data or (b"\r" in data and (b"\n\r\n" in data or b"\r\r" in data))
+
+
+def _may_have_blank_lines(path: Path) -> bool:
+    """Whether the file holds an empty line anywhere (a cheap byte scan run before the exact count)."""
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            if _has_empty_line(chunk) or _has_empty_line(tail + chunk[:2]):
+                return True
+            tail = chunk[-2:]
+    return False
+
+
+def blank_lines(path: Path, header: int, delim: str) -> tuple[list[int], int]:
+    """(row numbers of the fully empty lines below the header, rows in all). DuckDB skips empty
+    lines; the pipeline counts them as blank rows so row numbers match the file."""
+    if not _may_have_blank_lines(path):
+        return [], -1
+    blanks, total = [], 0
+    for row, _, cells in _records(path, header, delim):
+        total = row
+        if cells == []:
+            blanks.append(row)
+    return blanks, total
+
+
+# --- DuckDB reads and their errors -------------------------------------------------------------
+
+
+def _csv_relation(path: Path, header: int, delim: str, parallel: bool = True) -> str:
+    """The read_csv() call for a UTF-8 file: every cell as text, ragged rows padded."""
+    opts = ["all_varchar = true", "header = true", "null_padding = true",
+            f"delim = '{delim.replace(chr(39), chr(39) * 2)}'", "quote = '\"'", "escape = '\"'"]
     if header:
         opts.append(f"skip = {header}")
+    if not parallel:  # DuckDB's parallel reader cannot pad rows when a quoted field holds a line break
+        opts.append("parallel = false")
     return f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', {', '.join(opts)})"
 
 
-def _read_xlsx(path: Path, service: Service) -> pd.DataFrame:
-    """Read the configured sheet of an .xlsx as text cells, headers from `header_row` or detected."""
+def _quote_problems(path: Path, src: Path, header: int, delim: str, limit: int = 5) -> list[str]:
+    """The first few records whose quoting is broken, as messages naming row and line (no content)."""
+    problems = []
+    for row, line, cells in _records(src, header, delim, strict=True):
+        if isinstance(cells, csv.Error):
+            what = ("a quoted field is never closed: the `\"` that opens it has no closing `\"`, so the "
+                    "rest of the file would be read as one value" if "end of data" in str(cells) else
+                    f"text follows the closing `\"` of a quoted field ({cells})")
+            where = f"row {row} (line {line})" if row else f"the header row (line {line})"
+            problems.append(f"{path}: {where}: {what}. Fix: correct the quotes there (a `\"` inside a "
+                            f"quoted field is written `\"\"`), or export the extract again")
+            if len(problems) == limit:
+                break
+    return problems
+
+
+def _long_lines(src: Path, limit: int, count: int = 5) -> list[tuple[int, int]]:
+    """(line number, length in bytes) of the first lines longer than `limit` bytes."""
+    found = []
+    with open(src, "rb") as fh:
+        for i, line in enumerate(fh, start=1):
+            if len(line) > limit:
+                found.append((i, len(line)))
+                if len(found) == count:
+                    break
+    return found
+
+
+#: sentences of DuckDB's CSV errors that describe the fault without quoting the data
+_DUCKDB_CAUSES = re.compile(r"Expected Number of Columns: \d+ Found: \d+|Value with unterminated quote found"
+                            r"|Maximum line size of \d+ bytes exceeded|Invalid unicode \([\w ]+\) detected")
+
+
+def _safe_cause(text: str, src: Path) -> str:
+    """DuckDB's own account of an error without record content: the lines before its 'Original Line'
+    block (less the option dump, suggestions and SQL echo) and the known cause sentences after it,
+    with quoted values masked and the path shortened."""
+    head, _, rest = text.partition("Original Line")
+    kept = [line.strip() for line in head.splitlines() if line.strip() and not line.startswith(
+        ("  ", "*", "Possible", "LINE ", "The search space"))]
+    kept += _DUCKDB_CAUSES.findall(rest)
+    cause = "; ".join(kept).replace(str(src), src.name)
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", cause)[:300]
+
+
+def _duckdb_problems(exc: duckdb.Error, path: Path, src: Path, header: int, delim: str) -> list[str]:
+    """Clear problems for a DuckDB read error: the cause, the row or line where known, and the fix."""
+    text = str(exc)
+    if "unterminated quote" in text or "sniffing" in text:
+        if found := _quote_problems(path, src, header, delim):
+            return found
+    if m := re.search(r"Maximum line size of (\d+) bytes", text):
+        limit = int(m.group(1))
+        return [f"{path}: line {n} is {size:,} bytes long, over the {limit:,}-byte limit for one line; "
+                f"fix: check that line's quotes and line endings, or export the extract again"
+                for n, size in _long_lines(src, limit)] or [f"{path}: a record is over {limit:,} bytes long"]
+    if "Invalid unicode" in text and (bad := _first_bad_utf8(src)):
+        return [f"{path}: byte {bad[0]} (line {bad[1]}) is not valid UTF-8; fix: set the service's "
+                f"`encoding:` to the file's real one (often cp1252), or remove it to have it detected"]
+    if "sniffing" in text:
+        return [f"{path}: the file's layout (delimiter, quotes, line endings) could not be worked out; "
+                f"fix: set the service's `delimiter:`, check the quotes are balanced and the line endings "
+                f"consistent, or {_CONVERT}"]
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    where = f" near line {line.group(1)}" if line else ""
+    if (cols := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)) and line:
+        return [f"{path}: line {line.group(1)} has {cols.group(2)} fields where the rows above have "
+                f"{cols.group(1)}; fix: put quotes around a field that holds the delimiter "
+                f"({delim!r}), or export the extract again"]
+    return [f"{path}: could not be read as CSV{where}: {_safe_cause(text, src)}; fix: correct the file "
+            f"there, or {_CONVERT}"]
+
+
+def _load_csv(con, service: Service, src: Path, header: int, delim: str) -> list[str]:
+    """Read the CSV into the scratch table `raw_<service>`; return its headers. Raises duckdb.Error."""
+    relation = _csv_relation(src, header, delim)
+    headers = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
+    except duckdb.Error as exc:
+        if "quoted new lines" not in str(exc):
+            raise
+        logger.info("%s has line breaks inside quoted fields: reading it on one thread", src.name)
+        relation = _csv_relation(src, header, delim, parallel=False)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
+    return headers
+
+
+# --- what kind of file it is ---------------------------------------------------------------------
+
+
+def _file_kind(path: Path) -> str:
+    """'ole' (old .xls, or an encrypted workbook), 'zip' (.xlsx), 'html', or 'text' (anything else)."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
+    if head.startswith((_ZIP_MAGIC, b"PK\x05\x06")):
+        return "zip"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return "html" if start.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) else "text"
+
+
+def _kind_problem(path: Path) -> str | None:
+    """Why this file cannot be read as the extract its name says, or None."""
+    kind, suffix = _file_kind(path), path.suffix.lower()
+    workbook = suffix in (".xlsx", ".xlsm")
+    if kind == "ole":
+        return (f"{path}: this is an old-format Excel workbook (.xls), or a password-protected one, which "
+                f"the pipeline cannot read; fix: {_CONVERT} (without a password)")
+    if kind == "html":
+        return f"{path}: this is a web page or XML document (it starts with `<`), not a CSV or workbook; " \
+               f"fix: {_CONVERT}"
+    if suffix in (".xls", ".xlsb", ".ods", ".numbers"):
+        hint = " (its content is text: if it is a CSV, rename it .csv)" if kind == "text" else ""
+        return f"{path}: {suffix} files cannot be read{hint}; fix: {_CONVERT}"
+    if workbook and kind != "zip":
+        return (f"{path}: named {suffix} but it is not an Excel workbook (an .xlsx is a zip archive; this "
+                f"is not); fix: if it is a CSV, rename it .csv; otherwise {_CONVERT}")
+    if kind == "zip" and not workbook:
+        return (f"{path}: this is a zip archive (an Excel .xlsx workbook, or a compressed extract), not a "
+                f"CSV; fix: if it is a workbook, rename it .xlsx; if a zip, extract the CSV from it")
+    return None
+
+
+def _check_path(path: Path, service: Service) -> None:
+    """Raise IngestError if the service's file is missing, a folder, empty or of the wrong kind."""
+    where = f"services.{service.name}.file"
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx", ".txt"))
+        found = f"; files there: {inside[:5]}" if inside else ""
+        raise IngestError([f"{path}: {where} is a folder, not a file{found}; fix: set it to the extract's "
+                           f"file path"])
+    if not path.is_file():
+        raise IngestError([f"{path}: no such file ({where}); fix: correct the path"])
+    if path.stat().st_size == 0:
+        raise IngestError([f"{path}: the file is empty (0 bytes); export the extract again"])
+    if problem := _kind_problem(path):
+        raise IngestError([problem])
+
+
+# --- Excel workbooks -----------------------------------------------------------------------------
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook whose zip members expand beyond XLSX_MAX_EXPANDED_MB, before parsing it.
+    The declared sizes bound what zipfile will inflate (it stops at them), so they can be trusted."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            expanded = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise IngestError([f"{path}: the workbook is damaged or incomplete (truncated): it cannot be opened "
+                           f"as an .xlsx; fix: export it again, or open and re-save it in Excel"]) from None
+    if expanded > XLSX_MAX_EXPANDED_MB * 1_000_000:
+        raise IngestError(
+            [f"{path}: the workbook expands to {expanded / 1e6:,.0f} MB when unzipped, over the "
+             f"{XLSX_MAX_EXPANDED_MB} MB limit that keeps a workbook from exhausting memory; fix: save "
+             f"the sheet as CSV UTF-8 (.csv, no size limit) and point `file:` at it, or raise "
+             f"XLSX_MAX_EXPANDED_MB in pipeline/ingest.py"]
+        )
+
+
+def _has_formulas(archive: zipfile.ZipFile, member: str) -> bool:
+    """Whether a worksheet's XML holds any formula element (a byte scan, no parsing)."""
+    tail = b""
+    with archive.open(member) as fh:
+        while chunk := fh.read(1 << 22):
+            if re.search(rb"<(?:\w+:)?f[\s>/]", tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
+def _uncached_formulas(archive: zipfile.ZipFile, member: str) -> list[str]:
+    """References of the formula cells in a worksheet's XML that carry no saved (cached) value: no
+    `<v>`, or an empty one on a cell not typed as text (Excel saves an empty text result so)."""
+    from xml.etree.ElementTree import iterparse
+
+    if not _has_formulas(archive, member):
+        return []  # the common case, decided without parsing
+    refs = []
+    with archive.open(member) as fh:
+        for _, el in iterparse(fh):
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "c":
+                kids = {k.tag.rsplit("}", 1)[-1]: k for k in el}
+                value = kids.get("v")
+                if "f" in kids and (value is None or (not value.text and el.get("t") != "str")):
+                    refs.append(el.get("r", "?"))
+                el.clear()
+            elif tag == "row":
+                el.clear()
+    return refs
+
+
+def _pick_sheet(wb, path: Path, service: Service):
+    """The configured worksheet (or the only one)."""
+    sheets = wb.sheetnames
+    if service.sheet is None and len(sheets) > 1:
+        raise IngestError(
+            [f"{path}: the workbook has {len(sheets)} sheets {sheets}; "
+             f"fix: set `sheet:` for service {service.name!r} to the one holding the records"]
+        )
+    sheet = service.sheet if service.sheet is not None else 0
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(sheets):
+            raise IngestError([f"{path}: no sheet number {sheet} (sheets are {sheets}, numbered from 0)"])
+        return wb.worksheets[sheet]
+    if sheet not in sheets:
+        raise IngestError([f"{path}: no sheet {sheet!r}; sheets are {sheets}"])
+    return wb[sheet]
+
+
+def _workbook_rows(path: Path, service: Service) -> tuple[list[list[str]], list[str]]:
+    """(every row of the configured sheet as text cells, references of formula cells with no saved value)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheets = wb.sheetnames
-        if service.sheet is None and len(sheets) > 1:
-            raise IngestError(
-                [f"{path}: the workbook has {len(sheets)} sheets {sheets}; "
-                 f"fix: set `sheet:` for service {service.name!r} to the one holding the records"]
-            )
-        sheet = service.sheet if service.sheet is not None else 0
-        if isinstance(sheet, int):
-            ws = wb.worksheets[sheet]
-        elif sheet in sheets:
-            ws = wb[sheet]
-        else:
-            raise IngestError([f"{path}: no sheet {sheet!r}; sheets are {sheets}"])
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        logger.debug("openpyxl could not open %s", path, exc_info=True)
+        raise IngestError([f"{path}: the workbook is damaged or not a real .xlsx ({type(exc).__name__}); "
+                           f"fix: export it again, or {_CONVERT}"]) from None
+    try:
+        ws = _pick_sheet(wb, path, service)
         rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        archive, member = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+        uncached = _uncached_formulas(archive, member) if archive and member else []
+    except IngestError:
+        raise
+    except Exception as exc:
+        logger.debug("openpyxl could not read %s", path, exc_info=True)
+        raise IngestError([f"{path}: the workbook is damaged or incomplete ({type(exc).__name__}); "
+                           f"fix: export it again, or open and re-save it in Excel"]) from None
     finally:
         wb.close()
+    return rows, uncached
+
+
+def _xlsx_header(rows: list[list[str]], path: Path, service: Service) -> int:
+    """0-based index of the header row: `header_row`, else the first of the first SNIFF_LINES rows
+    naming most of the mapped headers (title rows above it are skipped)."""
     if service.header_row:
-        h = service.header_row - 1
-    else:  # the first row naming most of the mapped headers; title rows above it are skipped
-        wanted = {_norm(c) for v in service.columns.values() for c in ([v] if isinstance(v, str) else v)}
-        scores = [len(wanted & {_norm(c) for c in r}) for r in rows[:20]]
-        h = max(range(len(scores)), key=lambda i: (scores[i], -i)) if scores else 0
+        if service.header_row > len(rows):
+            raise IngestError([f"{path}: services.{service.name}.header_row is {service.header_row} but "
+                               f"the sheet has only {len(rows)} rows"])
+        return service.header_row - 1
+    wanted = _wanted_headers(service)
+    scores = [len(wanted & {_norm(c) for c in r}) for r in rows[: SNIFF_LINES + HINT_LINES]]
+    if scores and max(scores[:SNIFF_LINES]) == 0 and max(scores) > 0:
+        raise _header_hint(path, service, scores.index(max(scores)) + 1, "row")
+    head = scores[:SNIFF_LINES]
+    return max(range(len(head)), key=lambda i: (head[i], -i)) if head else 0
+
+
+def _read_xlsx(path: Path, service: Service, notes: list[str]) -> pd.DataFrame:
+    """Read the configured sheet of an .xlsx as text cells, headers from `header_row` or detected."""
+    _check_xlsx_size(path)
+    rows, uncached = _workbook_rows(path, service)
     if not rows:
-        raise IngestError([f"{path}: sheet {sheet!r} is empty"])
+        raise IngestError([f"{path}: the sheet is empty"])
+    if uncached:
+        notes.append(f"{path.name}: {len(uncached)} formula cell(s) have no saved result (first: "
+                     f"{', '.join(uncached[:5])}) and are read as empty; open the workbook in Excel or "
+                     f"LibreOffice, let it recalculate, save it and run again")
+        logger.warning("%s: %d formula cells without a saved value", path, len(uncached))
+    h = _xlsx_header(rows, path, service)
     header = [c if c else f"column{i + 1}" for i, c in enumerate(rows[h])]
-    body = [r + [""] * (len(header) - len(r)) for r in rows[h + 1 :]]
+    width = max([len(header)] + [len(r) for r in rows[h + 1 :]])
+    header += [f"column{i + 1}" for i in range(len(header), width)]
+    body = [r + [""] * (width - len(r)) for r in rows[h + 1 :]]
     return pd.DataFrame(body, columns=header, dtype="string").replace("", pd.NA)
 
 
-def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Service) -> IngestResult:
-    """Load one extract into `ingest_<service>`; raise IngestError on a header mapping that fails."""
-    path = Path(service.file)
-    notes: list[str] = []
-    if path.stat().st_size == 0:
-        raise IngestError([f"{path}: the file is empty (0 bytes); export the extract again"])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        df = _read_xlsx(path, service)
-        con.register("xlsx_df", df)
-        relation, encoding = "xlsx_df", "xlsx"
-    else:
-        encoding = detect_encoding(path, service.encoding)
-        src = path
-        if encoding.lower().replace("-", "") not in ("utf8", "utf8sig", "ascii"):
-            src = _utf8_copy(path, encoding, cfg.private / "interim")
-            if not service.encoding:
-                notes.append(f"{path.name} is not UTF-8: read as Windows-1252 (cp1252)")
-                logger.warning("%s is not valid UTF-8; reading it as Windows-1252", path)
-        relation = _csv_relation(con, src, service)
+# --- loading -----------------------------------------------------------------------------------
 
-    headers = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+
+def _numbering(con, service: Service, blanks: list[int]) -> tuple[str, str]:
+    """(FROM clause, row_number expression) numbering `raw_<service>`'s rows in file order, leaving
+    the numbers of the blank lines free: a row with r rows before it in the scratch table gets
+    r + 1 + (blank lines before it), found by an ASOF join on r >= (non-blank rows before a blank)."""
+    raw = f"raw_{service.name}"
+    if not blanks:
+        return raw, "rowid + 1"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE blank_{service.name} AS
+            SELECT row_number AS __blank_row,
+                   row_number - row_number() OVER (ORDER BY row_number) AS __blank_k,
+                   row_number() OVER (ORDER BY row_number) AS __blank_j
+            FROM (SELECT unnest($1::BIGINT[]) AS row_number)""",
+        [blanks],
+    )
+    steps = f"(SELECT __blank_k, max(__blank_j) AS __blank_j FROM blank_{service.name} GROUP BY ALL)"
+    return (f"(SELECT rowid AS __raw_id, * FROM {raw}) ASOF LEFT JOIN {steps} ON __raw_id >= __blank_k",
+            "__raw_id + 1 + coalesce(__blank_j, 0)")
+
+
+def _store(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
+    """Map the scratch table `raw_<service>` into `ingest_<service>` (blank lines added back as
+    blank rows); return the rows read."""
     mapping, problems = map_headers(service, headers, str(path))
     if problems:
         raise IngestError(problems)
-
     q = lambda h: '"' + h.replace('"', '""') + '"'  # noqa: E731
     cells = ", ".join(f"coalesce(trim({q(h)}), '')" for h in headers)
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
     mapped = ",\n".join(f"nullif(trim({q(mapping[f])}), '') AS {f}" for f in fields if f in mapping)
     unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in mapping)
     table = f"ingest_{service.name}"
+    source, number = _numbering(con, service, blanks)
     # The rows are read in file order into a scratch table (insertion order is preserved), whose rowid
     # then numbers them: unlike row_number() OVER (), this keeps both steps parallel. Only the mapped
     # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
-    if relation == "xlsx_df":
-        con.unregister("xlsx_df")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE mapped_{table} AS
-            SELECT rowid + 1 AS row_number,
-                   concat({cells}) = '' AS row_blank,
-                   md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
-                   {mapped}
-            FROM raw_{service.name}"""
-    )
+    select = f"""SELECT {number} AS row_number,
+                        concat({cells}) = '' AS row_blank,
+                        md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
+                        {mapped}
+                 FROM {source}"""
+    if blanks:  # an empty line hashes as a row of empty cells; the table is kept in row order
+        select = (f"""{select} UNION ALL BY NAME
+                      SELECT __blank_row AS row_number, true AS row_blank,
+                             md5_number(repeat(chr(31), {len(headers) - 1})) AS row_hash
+                      FROM blank_{service.name} ORDER BY row_number""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE mapped_{table} AS {select}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *{unmapped} FROM mapped_{table}")
     con.execute(f"DROP TABLE raw_{service.name}")
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    con.execute(f"DROP TABLE IF EXISTS blank_{service.name}")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _ingest_xlsx(con, service: Service, path: Path, notes: list[str]) -> int:
+    """Load an .xlsx extract; return its rows."""
+    df = _read_xlsx(path, service, notes)
+    con.register("xlsx_df", df)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM xlsx_df")
+    finally:
+        con.unregister("xlsx_df")
+    return _store(con, service, path, [str(c) for c in df.columns], [])
+
+
+def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str) -> int:
+    """Load a CSV extract (through a transcoded interim copy if it is not UTF-8); return its rows."""
+    with _readable_csv(path, encoding, cfg.private / "interim") as src:
+        header, delim = sniff_csv(src, service)
+        try:
+            headers = _load_csv(con, service, src, header, delim)
+        except duckdb.Error as exc:
+            raise IngestError(_duckdb_problems(exc, path, src, header, delim)) from None
+        blanks, total = blank_lines(src, header, delim)
+    loaded = con.execute(f"SELECT count(*) FROM raw_{service.name}").fetchall()[0][0]
+    if loaded == 0:  # nothing but empty lines below the header: no data rows, not blank rows
+        blanks = []
+    if blanks and loaded + len(blanks) != total:
+        raise IngestError([f"{path}: {total:,} rows counted but {loaded + len(blanks):,} read, so row "
+                           f"numbers would be wrong; fix: check the file's quotes and line endings, "
+                           f"or {_CONVERT}"])
+    return _store(con, service, path, headers, blanks)
+
+
+def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Service) -> IngestResult:
+    """Load one extract into `ingest_<service>`; raise IngestError on a file that cannot be read as
+    configured (what is wrong, where and how to fix it)."""
+    path = Path(service.file)
+    notes: list[str] = []
+    try:
+        _check_path(path, service)
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            encoding = "xlsx"
+            rows = _ingest_xlsx(con, service, path, notes)
+        else:
+            encoding = detect_encoding(path, service.encoding)
+            if encoding == "cp1252" and not service.encoding:
+                notes.append(f"{path.name} is not UTF-8: read as Windows-1252 (cp1252)")
+                logger.warning("%s is not valid UTF-8; reading it as Windows-1252", path)
+            rows = _ingest_csv(con, cfg, service, path, encoding)
+    except OSError as exc:
+        raise IngestError([f"{path}: could not be read ({exc.strerror or type(exc).__name__}); "
+                           f"fix: check the file's permissions and that it is not open elsewhere"]) from None
     if rows == 0:
         raise IngestError([f"{path}: the file has a header but no data rows"])
     logger.info("Ingested %s: %d rows from %s (%s)", service.name, rows, path, encoding)
@@ -277,8 +764,9 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, IngestResul
             results[service.name] = ingest_service(con, cfg, service)
         except IngestError as exc:
             problems.extend(exc.problems)
-        except duckdb.Error as exc:
-            problems.append(f"{service.file}: could not be read as CSV: {str(exc).splitlines()[0]}")
+        except duckdb.Error as exc:  # not a CSV read error (those are explained above): say no more
+            problems.append(f"{service.file}: could not be loaded ({type(exc).__name__}): "
+                            f"{_safe_cause(str(exc), Path(service.file))}")
     if problems:
         raise IngestError(problems)
     return results
