@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
+from pipeline import secret
 from pipeline.address import uprn_lookup
 from pipeline.address.gazetteer import normalise_uprn_sql
 from pipeline.address.matcher import GazetteerIndex, match_frame
@@ -113,6 +114,7 @@ def geocode_service(
     con.execute(sql("geocode_postcode", service=service.name, located_outside=outside,
                     **address_sql(service)))
     match_addresses(con, service, index)
+    secret.install(con)  # insight_key(): household keys are keyed hashes, never plain ones
     con.execute(sql("geocode_match", service=service.name, uprn_norm=normalise_uprn_sql("p.uprn_as_given")))
     rows = con.execute(
         f"""SELECT coalesce(match_level, reject_reason) AS outcome, count(*)

@@ -8,15 +8,14 @@ aggregates are written to outputs/<run>/.
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
 from pipeline import assign, geocode, geography, ingest, profiles, quality, summary
 from pipeline.config import RunConfig
+from pipeline.ownership import OUTPUTS_MARKER, claim, clear_outputs  # noqa: F401 (re-exported)
 from pipeline.warehouse import connect
 
 logger = logging.getLogger(__name__)
@@ -45,26 +44,17 @@ def write_segments(cfg: RunConfig, result) -> None:
     write(cfg, result)
 
 
-OUTPUTS_MARKER = ".insight-outputs"
-
-
-def clear_outputs(folder: Path) -> None:
-    """Empty the run's outputs folder so nothing stale is handed over; refuse to empty a folder
-    the pipeline did not make (it carries a marker file)."""
-    if folder.exists() and any(folder.iterdir()):
-        if not (folder / OUTPUTS_MARKER).exists():
-            raise FileExistsError(
-                f"outputs folder {folder} holds files the pipeline did not write; "
-                "set outputs_dir in the run config to a new or empty folder"
-            )
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / OUTPUTS_MARKER).write_text("made by insight; emptied at the start of every run\n")
-
-
 def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> RunResult:
-    """Run the stages up to and including `until`; return the accounting and profiles."""
-    clear_outputs(cfg.outputs)
+    """Run the stages up to and including `until`; return the accounting and profiles.
+
+    The run holds the locks of its folders throughout, refuses folders it does not own, and
+    writes its outputs to a temporary folder that replaces outputs/<run>/ only when every stage
+    has finished; a failed run leaves the previous outputs as they were (pipeline.ownership)."""
+    with claim(cfg) as work:  # `work`: cfg with outputs_dir set to the temporary folder
+        return _run_stages(work, until, progress)
+
+
+def _run_stages(cfg: RunConfig, until: str, progress: bool) -> RunResult:
     con = connect(cfg, fresh=True)
     stages = STAGES[: STAGES.index(until) + 1]
     bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)

@@ -4,7 +4,9 @@ Tables are named by stage: `geocode_<service>` (one outcome per input row) and `
 (the matched records with their segment) are kept; `ingest_<service>`, the mapped extract with its
 names and addresses, lives only for the run (a temporary view), so the warehouse keeps no more
 personal data than the later stages need. Reference tables are `ref_postcodes`, `ref_oa`,
-`ref_wards`, `segments_oa`.
+`ref_wards`, `segments_oa`; `insight_warehouse` records the run that made the file.
+Household keys are keyed hashes (`pipeline.secret`); docs/data-protection.md lists every table
+and column that holds personal data.
 Only aggregates leave it, through the profile and render stages.
 """
 
@@ -14,20 +16,31 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import secret
 from pipeline.config import RunConfig
+from pipeline.ownership import WAREHOUSE_MARKER_TABLE, prepare_private
 
 SQL_DIR = Path(__file__).parent / "sql"
 
 
 def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the run's warehouse in its private folder; `fresh` starts it empty,
-    so no record-level table of an earlier run outlives the run that replaces it."""
-    cfg.private.mkdir(parents=True, exist_ok=True)
+    so no record-level table of an earlier run outlives the run that replaces it. A warehouse is
+    replaced only in a private folder the pipeline marked as this run's (`pipeline.ownership`);
+    a fresh warehouse records the run in table `insight_warehouse`. The connection has
+    `insight_key()`, the keyed hash of household keys (`pipeline.secret`)."""
     if fresh:
+        prepare_private(cfg)  # refuses a folder of another run, or a warehouse it did not make
         for stale in (cfg.warehouse, cfg.warehouse.with_name(cfg.warehouse.name + ".wal")):
             stale.unlink(missing_ok=True)
+    else:
+        cfg.private.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(cfg.warehouse))
     con.execute("SET preserve_insertion_order = true")
+    if fresh:
+        con.execute(f"CREATE TABLE {WAREHOUSE_MARKER_TABLE} AS SELECT ? AS run, current_timestamp AS made",
+                    [cfg.run])
+    secret.install(con)
     return con
 
 

@@ -8,6 +8,7 @@ from pipeline.address import uprn_lookup
 from pipeline.config import UprnLookup
 from pipeline.geocode import EMPTY_GAZETTEER, geocode_service
 from pipeline.ingest import ingest_service
+from pipeline.secret import keyed_hash
 from tests.helpers import make_ref_postcodes, tiny_config
 
 ONSUD = """UPRN,GRIDGB1E,GRIDGB1N,PCDS,CTY25CD,LAD25CD,WD25CD,OA21CD,LSOA21CD
@@ -60,7 +61,9 @@ def test_records_placed_by_their_uprn_through_onsud(warehouse):
     placed = con.execute(
         "SELECT uprn, uprn_source, household_key, easting, ward_code FROM geocode_svc WHERE row_number = 1"
     ).fetchall()
-    assert placed == [("100012345679", "uprn_lookup", "uprn:100012345679", 380100.0, "E05900002")]
+    # the household key is the UPRN keyed by the installation's secret (pipeline.secret), not the UPRN
+    assert placed == [("100012345679", "uprn_lookup", "uprn:" + keyed_hash("uprn|100012345679"), 380100.0,
+                       "E05900002")]
 
 
 def test_gazetteer_takes_precedence_over_the_lookup(warehouse):

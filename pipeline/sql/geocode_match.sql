@@ -6,7 +6,10 @@
 -- and the address matcher found no other UPRN for the record's address (a mistyped UPRN is often
 -- another real one).
 -- address_*: the matcher's UPRN (table address_match_{service}, written by pipeline.address.matcher).
--- household_key: the UPRN where known, else normalised address + postcode, else the record.
+-- household_key: the UPRN where known, else normalised address + postcode, else the record (service and
+-- row), each keyed by insight_key (HMAC-SHA256 under the installation's secret, pipeline.secret): a
+-- key cannot be confirmed by hashing a guessed address or UPRN, and is the same for one household
+-- in every service of the installation.
 CREATE OR REPLACE TABLE geocode_{service} AS
 WITH u AS (
     SELECT p.*, {uprn_norm} AS uprn_clean
@@ -55,9 +58,9 @@ SELECT row_number,
        CASE WHEN g_uprn IS NOT NULL THEN g_x WHEN match_level IS NOT NULL THEN easting END AS easting,
        CASE WHEN g_uprn IS NOT NULL THEN g_y WHEN match_level IS NOT NULL THEN northing END AS northing,
        CASE WHEN match_level IS NULL THEN NULL
-            WHEN g_uprn IS NOT NULL THEN 'uprn:' || g_uprn
-            WHEN address_key IS NOT NULL THEN 'addr:' || md5(address_key || '|' || pc_key)
-            ELSE 'row:' || row_number END AS household_key,
+            WHEN g_uprn IS NOT NULL THEN 'uprn:' || insight_key('uprn|' || g_uprn)
+            WHEN address_key IS NOT NULL THEN 'addr:' || insight_key('addr|' || address_key || '|' || pc_key)
+            ELSE 'row:' || insight_key('row|{service}|' || row_number) END AS household_key,
        g_uprn AS uprn,
        g_source AS uprn_source,
        CASE WHEN match_level = 'uprn' OR match_level = 'address_exact' THEN 100.0
