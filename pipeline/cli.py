@@ -3,51 +3,99 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-
-from pipeline import logger as package_logger
 
 
 def _expected_errors() -> tuple[type[Exception], ...]:
+    """Errors that report a problem with the user's config or files: printed, never traced."""
     from boundaries.loaders import GeographyError
-    from pipeline.config import ConfigError
+    from pipeline.config import UserError
     from pipeline.ingest import IngestError
     from segments.census import CensusError
+    from segments.variables import SpecError
 
-    return (ConfigError, GeographyError, IngestError, CensusError, FileNotFoundError, FileExistsError)
+    return (UserError, GeographyError, IngestError, CensusError, SpecError, FileNotFoundError,
+            FileExistsError)
 
 
-def _setup_logging(verbose: bool) -> None:
+def _is_user_error(exc: BaseException) -> bool:
+    """A user error: one of `_expected_errors`, or a ValueError raised by the classification's
+    own checks (segments/, e.g. k larger than the number of OAs, a names file without code,name)."""
+    if isinstance(exc, _expected_errors()):
+        return True
+    if not isinstance(exc, ValueError) or exc.__traceback__ is None:
+        return False
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().parent.name == "segments"
+
+
+def format_error(exc: BaseException) -> str:
+    """`error:` and a headline, then one `  - ` line per problem (each with its fix)."""
+    problems = getattr(exc, "problems", None)
+    if not problems:
+        return f"error: {exc}"
+    headline = getattr(exc, "headline", None) or str(exc).splitlines()[0]
+    if headline.lstrip().startswith("- "):  # the message is the list itself
+        headline = f"{len(problems)} problem(s):"
+    return "\n".join([f"error: {headline}", *(f"  - {p}" for p in problems)])
+
+
+_LOGGERS = ("pipeline", "segments", "boundaries")
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+    """Log the packages' messages to stderr while a command runs (removed after, so repeated
+    `main` calls in one process never log to a stream that has gone)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    package_logger.addHandler(handler)
-    package_logger.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for name in ("segments", "boundaries"):
+    for name in _LOGGERS:
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    try:
+        yield
+    finally:
+        for name in _LOGGERS:
+            logging.getLogger(name).removeHandler(handler)
+
+
+def _print_warnings(cfg) -> None:
+    """Warnings the user must see before sharing anything (a lowered suppression threshold)."""
+    if cfg.suppression.warning:
+        print(cfg.suppression.warning, file=sys.stderr)
 
 
 def cmd_validate(args) -> int:
-    from pipeline.config import load_config
+    from pipeline.validate import validate_config
 
-    cfg = load_config(args.config)
-    print(f"{args.config}: valid ({len(cfg.services)} services, run '{cfg.run}')")
+    cfg = validate_config(args.config)
+    _print_warnings(cfg)
+    n = len(cfg.services)
+    print(f"{args.config}: valid ({n} service{'' if n == 1 else 's'}, run '{cfg.run}'): every file and "
+          "column it names checked")
     return 0
 
 
 def cmd_run(args) -> int:
-    from pipeline.config import load_config
     from pipeline.run import run_all
     from pipeline.summary import as_text
+    from pipeline.validate import validate_config
 
-    cfg = load_config(args.config)
+    cfg = validate_config(args.config)  # every problem, before any stage runs
+    _print_warnings(cfg)
     result = run_all(cfg, until=args.until, progress=not args.quiet)
     print(f"\nRun '{cfg.run}': every input row accounted for (rows read = matched + rejected)")
     print(as_text(result.summary))
     for note in result.notes:
         print(f"Note: {note}")
+    if cfg.suppression.warning:
+        print(f"\n{cfg.suppression.warning}")
     print(f"\nShareable outputs: {cfg.outputs}/   Private warehouse: {cfg.warehouse}")
     return 0
 
@@ -137,13 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user error prints `error:` and its problems and returns 2."""
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
-    try:
-        return args.func(args)
-    except _expected_errors() as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with _logging_to_stderr(args.verbose):
+        try:
+            return args.func(args)
+        except Exception as exc:
+            if not _is_user_error(exc):
+                raise  # a bug: the traceback is wanted
+            print(format_error(exc), file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ are resolved against the directory `make` and `insight` are run from (the reposi
 from __future__ import annotations
 
 import glob
+import logging
 import re
 from pathlib import Path
 from typing import Literal
@@ -34,14 +35,31 @@ STANDARD_FIELDS = (
 )
 
 
-class ConfigError(Exception):
+logger = logging.getLogger(__name__)
+
+#: The smallest suppression threshold allowed without `allow_small_threshold: true`.
+SAFE_THRESHOLD = 5
+#: The repository root: the folder holding the `pipeline` package.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class UserError(Exception):
+    """A problem with the user's config or files (not a bug): reported as `error:` lines with the
+    fix, never as a traceback. `problems` lists every problem found, each on its own."""
+
+    def __init__(self, headline: str, problems: list[str]):
+        self.headline = headline
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{headline}\n{lines}" if self.problems else headline)
+
+
+class ConfigError(UserError):
     """A run config that cannot be used; the message lists every problem found."""
 
     def __init__(self, path: Path | str, problems: list[str]):
         self.path = str(path)
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{self.path}: {len(problems)} problem(s) in the run config:\n{lines}")
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the run config:", problems)
 
 
 class _Strict(BaseModel):
@@ -282,8 +300,50 @@ class Suppression(_Strict):
         default="council",
         description="council: counts 1..threshold-1 shown as #; ons: under 10 hidden, others rounded to 5",
     )
-    threshold: int = Field(default=5, ge=1, description="Counts 1..threshold-1 are shown as #")
+    threshold: int = Field(default=SAFE_THRESHOLD, ge=1, description="Counts 1..threshold-1 are shown as #")
+    allow_small_threshold: bool = Field(
+        default=False,
+        description=f"Must be true for a threshold below {SAFE_THRESHOLD}, which publishes small counts",
+    )
     symbol: str = "#"
+
+    @field_validator("symbol")
+    @classmethod
+    def _visible_symbol(cls, v: str) -> str:
+        if not v.strip() or re.fullmatch(r"\s*[-+]?[\d.,]+\s*", v):
+            raise ValueError(f"symbol {v!r} would read as a count or as nothing. "
+                             "Fix: use a mark such as '#' or '*'")
+        return v
+
+    @model_validator(mode="after")
+    def _small_threshold_needs_consent(self) -> Suppression:
+        if self.small and not self.allow_small_threshold:
+            raise ValueError(
+                f"threshold {self.threshold} would publish counts from {self.threshold} to "
+                f"{SAFE_THRESHOLD - 1}, which can identify people in small areas. Fix: set "
+                f"suppression.threshold to {SAFE_THRESHOLD} or more, or, if your information "
+                "governance officer has agreed the smaller threshold, add "
+                "`allow_small_threshold: true` to the suppression block"
+            )
+        return self
+
+    @property
+    def small(self) -> bool:
+        """True when the council rule publishes counts below the safe threshold."""
+        return self.rule == "council" and self.threshold < SAFE_THRESHOLD
+
+    @property
+    def warning(self) -> str | None:
+        """The warning every run summary and output note must carry when small counts are
+        published (a threshold below 5, allowed explicitly); None otherwise."""
+        if not self.small:
+            return None
+        shown = f"{self.threshold}" if self.threshold == SAFE_THRESHOLD - 1 else (
+            f"{self.threshold} to {SAFE_THRESHOLD - 1}")
+        return (f"WARNING: small-number suppression was lowered to a threshold of {self.threshold} "
+                f"(allow_small_threshold: true; the default is {SAFE_THRESHOLD}), so counts of "
+                f"{shown} are published. Check with your information governance officer before "
+                "sharing these outputs.")
 
 
 class Render(_Strict):
@@ -340,59 +400,230 @@ def _where(loc: tuple) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 
-def _missing_files(cfg: RunConfig) -> list[str]:
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys at any depth (YAML would silently keep the
+    last one: a second `suppression:` block could switch suppression off unseen). The composed
+    node graph is walked once per node, so an alias bomb costs no more than its own size."""
+
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        self.duplicates = duplicate_keys(node)
+        return self.construct_document(node)
+
+
+def duplicate_keys(root: yaml.Node) -> list[str]:
+    """One problem per key repeated in a mapping, naming its path and both lines."""
+    problems, seen_nodes = [], set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack += [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
+                    continue
+                where = f"{path}.{key.value}" if path else key.value
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in first:
+                    problems.append(
+                        f"{where}: the key {key.value!r} appears twice (lines {first[key.tag, key.value]} "
+                        f"and {line}); YAML would silently keep only the last. Fix: delete one of "
+                        "them or merge the two into one")
+                else:
+                    first[key.tag, key.value] = line
+                stack.append((value, where))
+    return sorted(problems)
+
+
+def read_yaml(path: Path) -> object:
+    """The parsed YAML of `path`; raise ConfigError for a syntax error or repeated keys."""
+    loader = StrictLoader(path.read_text(encoding="utf-8"))
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(path, ["the YAML is nested too deeply to read"]) from None
+    finally:
+        loader.dispose()
+    if getattr(loader, "duplicates", None):
+        raise ConfigError(path, loader.duplicates)
+    return data
+
+
+def _resolved(path: Path | str) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True when resolved `path` is `folder` or lies below it."""
+    return path == folder or folder in path.parents
+
+
+def input_paths(cfg: RunConfig) -> dict[str, Path]:
+    """Every input file the config names (census and ONSUD files as their globs match), keyed by
+    where the config names it."""
+    g, seg = cfg.geography, cfg.segmentation
+    files = {"geography.oa_boundaries.path": g.oa_boundaries.path, "geography.wards.path": g.wards.path,
+             "geography.postcode_directory.path": g.postcode_directory.path}
+    optional = {"geography.oa_to_ward.path": g.oa_to_ward and g.oa_to_ward.path,
+                "geography.gazetteer.path": g.gazetteer and g.gazetteer.path,
+                "segmentation.variables": seg.variables, "segmentation.add_variables": seg.add_variables,
+                "segmentation.reference": seg.reference, "segmentation.names": seg.names,
+                "segmentation.lookup.path": seg.lookup and seg.lookup.path,
+                "segmentation.lookup.names": seg.lookup and seg.lookup.names,
+                "segmentation.lookup.to_oa.path": seg.lookup and seg.lookup.to_oa and seg.lookup.to_oa.path}
+    files.update({k: Path(v) for k, v in optional.items() if v})
+    if g.uprn_lookup:
+        files.update({f"geography.uprn_lookup.path ({Path(m).name})": Path(m)
+                      for m in sorted(glob.glob(g.uprn_lookup.path))})
+    census_glob = cfg.census.pattern.replace("{table}", "*")
+    if Path(cfg.census.dir).is_dir():
+        files.update({f"census.dir ({m.name})": m for m in sorted(Path(cfg.census.dir).glob(census_glob))})
+    files.update({f"services[{i}].file ({s.name})": s.file for i, s in enumerate(cfg.services)})
+    return files
+
+
+def _not_repository(key: str, folder: Path) -> list[str]:
+    """A run folder must not be (or hold) the repository, a config folder or another file."""
+    roots = {REPO_ROOT, Path.cwd().resolve()}
+    if any(_inside(root, folder) for root in roots):
+        return [f"{key}: {folder} is the repository or a folder holding it; emptying it at the start "
+                "of a run would delete the project. Fix: name a folder of its own, such as "
+                "outputs/<run> or data/<run>"]
+    if (folder / "config").is_dir() or (folder / ".git").exists():
+        return [f"{key}: {folder} holds a config/ or .git folder, so it is not a folder a run may "
+                "own. Fix: name a new folder of its own, such as outputs/<run> or data/<run>"]
+    if folder.exists() and not folder.is_dir():
+        return [f"{key}: {folder} is an existing file, not a folder. Fix: name a folder"]
+    return []
+
+
+def folder_problems(cfg: RunConfig) -> list[str]:
+    """Problems with where the run writes: outputs_dir (shareable) and private_dir (record-level
+    data) must be separate, neither inside the other's tree nor the repository."""
+    out, priv = _resolved(cfg.outputs), _resolved(cfg.private)
+    shareable, private = _resolved("outputs"), _resolved("data")
+    fix = "Fix: keep them apart, e.g. the defaults outputs/<run> and data/<run>"
     problems = []
-    g = cfg.geography
-    files = {
-        "geography.oa_boundaries.path": g.oa_boundaries.path,
-        "geography.wards.path": g.wards.path,
-        "geography.postcode_directory.path": g.postcode_directory.path,
-        "census.dir": cfg.census.dir,
-    }
-    if g.oa_to_ward:
-        files["geography.oa_to_ward.path"] = g.oa_to_ward.path
-    if g.gazetteer:
-        files["geography.gazetteer.path"] = g.gazetteer.path
-    if cfg.segmentation.lookup:
-        files["segmentation.lookup.path"] = cfg.segmentation.lookup.path
-    if g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
-        problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path} "
-                        "(fix the path or glob)")
-    for i, s in enumerate(cfg.services):
-        files[f"services[{i}].file ({s.name})"] = s.file
-    for where, path in files.items():
-        if not Path(path).exists():
-            problems.append(f"{where}: no such file or folder: {path} (fix the path or create it)")
-    if cfg.segmentation.method == "lookup" and cfg.segmentation.lookup is None:
-        problems.append("segmentation.lookup: method 'lookup' needs a lookup: block")
-    names = [s.name for s in cfg.services]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"services: the name {dup!r} is used more than once; names must differ")
+    if out == priv:
+        problems.append(f"outputs_dir and private_dir are the same folder {out}: the warehouse, rejects "
+                        f"and unsuppressed tables would sit among the shareable outputs. {fix}")
+    elif _inside(priv, out):
+        problems.append(f"private_dir {priv} is inside outputs_dir {out}: record-level data would be "
+                        f"shared with the outputs. {fix}")
+    elif _inside(out, priv):
+        problems.append(f"outputs_dir {out} is inside private_dir {priv}: shareable and private files "
+                        f"would mix. {fix}")
+    if _inside(priv, shareable):
+        problems.append(f"private_dir {priv} is inside outputs/, the shareable tree: the warehouse and "
+                        "unsuppressed tables would be shared. Fix: put it under data/ (default data/<run>)")
+    if _inside(out, private):
+        problems.append(f"outputs_dir {out} is inside data/, the private tree. Fix: put it under "
+                        "outputs/ (default outputs/<run>)")
+    if out == shareable:
+        problems.append(f"outputs_dir {out} is outputs/ itself, which holds every run's outputs. "
+                        "Fix: name a folder for this run, such as outputs/<run>")
+    if priv == private:
+        problems.append(f"private_dir {priv} is data/ itself, which holds every run's data. "
+                        "Fix: name a folder for this run, such as data/<run>")
+    problems += _not_repository("outputs_dir", out) + _not_repository("private_dir", priv)
+    inputs = {k: _resolved(v) for k, v in input_paths(cfg).items()}
+    problems += [f"{k}: {v} is inside outputs_dir {out}, which is emptied at the start of every run. "
+                 "Fix: keep input files outside the outputs folder"
+                 for k, v in inputs.items() if _inside(v, out)]
     return problems
 
 
-def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
-    """Read and validate a run config; raise ConfigError listing every problem together."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(path, ["file not found"])
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(path, [f"not valid YAML: {exc}"]) from None
+def reference_problems(cfg: RunConfig) -> list[str]:
+    """Problems with geography.postcode_directory.reference_db, the one file a run may replace
+    outside its folders: it must not be an input of the run, a folder, the warehouse or in outputs."""
+    ref = cfg.geography.postcode_directory.reference_db
+    if ref is None:
+        return []
+    key, ref = "geography.postcode_directory.reference_db", _resolved(ref)
+    fix = "Fix: name a new file of its own, such as data/reference/onspd.duckdb"
+    problems = [f"{key}: {ref} is also an input of this run ({where}); building the reference would "
+                f"overwrite it. {fix}" for where, path in input_paths(cfg).items() if _resolved(path) == ref]
+    if ref.is_dir():
+        problems.append(f"{key}: {ref} is an existing folder, not a file. Fix: name a file inside it, "
+                        f"such as {ref / 'onspd.duckdb'}")
+    if ref == _resolved(cfg.warehouse):
+        problems.append(f"{key}: {ref} is the run's warehouse, which is deleted at the start of every "
+                        f"run. {fix}")
+    if _inside(ref, _resolved(cfg.outputs)):
+        problems.append(f"{key}: {ref} is inside outputs_dir, which is emptied at the start of every "
+                        f"run. {fix}")
+    return problems
+
+
+def missing_files(cfg: RunConfig) -> list[str]:
+    """Input files that do not exist, and service names used twice."""
+    problems = []
+    g = cfg.geography
+    globbed = ("census.dir (", "geography.uprn_lookup")  # files found by a glob exist
+    files = {k: v for k, v in input_paths(cfg).items() if not k.startswith(globbed)}
+    files["census.dir"] = cfg.census.dir
+    if g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
+        problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path}. Fix: correct "
+                        "the path or glob")
+    for where, path in files.items():
+        if not Path(path).exists():
+            problems.append(f"{where}: no such file or folder: {path}. Fix: correct the path, or create it")
+    if cfg.segmentation.method == "lookup" and cfg.segmentation.lookup is None:
+        problems.append("segmentation.lookup: method 'lookup' needs a lookup: block. Fix: add one, or use "
+                        "method: kmeans")
+    names = [s.name for s in cfg.services]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"services: the name {dup!r} is used more than once. Fix: give each service its "
+                        "own name")
+    return problems
+
+
+def schema_problems(raw: object) -> list[str]:
+    """The schema's problems with parsed YAML, one per line, each naming where it is."""
     if not isinstance(raw, dict):
-        raise ConfigError(path, ["the file must hold a YAML mapping (key: value lines)"])
+        return ["the file must hold a YAML mapping (key: value lines)"]
     try:
-        cfg = RunConfig.model_validate(raw)
+        RunConfig.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             value = err.get("input")
             shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-            problems.append(f"{_where(err['loc'])}: {err['msg']}{shown}")
-        raise ConfigError(path, problems) from None
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{_where(err['loc'])}: {message}{shown}")
+        return problems
+    return []
+
+
+def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
+    """Read and validate a run config; raise ConfigError listing every problem together.
+
+    Always checks the schema, repeated keys and where the run would write (`folder_problems`,
+    `reference_problems`); with `check_files`, also that every input file exists. The contents of
+    the files are checked by `pipeline.validate`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, ["file not found" if not path.exists() else "not a file"])
+    raw = read_yaml(path)
+    problems = schema_problems(raw)
+    if problems:
+        raise ConfigError(path, problems)
+    cfg = RunConfig.model_validate(raw)
+    problems = folder_problems(cfg) + reference_problems(cfg)
     if check_files:
-        problems = _missing_files(cfg)
-        if problems:
-            raise ConfigError(path, problems)
+        problems += missing_files(cfg)
+    if problems:
+        raise ConfigError(path, problems)
     return cfg
