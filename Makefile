@@ -7,7 +7,7 @@ SEED   ?= 2021
 SHARED ?= ../shared
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data trafford test lint chromium screenshots bench bench-profile clean
+.PHONY: help install demo demo-data trafford test lint chromium browser-checks screenshots bench bench-profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,8 +64,14 @@ lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-chromium: ## install Debian chromium for the offline map tests (needs root or sudo)
+chromium: ## install Debian chromium and poppler-utils for the offline map and report tests (needs root or sudo)
 	bash scripts/install_chromium.sh
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+browser-checks: node_modules/axe-core/axe.min.js ## install axe-core (npm) for the accessibility tests
 
 .PHONY: bench-geocode bench-address
 bench-geocode: $(STAMP) ## time 1,000,000 dirty records against a 2.7M-postcode directory, vs pandas (prints figures)

@@ -22,6 +22,7 @@ attributions, tooltips) need ``html_text`` *and*, where they pass through a scri
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -135,3 +136,17 @@ def mathtext_safe(value: Any) -> str:
     if value is None:
         return ""
     return str(value).replace("$", "\\$")
+
+
+_UNSAFE_FILE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def file_stem(value: Any) -> str:
+    """A string as part of a file name: letters, digits, '_' and '-' only, so a code such as
+    '../x' or 'a/b' can never name a file outside its folder; a changed value gets a short hash
+    of the original so two codes never share a file."""
+    text = str(value)
+    stem = _UNSAFE_FILE.sub("_", text).strip("_") or "x"
+    if stem == text:
+        return stem
+    return f"{stem}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install Debian's chromium (used by the headless browser tests of the offline maps).
-# Idempotent: does nothing if chromium is already on PATH.
+# Install Debian's chromium (the headless browser tests of the offline maps and reports) and
+# poppler-utils (pdftotext: the report print test reads the PDF's pages).
+# Idempotent: does nothing if both are already on PATH.
 set -euo pipefail
 
-if command -v chromium >/dev/null 2>&1; then
+if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then
   echo "chromium already installed: $(command -v chromium)"
   chromium --version 2>/dev/null | grep -i chromium || true
   exit 0
@@ -27,7 +28,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends chromium
+$SUDO apt-get install -y --no-install-recommends chromium poppler-utils
 
 if command -v chromium >/dev/null 2>&1; then
   echo "chromium installed: $(command -v chromium)"

@@ -209,3 +209,28 @@ def test_private_copies_are_unsuppressed_and_stay_private(demo_run):
     assert (cfg.private / "run_summary.csv").exists()
     assert (cfg.private / "quality" / "match_levels.csv").exists()
     assert not list(cfg.outputs.rglob("*.duckdb"))
+
+
+def test_a_small_threshold_warning_travels_with_every_output(demo_run, tmp_path):
+    """A threshold below 5 (allowed explicitly) puts its warning in the notes of every table, the
+    report, the workbook and the index page."""
+    from dataclasses import replace
+
+    from pipeline.publish.notes import run_notes
+    from pipeline.render.report import write_run_index, write_service_report
+    from pipeline.render.tables import write_service_workbook
+
+    cfg, result, _, _ = demo_run
+    small = cfg.model_copy(update={
+        "suppression": Suppression(threshold=3, allow_small_threshold=True),
+        "outputs_dir": tmp_path / "out"})
+    warning = small.suppression.warning
+    assert warning and warning in run_notes(small) and not cfg.suppression.warning
+    pub = replace(result.publication, warnings=[warning], notes=run_notes(small))
+    report = write_service_report(small, pub, "stop_smoking", "Stop smoking")
+    assert html_lib.escape(warning, quote=False) in report.path.read_text(encoding="utf-8")
+    book = write_service_workbook(small, pub, "stop_smoking", "Stop smoking")
+    notes = [c.value for c in load_workbook(book)["Notes"]["A"] if c.value]
+    assert warning in notes
+    index = write_run_index(small, {"stop_smoking": "Stop smoking"}, None, None, [], pub.warnings)
+    assert html_lib.escape(warning, quote=False) in index.read_text(encoding="utf-8")

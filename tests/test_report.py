@@ -115,62 +115,73 @@ def test_maps_render_offline_in_chromium(run, tmp_path):
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
-def _allowed(row: pd.Series, numeric: pd.Series | None) -> set[str]:
-    """Every number a sentence may print about one row of the shareable table."""
-    vals = {str(row["segment_code"])}
-    for c in ("service_count", "base_count"):
-        vals.add(f"{int(row[c]):,}")
-    vals |= {str(row["penetration_pct"]), str(row["index"])}
-    if str(row["index"]).isdigit():
-        ratio = (Decimal(int(row["index"])) / 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        vals.add(str(ratio))
-        non_users = int(row["base_count"]) - int(row["service_count"])
-        step = 10 ** (len(str(non_users)) - 2) if non_users >= 100 else 1
-        vals.add(f"{int((Decimal(non_users) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step:,}")
-    if numeric is not None and "index_lower" in numeric.index:  # the interval, when the profile has one
-        for c in ("index_lower", "index_upper"):
-            if numeric[c] not in ("", "#"):
-                vals.add(f"{int(numeric[c]):,}")
+def _allowed(row: pd.Series) -> set[str]:
+    """Every number a sentence may print about one row of a published table: its cells (as
+    written, and with thousands separators), the ratio index / 100, and about() of its counts."""
+    vals = set()
+    for v in row.astype(str):
+        vals |= {v, *v.split("; ")}  # lists such as target_segments "3; 4; 5"
+        if re.fullmatch(r"\d+", v):
+            vals |= {f"{int(v):,}", about(int(v))}
+        elif re.fullmatch(r"\d+\.\d+", v):
+            vals.add(about(int(Decimal(v).quantize(Decimal(1), rounding=ROUND_HALF_UP))))
+    if str(row.get("index", "")).isdigit():
+        vals.add(str((Decimal(int(row["index"])) / 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)))
+        if str(row.get("service_count", "")).isdigit() and "base_count" in row:
+            vals.add(about(int(row["base_count"]) - int(row["service_count"])))
     return vals
 
 
+def _published(cfg, name: str, view: str) -> pd.DataFrame:
+    service = name.split("__")[0]
+    if view == "run_summary":
+        return pd.read_csv(cfg.outputs / "run_summary.csv", dtype=str, keep_default_na=False).set_index(
+            "service", drop=False)
+    t = pd.read_csv(cfg.outputs / service / f"{name}_profile_{view}.csv", dtype=str, keep_default_na=False)
+    return t.set_index("segment_code", drop=False)
+
+
 def test_headline_numbers_come_from_the_profile_table(run):
+    """Every number in the summary (findings and suggestions) is a cell of the published table the
+    sentence names, for the rows it names (or derived from them as the docstrings say)."""
     cfg, result = run
     checked = 0
-    for name in result.profiles:
+    sym = cfg.suppression.symbol
+    for name in result.publication.services:
         service = name.split("__")[0]
         html = (cfg.outputs / service / f"{name}_report.html").read_text(encoding="utf-8")
         items = re.findall(r'<li class="headline" data-view="(\w+)" data-codes="([^"]*)">(.*?)</li>', html)
         assert len(items) >= 3, name
-        tables = {v: pd.read_csv(cfg.outputs / service / f"{name}_profile_{v}.csv", dtype=str,
-                                 keep_default_na=False).set_index("segment_code", drop=False)
-                  for v in ("segment", "ward")}
+        names = set()
+        for view in {v for v, _, _ in items} | {"segment", "ward"}:
+            t = _published(cfg, name, view)
+            names |= {n for c in ("segment_name", "segment_code", "channel") if c in t for n in t[c]}
         for view, codes, text in items:
             text = html_lib.unescape(text)
-            table = tables[view]
-            allowed: set[str] = set()
-            for code in [c for c in codes.split("|") if c] + ["Total"]:
-                t = tables["segment"] if code == "Total" else table
-                row = t.loc[code]
-                assert row["service_count"] != "#", f"{name}: headline about suppressed {code}"
-                allowed |= _allowed(row, row)
-            # names may hold digits ("Level 2"): take them out before reading the numbers
-            for nm in sorted(set(tables["segment"]["segment_name"]) | set(tables["ward"]["segment_name"]),
-                             key=len, reverse=True):
-                if nm:
+            table = _published(cfg, name, view)
+            allowed: set[str] = set(_allowed(_published(cfg, name, "segment").loc["Total"]))
+            for code in [c for c in codes.split("|") if c]:
+                rows = table.loc[[code]]
+                if "service_count" in rows:  # channels: a segment's row per channel, one at least shown
+                    rows = rows[rows["service_count"] != sym]
+                    assert len(rows), f"{name}: finding about hidden {code}"
+                for _, row in rows.iterrows():
+                    allowed |= _allowed(row)
+            # names may hold digits ("Level 2", "25-44"): take them out before reading the numbers
+            for nm in sorted(names, key=len, reverse=True):
+                if nm and not nm.isdigit():
                     text = text.replace(nm, "")
             text = text.replace(cfg.area_name, "").replace("95% interval", "")
-            numbers = _NUMBER.findall(text)
-            assert numbers, text
-            for n in numbers:
+            for n in _NUMBER.findall(text):
                 assert n.rstrip(".") in allowed, f"{name}: {n!r} in {text!r} is not from the table"
                 checked += 1
         # the top-index sentence names the segment with the highest visible index
-        seg = tables["segment"]
-        vis = seg[(seg["segment_code"] != "Total") & (seg["service_count"] != "#")]
-        top = vis.loc[vis["index"].astype(int).idxmax()]
-        if int(top["index"]) > 100:
-            assert f"segment {top['segment_code']} " in html and f"(index {top['index']}" in html, name
+        seg = _published(cfg, name, "segment")
+        vis = seg[(seg["segment_code"] != "Total") & (seg["service_count"] != sym)]
+        if len(vis):
+            top = vis.loc[vis["index"].astype(int).idxmax()]
+            if int(top["index"]) > 100:
+                assert f"segment {top['segment_code']} " in html and f"(index {top['index']}" in html, name
     assert checked > 50
 
 
@@ -244,8 +255,9 @@ def test_no_suppressed_value_appears_unsuppressed(run, tmp_path):
                 rf'<tr data-code="{re.escape(name)}">(.*?)</tr>', page).group(1))
             assert cells[1] == sym and cells[3] == sym and cells[4] == sym, (name, code, cells)
         # headlines never about a hidden row
-        for codes in re.findall(r'data-codes="([^"]*)"', report):
-            assert not (set(codes.split("|")) & (set(ward_raw) | set(seg_raw))), (name, codes)
+        for view, codes in re.findall(r'data-view="(\w+)" data-codes="([^"]*)"', report):
+            hidden = set(ward_raw) if view == "ward" else set(seg_raw) if view == "segment" else set()
+            assert not (set(codes.split("|")) & hidden), (name, view, codes)
         # chart: nothing plotted for hidden rows
         chart = index_chart(views["segment"], seg_hidden, tmp_path / f"{name}.png", name)
         assert not set(chart.plotted) & set(seg_raw)

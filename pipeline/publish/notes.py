@@ -7,7 +7,8 @@ from pipeline.config import RunConfig
 from pipeline.profiles import stats
 from pipeline.publish.suppression import rounding, threshold
 
-DEFAULT_THRESHOLD = 5
+#: the significance calls of the published tables (render reads them from here, not from profiles)
+OVER, UNDER = stats.OVER, stats.UNDER
 
 DEFINITIONS = [
     "Service count: records matched to an Output Area of the area (see Data quality).",
@@ -51,13 +52,8 @@ def suppression_note(cfg: RunConfig) -> str:
 
 
 def warnings(cfg: RunConfig) -> list[str]:
-    """Warnings every output must carry: a suppression threshold below the default."""
-    s = cfg.suppression
-    if s.rule == "council" and s.threshold < DEFAULT_THRESHOLD:
-        return [f"WARNING: the suppression threshold was lowered to {s.threshold} (the default is "
-                f"{DEFAULT_THRESHOLD}): counts from {s.threshold} to {DEFAULT_THRESHOLD - 1} are published. "
-                "Check with your information governance officer before sharing these outputs."]
-    return []
+    """Warnings every output must carry: a suppression threshold below the safe one (config)."""
+    return [cfg.suppression.warning] if cfg.suppression.warning else []
 
 
 def run_notes(cfg: RunConfig) -> list[str]:

@@ -97,13 +97,16 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
         colour = (SIGNIFICANCE_COLOURS.get(str(row["significance"]), NEUTRAL) if has_sig
                   else (OVER if value >= 100 else UNDER))
         ax.barh(y, value - 100, left=100, color=colour, height=0.7, edgecolor="none")
+        end = value  # the value label sits beyond the bar and its whisker, never on them
         if has_ci:
             lo, hi = _float(row["index_lower"]), _float(row["index_upper"])
             if lo is not None and hi is not None:
                 ax.errorbar(value, y, xerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt="none",
                             ecolor="#222222", elinewidth=1, capsize=3)
-        ax.text(value, y, f" {value:.0f} " if value >= 100 else f" {value:.0f} ", va="center",
-                ha="left" if value >= 100 else "right", fontsize=8)
+                end = max(value, hi) if value >= 100 else min(value, lo)
+        right = value >= 100
+        ax.text(end, y, f"  {value:.0f}" if right else f"{value:.0f}  ", va="center",
+                ha="left" if right else "right", fontsize=8)
     ax.axvline(100, color="#222222", linewidth=1)
     ax.set_yticks(range(n), labels, fontsize=8)
     ax.invert_yaxis()
@@ -114,11 +117,12 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     if has_ci:
         xs += [v for c in ("index_lower", "index_upper") for v in map(_float, body[c]) if v is not None]
     lo, hi = min(xs), max(xs)
-    pad = max(10.0, 0.08 * (hi - lo))
+    pad = max(15.0, 0.14 * (hi - lo))  # room for the value labels beyond the whiskers
     ax.set_xlim(max(0.0, lo - pad), hi + pad)
     handles = _legend_handles(has_sig)
-    ax.legend(handles=handles, fontsize=7, loc="lower right", frameon=False)
-    fig.tight_layout()
+    # in a strip of 0.3 inch under the axis label, so it never covers a bar
+    fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, format="png", metadata={"Software": None})

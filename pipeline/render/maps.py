@@ -468,12 +468,23 @@ def _finish(m: folium.Map, title: str, legend: str, attribution: str, tiles: str
     html = _FOLIUM_ID.sub(lambda mt: ids.setdefault(mt.group(0), f"{len(ids) + 1:04d}"), html)
     html = html.replace(_PLACEHOLDER, inline_leaflet_tags(), 1)
     html = make_offline(html)
+    html = _accessible(html)
     html = "\n".join(line.rstrip() for line in html.splitlines()) + "\n"
     if tiles is None:
         assert_offline(html)
     else:
         logger.warning("Map uses base tiles from %s: viewing it needs network access", tiles)
     return html
+
+
+_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>', re.S)
+
+
+def _accessible(html: str) -> str:
+    """What folium's page template lacks for WCAG 2.2 AA: the page language, and a viewport that
+    lets the reader zoom (folium sets maximum-scale=1 and user-scalable=no)."""
+    html = html.replace("<html>", '<html lang="en-GB">', 1)
+    return _VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1.0">', html, 1)
 
 
 def _write(html: str, out_html: Path) -> Path:

@@ -20,8 +20,10 @@ import jinja2
 import pandas as pd
 
 from pipeline.config import RunConfig
+from pipeline.escape import file_stem
 from pipeline.publish.notes import DEFINITIONS
 from pipeline.publish.tables import Publication, PublishedTable
+from pipeline.render import findings
 from pipeline.render.charts import Chart, channel_chart, index_chart
 from pipeline.render.headlines import Headline, headlines
 from pipeline.render.tables import METHOD
@@ -56,6 +58,7 @@ class Extra:
     table: Table
     what: str
     chart: dict | None = None
+    wide: bool = False
 
 
 @dataclass
@@ -164,10 +167,13 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     ward_table.columns[:2] = ["Ward code", "Ward"]
     found = headlines(seg.frame, seg.rows_hidden, ward.frame, ward.rows_hidden,
                       cfg.area_name, what=f"the {label.lower()}" if label else "the service")
+    found += findings.biggest_gap(seg, cfg.area_name) + findings.wards_below(ward, cfg.area_name)
+    found += findings.equality_under(views) + findings.channel_shift(views.get("channels"))
+    found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
     charts = [chart]
-    extras = []
+    extras, appendix = [], []
     for view, t in views.items():
         if view.startswith("equality_") or view == "channels":
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
@@ -182,12 +188,14 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         c = index_chart(t.frame, t.rows_hidden, folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {view}", symbol, what=view)
         charts.append(c)
-        extras.append(Extra(VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}"), display_table(t),
-                            view, {"href": f"charts/{c.path.name}", "alt": c.alt}))
+        title = VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}")
+        appendix.append(Extra(title, display_table(t), view, {"href": f"charts/{c.path.name}", "alt": c.alt},
+                              wide=view == "ward_segment"))
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
-        headlines=found, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
+        headlines=found, suggestions=findings.suggestions(views, cfg.area_name), appendix=appendix,
+        guide_href=None, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
         interval_note=("Whiskers: 95% interval of the index." if has_ci
                        else "Interval not available for this profile."),
         segment_table=seg_table, ward_table=ward_table, extras=extras,
@@ -202,7 +210,8 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
 
 
 def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.DataFrame | None,
-                    oa_segments: pd.DataFrame | None, extra_links: list[tuple[str, str]]) -> Path:
+                    oa_segments: pd.DataFrame | None, extra_links: list[tuple[str, str]],
+                    warnings: list[str] = ()) -> Path:
     """``outputs/<run>/index.html``: links to every service's outputs and the run's maps."""
     services = []
     for name, label in names.items():
@@ -215,10 +224,11 @@ def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.Dat
     segments = []
     if segment_names is not None and oa_segments is not None:
         n = oa_segments["segment"].value_counts()
-        segments = [{**r, "n_oas": int(n.get(r["segment"], 0))} for r in segment_names.to_dict("records")]
+        segments = [{**r, "n_oas": int(n.get(r["segment"], 0)), "file": file_stem(r["segment"])}
+                    for r in segment_names.to_dict("records")]
     html = _ENV.get_template("index.html.j2").render(
         title=f"Customer insight: {cfg.area_name}", run=cfg.run, services=services, links=extra_links,
-        segments=segments, attribution=cfg.attribution)
+        segments=segments, attribution=cfg.attribution, warnings=list(warnings))
     path = cfg.outputs / "index.html"
     path.write_text(html, encoding="utf-8")
     return path
@@ -245,7 +255,7 @@ def write_pen_portraits(cfg: RunConfig, segment_names: pd.DataFrame, oa_segments
             title=f"Segment {code}: {seg['segment_name']}", seg=seg, area=cfg.area_name,
             n_oas=int(n.get(code, 0)), portrait=portraits.get(code) or seg.get("description") or "",
             services=rows, symbol=pub.symbol, attribution=cfg.attribution)
-        path = folder / f"segment_{code}.html"
+        path = folder / f"segment_{file_stem(code)}.html"
         path.write_text(html, encoding="utf-8")
         written.append(path)
     return written

@@ -59,5 +59,5 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
     links.append((gpkg.name, "GeoPackage for QGIS/ArcGIS: ward and Output Area layers"))
     links.append(("run_summary.csv", "Match report: rows read, matched and rejected by reason"))
     services = {n: labels.get(n, n) for n in pub.services}
-    written.append(write_run_index(cfg, services, names, oa_segments, links))
+    written.append(write_run_index(cfg, services, names, oa_segments, links, pub.warnings))
     return written

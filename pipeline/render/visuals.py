@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.config import RunConfig
+from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render.maps import layered_map, multi_service_map, segment_map
 
@@ -111,7 +112,7 @@ def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.Da
     layer["colour"] = layer["segment"].map(info["colour"])
     layer["legend_key"] = layer["segment"].map(info["supergroup"])
     layer["legend_label"] = layer["segment"].map(info["supergroup_name"])
-    layer["portrait"] = [f"portraits/segment_{s}.html" for s in layer["segment"]]
+    layer["portrait"] = [f"portraits/segment_{file_stem(s)}.html" for s in layer["segment"]]
     return layer
 
 
