@@ -256,7 +256,7 @@ class Service(_Strict):
     encoding: str | None = Field(default=None, description="e.g. utf-8, cp1252; default: detect")
     delimiter: str | None = None
     sheet: str | int | None = None
-    header_row: int | None = Field(default=None, description="1-based row holding the headers")
+    header_row: int | None = Field(default=None, ge=1, description="1-based row holding the headers")
     columns: dict[str, str | list[str]] = Field(
         description="standard field -> header in the file (or a list of candidate headers)"
     )

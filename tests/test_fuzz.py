@@ -1,0 +1,238 @@
+"""Fuzz: 220 seeded malformed extracts and configs. None gives a traceback; none loses or invents a row.
+
+Extracts (160) go through the ingest and geocode stages as `insight run --until geocode` runs them
+(the same functions, on a hand-made postcode directory, so each case takes milliseconds): either a
+clear IngestError naming the file, or every row accounted for (rows read = matched + rejected, the
+run summary's check) with no more rows than the file has lines, and exactly the known number of
+rows where the mutation does not touch the CSV structure. Configs (60) go through `insight
+validate`: exit 0, or exit 2 with `error:` lines and no traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import random
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+import yaml
+
+from pipeline import cli
+from pipeline.geocode import geocode_service
+from pipeline.ingest import IngestError, ingest_service
+from pipeline.summary import account
+from tests.e2e import REPO
+from tests.helpers import make_ref_postcodes, tiny_config
+
+SEED = 2021
+POSTCODES = [("DM4 7QX", "E00900001", "E05900001", True), ("DM4 0QX", "E00900002", "E05900001", True),
+             ("DM1 1AA", "E00900003", "E05900002", False)]
+VALUES = ["DM4 7QX", "dm4 0qx", "DM11AA", "DM4 7", "", "XX1 1XX", "not a postcode", "DM40QX"]
+
+
+def _base_rows(rng: random.Random, n: int) -> list[list[str]]:
+    return [[f"R{i}", rng.choice(VALUES), f"{rng.randint(1, 99)} High Street"] for i in range(n)]
+
+
+def _csv(rows: list[list[str]], sep: str = ",", eol: str = "\n") -> str:
+    return eol.join(sep.join(r) for r in [["Ref", "Postcode", "Address1"], *rows]) + eol
+
+
+def _mutations(rng: random.Random):
+    """(name, bytes, expected rows or None when the mutation may change the CSV structure)."""
+    for k in range(160):
+        n = rng.randint(1, 40)
+        rows = _base_rows(rng, n)
+        kind = k % 16
+        if kind == 0:  # empty lines anywhere below the header: each is a (blank) row
+            text = _csv(rows).split("\n")
+            for _ in range(rng.randint(1, 3)):
+                text.insert(rng.randint(1, len(text) - 1), "")
+            body = "\n".join(text)
+            yield "blank_lines", body.encode(), len(body.split("\n")) - 2  # lines below the header
+        elif kind == 1:
+            yield "crlf", _csv(rows, eol="\r\n").encode(), n
+        elif kind == 2:
+            yield "utf16", codecs.BOM_UTF16_LE + _csv(rows).encode("utf-16-le"), n
+        elif kind == 3:
+            yield "utf8_bom", codecs.BOM_UTF8 + _csv(rows).encode(), n
+        elif kind == 4:
+            rows[rng.randrange(n)][2] = "Caf\u00e9 Ros\u00e9 \u00a3"
+            yield "cp1252", _csv(rows).encode("cp1252"), n
+        elif kind == 5:
+            yield "semicolon", _csv(rows, sep=";").encode(), n
+        elif kind == 6:
+            yield "tab", _csv(rows, sep="\t").encode(), n
+        elif kind == 7:  # quoted line breaks inside a field: records, not lines
+            i = rng.randrange(n)
+            rows[i][2] = '"Flat 1\nHigh Street"'
+            yield "quoted_newline", _csv(rows).encode(), n
+        elif kind == 8:  # a long field
+            rows[rng.randrange(n)][2] = "x" * rng.randint(10_000, 200_000)
+            yield "long_field", _csv(rows).encode(), n
+        elif kind == 9:  # ragged: missing or extra fields
+            i = rng.randrange(n)
+            rows[i] = rows[i][:2] if rng.random() < 0.5 else [*rows[i], "extra"]
+            yield "ragged", _csv(rows).encode(), None
+        elif kind == 10:  # an unclosed quote
+            rows[rng.randrange(n)][2] = '"unclosed'
+            yield "unclosed_quote", _csv(rows).encode(), None
+        elif kind == 11:  # NUL bytes and control characters inside fields
+            rows[rng.randrange(n)][2] = "A\x00B\x07C"
+            yield "nul", _csv(rows).encode(), None
+        elif kind == 12:  # truncated mid-row
+            data = _csv(rows).encode()
+            yield "truncated", data[: rng.randint(len(data) // 2, len(data) - 1)], None
+        elif kind == 13:  # random byte flips
+            data = bytearray(_csv(rows).encode())
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            yield "byte_flips", bytes(data), None
+        elif kind == 14:  # random insertions and deletions
+            data = bytearray(_csv(rows).encode())
+            for _ in range(rng.randint(1, 6)):
+                pos = rng.randrange(len(data))
+                if rng.random() < 0.5:
+                    del data[pos]
+                else:
+                    data[pos:pos] = bytes([rng.randrange(256)])
+            yield "byte_edits", bytes(data), None
+        else:  # binary garbage, an empty file, or a header only
+            choice = rng.randrange(3)
+            data = [bytes(rng.randrange(256) for _ in range(rng.randint(1, 500))), b"",
+                    b"Ref,Postcode,Address1\n"][choice]
+            yield "garbage", data, None
+
+
+def _xlsx_cases(tmp: Path, rng: random.Random):
+    for k in range(4):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        rows = _base_rows(rng, 10)
+        for r in [["Ref", "Postcode", "Address1"], *rows]:
+            ws.append(r)
+        path = tmp / f"x{k}.xlsx"
+        wb.save(path)
+        data = path.read_bytes()
+        yield "xlsx", data, 10
+        yield "xlsx_truncated", data[: len(data) // (k + 2)], None
+
+
+def _run_extract(tmp: Path, name: str, data: bytes, suffix: str = ".csv"):
+    path = tmp / f"{name}{suffix}"
+    path.write_bytes(data)
+    cfg = tiny_config(tmp, [{"name": "svc", "label": "S", "file": str(path),
+                             "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
+    con = duckdb.connect()
+    try:
+        make_ref_postcodes(con, POSTCODES)
+        con.execute("""CREATE TABLE ref_oa AS SELECT * FROM (VALUES ('E00900001', 'E05900001', 'Ward A'),
+            ('E00900002', 'E05900001', 'Ward A'), ('E00900003', 'E05900002', 'Ward B'))
+            t(oa21cd, ward_code, ward_name)""")
+        result = ingest_service(con, cfg, cfg.services[0])
+        counts = geocode_service(con, cfg.services[0])
+        account({"svc": result.rows}, {"svc": counts})  # raises if a row was lost or counted twice
+        return result.rows, path
+    finally:
+        con.close()
+
+
+def test_malformed_extracts_never_crash_lose_or_invent_rows(tmp_path):
+    rng = random.Random(SEED)
+    cases = list(_mutations(rng)) + list(_xlsx_cases(tmp_path, rng))
+    assert len(cases) >= 160
+    outcomes = {"rows": 0, "error": 0}
+    for i, (kind, data, expected) in enumerate(cases):
+        case = tmp_path / f"case{i}"
+        case.mkdir()
+        suffix = ".xlsx" if kind.startswith("xlsx") else ".csv"
+        try:
+            rows, path = _run_extract(case, f"extract_{kind}", data, suffix)
+        except IngestError as exc:
+            message = str(exc)
+            assert f"extract_{kind}" in message and "Traceback" not in message, (i, kind, message)
+            assert expected is None, (i, kind, message)  # a well-formed file is never refused
+            outcomes["error"] += 1
+            continue
+        assert path.read_bytes() == data, (i, kind)  # the raw file is only read
+        lines = data.count(b"\n") + data.count(b"\r") + 1
+        assert 0 <= rows <= lines, (i, kind, rows, lines)  # no row invented
+        if expected is not None:
+            assert rows == expected, (i, kind, rows, expected)  # no row lost
+        outcomes["rows"] += 1
+        assert not (case / "private" / "interim").exists(), (i, kind)
+    assert outcomes["rows"] > 100 and outcomes["error"] > 5, outcomes
+
+
+def _config_mutations(base: dict, text: str, rng: random.Random):
+    """60 config variants: schema-level mistakes, then random edits of the YAML text."""
+    import copy
+
+    def variant(edit):
+        cfg = copy.deepcopy(base)
+        edit(cfg)
+        return yaml.safe_dump(cfg, sort_keys=False)
+
+    edits = [
+        lambda c: c.pop("run"), lambda c: c.pop("geography"), lambda c: c.update(run="bad name!"),
+        lambda c: c.update(unknown_key=1), lambda c: c["services"][0].update(file="nope.csv"),
+        lambda c: c["services"][0]["columns"].update(postcode="No Such Header"),
+        lambda c: c["services"][0].update(name="bad/name"), lambda c: c.update(services=[]),
+        lambda c: c.update(suppression={"threshold": 1}), lambda c: c.update(suppression={"symbol": ""}),
+        lambda c: c.update(suppression={"rule": "sometimes"}),
+        lambda c: c.setdefault("segmentation", {}).update(k=10_000),
+        lambda c: c.setdefault("segmentation", {}).update(drop=["no_such_variable"]),
+        lambda c: c.update(outputs_dir=c.get("private_dir", "data/x")),
+        lambda c: c["geography"]["postcode_directory"].update(path="missing.csv"),
+        lambda c: c["services"][0].update(columns="not a mapping"),
+        lambda c: c["services"].append(dict(c["services"][0])),  # a duplicate service name
+        lambda c: c.update(area_name=["a", "list"]), lambda c: c["census"].update(dir=123),
+        lambda c: c["services"][0].update(header_row=-3),
+    ]
+    for e in edits:
+        yield variant(e)
+    yield text + "\nsuppression:\n  threshold: 5\nsuppression:\n  threshold: 3\n"  # a repeated key
+    yield "a: [unclosed\n"
+    yield "\tindented: with a tab\n"
+    yield "- just\n- a list\n"
+    yield ""
+    while True:  # random character edits of the valid YAML
+        chars = list(text)
+        for _ in range(rng.randint(1, 6)):
+            pos = rng.randrange(len(chars))
+            op = rng.randrange(3)
+            if op == 0:
+                del chars[pos]
+            elif op == 1:
+                chars.insert(pos, rng.choice(":-[]{}#&*!|>'\"% \n\t"))
+            else:
+                chars[pos] = rng.choice("abcxyz019:")
+        yield "".join(chars)
+
+
+def test_malformed_configs_never_give_a_traceback(demo_data, tmp_path, capsys):
+    raw, _ = demo_data
+    text = (REPO / "config" / "demo.yaml").read_text(encoding="utf-8").replace("data/demo/raw", str(raw))
+    base = yaml.safe_load(text)
+    base["private_dir"], base["outputs_dir"] = str(tmp_path / "data"), str(tmp_path / "outputs")
+    text = yaml.safe_dump(base, sort_keys=False)
+    rng = random.Random(SEED)
+    codes = []
+    for i, variant in enumerate(_config_mutations(base, text, rng)):
+        if i == 60:
+            break
+        path = tmp_path / f"c{i}.yaml"
+        path.write_text(variant, encoding="utf-8")
+        try:
+            code = cli.main(["validate", str(path)])
+        except SystemExit as exc:  # argparse only; never for a config problem
+            pytest.fail(f"case {i}: SystemExit {exc.code}")
+        out = capsys.readouterr()
+        assert "Traceback" not in out.out + out.err, (i, out.err[-2000:])
+        assert code in (0, 2), (i, code)
+        if code == 2:
+            assert out.err.lstrip().startswith("error:"), (i, out.err[:500])
+        codes.append(code)
+    assert len(codes) == 60 and codes.count(2) >= 40, codes
