@@ -309,6 +309,20 @@ def clear_outputs(folder: Path, run: str = "") -> None:
 
 
 @contextmanager
+def adding_to_outputs(cfg: RunConfig) -> Iterator[None]:
+    """For tools that add to a run's outputs folder in place (`python -m segments`): the folder must
+    be new or this run's; it is marked as the run's and locked while the block writes."""
+    check_layout(cfg)
+    outputs = Path(cfg.outputs)
+    _mkdir(outputs.parent, "folder of the outputs")
+    with hold_lock(outputs.parent / f".{outputs.name}.lock", f"outputs folder {outputs}"):
+        _check_outputs(outputs, cfg.run)
+        _mkdir(outputs, "outputs folder")
+        write_marker(outputs, "outputs", cfg.run)
+        yield
+
+
+@contextmanager
 def claim(cfg: RunConfig) -> Iterator[RunConfig]:
     """Check and lock the run's folders, then yield a working copy of `cfg` whose outputs go to a
     temporary sibling folder; when the block finishes, swap the new outputs in; when it raises (or

@@ -13,6 +13,7 @@ import sys
 import time
 
 from pipeline.config import ConfigError, load_config
+from pipeline.ownership import adding_to_outputs
 from segments.build import build_segments
 from segments.census import CensusError
 from segments.outputs import write_diagnostics, write_segments
@@ -33,11 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(args.config, check_files=False)
         result = build_segments(cfg, progress=True)
-        folder = write_segments(cfg, result)
-        if not args.no_diagnostics:
-            write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
-                              progress=True)
-    except (ConfigError, CensusError, SpecError, ValueError, FileNotFoundError) as exc:
+        with adding_to_outputs(cfg):  # outputs/<run>/ must be new or this run's; marked as such
+            folder = write_segments(cfg, result)
+            if not args.no_diagnostics:
+                write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
+                                  progress=True)
+    except (ConfigError, CensusError, SpecError, ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sizes = result.assignments[[c for c in ("supergroup", "group", "subgroup")

@@ -367,3 +367,24 @@ def test_outputs_swapped_out_by_a_killed_run_are_restored(tmp_path, monkeypatch)
     with claim(cfg):
         assert (cfg.outputs / "report.csv").read_text() == "complete"
     assert not (tmp_path / ".outputs.old-99999").exists()
+
+
+def test_segments_tool_marks_the_outputs_folder_and_refuses_a_foreign_one(demo_data, tmp_path, capsys):
+    """`python -m segments` adds to outputs/<run>/ only when it is new or the run's, and marks it, so a
+    later `insight run` of the same config accepts the folder."""
+    from pipeline.ownership import OUTPUTS_MARKER, marker_run
+    from segments.__main__ import main as segments_main
+    from tests.e2e import relocated_config
+
+    raw, _ = demo_data
+    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp_path)
+    config = tmp_path / "demo.yaml"
+    foreign = cfg.outputs / "analyst_notes.txt"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("mine")
+    assert segments_main([str(config), "--no-diagnostics"]) == 2
+    assert "not replaced" in capsys.readouterr().err and foreign.read_text() == "mine"
+    foreign.unlink()
+    assert segments_main([str(config), "--no-diagnostics"]) == 0
+    assert marker_run(cfg.outputs / OUTPUTS_MARKER) == cfg.run
+    assert (cfg.outputs / "segments" / "segments_oa.csv").exists()
