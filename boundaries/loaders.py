@@ -14,6 +14,7 @@ import duckdb
 import geopandas as gpd
 import pandas as pd
 
+from pipeline.address import postcode
 from pipeline.config import BoundaryFile, LookupFile, PostcodeDirectory
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ def wards_by_centroid(oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Data
 def postcode_directory_sql(spec: PostcodeDirectory) -> str:
     """SQL selecting the configured directory columns under standard names.
 
-    Output columns: pc_key (upper case, no spaces), pcds, oa21cd, ward_code, lad_code,
+    Output columns: pc_key (the macro `pc_key` of `pipeline.address.postcode`, the one postcode key
+    rule: `check_postcode_directory` defines it on the connection), pcds, oa21cd, ward_code, lad_code,
     easting, northing, is_live, non_geographic, large_user. A postcode is live when its
     termination date is blank (ONSPD `doterm`) or its live flag (e.g. Code-Point presence) is true;
     non-geographic when its grid quality is 9 (ONSPD `osgrdind`: no grid reference, e.g. PO boxes);
@@ -120,7 +122,7 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
     else:
         live = "TRUE"
     return f"""
-        SELECT upper(replace("{c.postcode}", ' ', '')) AS pc_key,
+        SELECT pc_key("{c.postcode}") AS pc_key,
                "{c.postcode}" AS pcds,
                nullif(trim({col(c.oa)}), '') AS oa21cd,
                nullif(trim({col(c.ward)}), '') AS ward_code,
@@ -131,12 +133,14 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
                coalesce(trim({col(c.grid_quality)}) = '9', false) AS non_geographic,
                coalesce(trim({col(c.user_type)}) = '1', false) AS large_user
         FROM read_csv('{path}', all_varchar = true, header = true)
-        WHERE "{c.postcode}" IS NOT NULL
+        WHERE pc_key("{c.postcode}") <> ''
     """
 
 
 def check_postcode_directory(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory) -> None:
-    """Raise GeographyError naming every configured column the directory file lacks."""
+    """Raise GeographyError naming every configured column the directory file lacks, and define the
+    postcode macros (`pipeline.address.postcode`) that `postcode_directory_sql` uses on `con`."""
+    postcode.install(con)
     path = str(spec.path).replace("'", "''")
     have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv('{path}', header = true)").fetchall()]
     c = spec.columns

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from boundaries.loaders import check_postcode_directory, postcode_directory_sql
+from pipeline.address import postcode
 from pipeline.config import PostcodeDirectory
 from pipeline.ownership import NotOwnedError, hold_lock
 
@@ -40,12 +41,12 @@ _LEGACY_KEYS = {"path", "size", "mtime_ns", "columns", "loader"}
 
 def _fingerprint(spec: PostcodeDirectory) -> str:
     """What the reference was built from: the directory file (path, size, mtime), its columns and
-    the loading SQL itself (so a new version of the loader rebuilds it)."""
+    the loading SQL itself with the postcode-key macros (so a new version of either rebuilds it)."""
     st = Path(spec.path).stat()
     return json.dumps(
         {"path": str(Path(spec.path).resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
          "columns": spec.columns.model_dump(),
-         "loader": hashlib.sha256(postcode_directory_sql(spec).encode()).hexdigest()},
+         "loader": hashlib.sha256((postcode_directory_sql(spec) + postcode.MACROS).encode()).hexdigest()},
         sort_keys=True,
     )
 

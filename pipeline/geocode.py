@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import secret
-from pipeline.address import uprn_lookup
+from pipeline.address import postcode, uprn_lookup
 from pipeline.address.gazetteer import normalise_uprn_sql
 from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.address.uprn_lookup import EMPTY_UPRN
@@ -58,7 +58,7 @@ def gazetteer_index(
     if not table_exists(con, "ref_gazetteer"):
         return None
     gaz = con.execute(
-        "SELECT uprn, saon, paon, street, locality, town, postcode FROM ref_gazetteer ORDER BY uprn"
+        "SELECT uprn, saon, paon, street, locality, town, postcode, pc_key FROM ref_gazetteer ORDER BY uprn"
     ).df()
     return GazetteerIndex(gaz, min_score, min_margin) if len(gaz) else None
 
@@ -73,7 +73,9 @@ def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: Gaz
     if index is not None:
         widen = ", ".join(f"'{w}'" for w in WIDEN_FOR)
         rows = con.execute(
-            f"""SELECT p.row_number, p.address_text AS address, p.pc_key AS postcode,
+            f"""SELECT p.row_number, p.address_text AS address,
+                       CASE WHEN p.pc_valid OR p.pc_sector IS NULL THEN p.pc_key  -- else the sector shown
+                            ELSE left(p.pc_sector, -1) || ' ' || right(p.pc_sector, 1) END AS postcode,
                        p.pc_outcome IN ({widen}) AS widen
                 FROM geocode_pc_{service.name} p
                 WHERE NOT p.row_blank AND p.duplicate_of IS NULL
@@ -110,6 +112,7 @@ def geocode_service(
     lies outside the area (`geography.place_postcodes_by_point`) and is out of area."""
     con.execute(EMPTY_GAZETTEER)
     con.execute(EMPTY_UPRN)
+    postcode.install(con)
     outside = "(p.oa21cd IS NULL AND p.easting IS NOT NULL)" if oa_by_point else "FALSE"
     con.execute(sql("geocode_postcode", service=service.name, located_outside=outside,
                     **address_sql(service)))
@@ -128,11 +131,13 @@ def geocode_service(
 
 
 def write_rejects(con: duckdb.DuckDBPyConnection, service: Service, private: Path) -> Path:
-    """Write the rejected rows (row number, reason, raw postcode) to the private run folder."""
+    """Write the rejected rows (row number, reason, raw postcode, and the corrected reading tried
+    and not found in the directory) to the private run folder."""
     out = private / "rejects" / f"{service.name}_rejects.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"""COPY (SELECT g.row_number, g.reject_reason, i.postcode AS postcode_as_given
+        f"""COPY (SELECT g.row_number, g.reject_reason, i.postcode AS postcode_as_given,
+                         g.postcode_attempted
                   FROM geocode_{service.name} g JOIN ingest_{service.name} i USING (row_number)
                   WHERE g.reject_reason IS NOT NULL ORDER BY g.row_number)
             TO '{out.as_posix()}' (HEADER, DELIMITER ',')"""

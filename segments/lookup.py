@@ -55,8 +55,10 @@ def _need(path: Path, table: pd.DataFrame, columns: dict[str, str | None]) -> No
 
 
 def pc_key(series: pd.Series) -> pd.Series:
-    """Postcode match key: upper case, no spaces."""
-    return series.str.upper().str.replace(r"\s+", "", regex=True)
+    """Postcode match key: the pipeline's one postcode-key rule (`pipeline.address.postcode`)."""
+    from pipeline.address.postcode import keys
+
+    return keys(series)
 
 
 def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series:
@@ -75,9 +77,11 @@ def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series
         raise ValueError("segmentation.lookup: a postcode-keyed lookup needs the postcode "
                          "directory (geography.postcode_directory) or lookup.to_oa")
     from boundaries.loaders import postcode_directory_sql
+    from pipeline.address.postcode import install
 
     con = duckdb.connect()
     try:
+        install(con)  # the pc_key macro the directory SQL uses
         pcd = con.execute(f"SELECT pc_key, oa21cd FROM ({postcode_directory_sql(postcodes)})"
                           ).df()
     finally:

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from boundaries.loaders import BNG, GeographyError
+from pipeline.address import postcode
 from pipeline.config import RunConfig
 
 logger = logging.getLogger(__name__)
@@ -66,12 +67,13 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
     dups = int(gaz["uprn"].duplicated().sum())
     if dups:
         raise GeographyError([f"{cfg.geography.gazetteer.path}: {dups} UPRN(s) appear more than once"])
+    postcode.install(con)
     con.register("gaz_df", gaz)
     con.execute(
         """CREATE OR REPLACE TABLE ref_gazetteer AS
            SELECT g.uprn, g.saon, g.paon, g.street, g.locality, g.town,
                   upper(regexp_replace(trim(g.postcode), '\\s+', ' ', 'g')) AS postcode,
-                  upper(replace(g.postcode, ' ', '')) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code
+                  pc_key(g.postcode) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code
            FROM gaz_df g JOIN ref_oa o USING (oa21cd) ORDER BY g.uprn"""
     )
     con.unregister("gaz_df")

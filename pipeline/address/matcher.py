@@ -59,7 +59,8 @@ def _words_pair_up(mine: list[str], theirs: list[str]) -> bool:
 class GazetteerIndex:
     """The gazetteer tokenised once and indexed by postcode, sector, district and (numbers, street).
 
-    ``gaz`` columns: uprn, saon, paon, street, locality, town, postcode.
+    ``gaz`` columns: uprn, saon, paon, street, locality, town, postcode, and optionally pc_key (the
+    postcode keyed by the SQL macro; without it the postcode is keyed here).
     """
 
     def __init__(self, gaz: pd.DataFrame, min_score: float = MIN_SCORE, min_margin: float = MIN_MARGIN):
@@ -77,9 +78,10 @@ class GazetteerIndex:
         self.by_district: dict[str, list[int]] = defaultdict(list)
         self.by_street: dict[tuple, list[int]] = defaultdict(list)
         area_cache: dict[str, frozenset[str]] = {}
-        for i, (saon, paon, street, loc, town, pc) in enumerate(
+        pc_keys = col("pc_key") if "pc_key" in gaz else [pc_key(p) for p in col("postcode")]
+        for i, (saon, paon, street, loc, town, pc, key) in enumerate(
             zip(col("saon"), col("paon"), col("street"), col("locality"), col("town"), col("postcode"),
-                strict=True)
+                pc_keys, strict=True)
         ):
             nums, words = split_numbers(tokens(f"{saon} {paon} {street}"))
             self.nums.append(nums)
@@ -90,7 +92,7 @@ class GazetteerIndex:
             if akey not in area_cache:
                 area_cache[akey] = frozenset(tokens(f"{loc} {town}"))
             self.area.append(area_cache[akey])
-            self.by_pc[pc_key(pc)].append(i)
+            self.by_pc[key].append(i)
             sector, district = postcode_blocks(pc)
             if sector:
                 self.by_sector[sector].append(i)

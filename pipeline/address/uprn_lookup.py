@@ -18,6 +18,7 @@ import logging
 import duckdb
 
 from boundaries.loaders import GeographyError
+from pipeline.address import postcode
 from pipeline.address.gazetteer import normalise_uprn_sql
 from pipeline.config import RunConfig
 
@@ -42,7 +43,7 @@ def _lookup_sql(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> str:
     q = lambda c: f'"{c}"' if c else "CAST(NULL AS VARCHAR)"  # noqa: E731
     return f"""SELECT {normalise_uprn_sql(q(cols['uprn']))} AS uprn,
                       upper(regexp_replace(trim({q(cols['postcode'])}), '\\s+', ' ', 'g')) AS postcode,
-                      upper(replace({q(cols['postcode'])}, ' ', '')) AS pc_key,
+                      pc_key({q(cols['postcode'])}) AS pc_key,
                       trim({q(cols['oa'])}) AS oa21cd,
                       TRY_CAST({q(cols['easting'])} AS DOUBLE) AS x,
                       TRY_CAST({q(cols['northing'])} AS DOUBLE) AS y
@@ -56,6 +57,7 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     con.execute("""INSERT INTO ref_uprn SELECT uprn, postcode, pc_key, oa21cd, ward_code, x, y, 'gazetteer'
                    FROM ref_gazetteer""")
     if cfg.geography.uprn_lookup is not None:
+        postcode.install(con)
         con.execute(
             f"""INSERT INTO ref_uprn
                 SELECT u.uprn, u.postcode, u.pc_key, u.oa21cd, o.ward_code, u.x, u.y, 'uprn_lookup'

@@ -66,6 +66,7 @@ SELECT row_number,
        CASE WHEN match_level = 'uprn' OR match_level = 'address_exact' THEN 100.0
             WHEN match_level = 'address_fuzzy' THEN addr_score END AS match_score,
        postcode_corrected AND early_reject IS NULL AS postcode_corrected,
+       CASE WHEN early_reject IS NULL THEN postcode_attempted END AS postcode_attempted,
        early_reject IS NULL AND pc_outcome = 'postcode_terminated' AS postcode_terminated,
        early_reject IS NULL AND large_user AS postcode_large_user,
        CASE WHEN early_reject IS NULL THEN pc_outcome END AS postcode_outcome,
