@@ -3,7 +3,8 @@
 Headers are mapped to the standard fields of `pipeline.config.STANDARD_FIELDS` as the run
 config says. Every data row keeps its 1-based `row_number` (the row a reader counts below the
 header: a fully empty line counts, and a record whose quoted field spans several lines counts
-once), a `row_blank` flag (every cell empty, or the line empty) and a `row_hash` (MD5 of all its
+once), a `row_blank` flag (every cell empty, or the line empty), a `row_kind` (a repeated header
+row, or a footer or banner line: `pipeline.geocode.row_kind_sql`) and a `row_hash` (MD5 of all its
 cells, kept as a 128-bit number: cheaper to store and group than its hex text), so the geocode
 stage can account for blank and duplicate rows.
 
@@ -36,6 +37,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import STANDARD_FIELDS, RunConfig, Service
+from pipeline.geocode import row_kind_sql
 
 logger = logging.getLogger(__name__)
 
@@ -686,6 +688,7 @@ def _store(con, service: Service, path: Path, headers: list[str], blanks: list[i
     # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
     select = f"""SELECT {number} AS row_number,
                         concat({cells}) = '' AS row_blank,
+                        {row_kind_sql(headers)} AS row_kind,  -- a repeated header, a footer or banner
                         md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
                         {mapped}
                  FROM {source}"""

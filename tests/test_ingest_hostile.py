@@ -69,7 +69,7 @@ def test_empty_line_is_a_blank_row_and_later_row_numbers_hold(tmp_path):
     assert outcomes[700] == "blank_row" and outcomes[1500] == "invalid_postcode"
     assert sum(o == "postcode_live" for o in outcomes.values()) == 1998
     rejects = write_rejects(con, cfg.services[0], cfg.private).read_text().splitlines()
-    assert rejects[1:] == ["700,blank_row,", "1500,invalid_postcode,NOT A PC"]
+    assert rejects[1:] == ["700,blank_row,,", "1500,invalid_postcode,NOT A PC,"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])

@@ -1,5 +1,5 @@
 -- Stage 2b: one outcome per record, by the match hierarchy
---   blank_row > duplicate_row > uprn > address_exact > address_fuzzy > postcode_live
+--   blank_row > header_repeat > footer_row > duplicate_row > uprn > address_exact > address_fuzzy > postcode_live
 --   > postcode_terminated > the postcode's reject reason.
 -- uprn: the record's UPRN is a UPRN of the area (ref_uprn: the gazetteer's, then the UPRN lookup's) and
 -- does not contradict the record: its postcode is the record's (unless the record's postcode is unusable)
@@ -24,6 +24,7 @@ judged AS (
                   AND (a.uprn IS NULL OR a.uprn = gu.uprn) THEN gu.uprn END AS uprn_hit,
         CASE
             WHEN row_blank THEN 'blank_row'
+            WHEN non_record IS NOT NULL THEN non_record
             WHEN duplicate_of IS NOT NULL THEN 'duplicate_row'
         END AS early_reject
     FROM u
