@@ -61,7 +61,8 @@ FOOTER_PATTERN = "|".join([
     r"listed|exported|found|printed|count))? *[:=]",
     r"^(report|extract|export|query|listing|data)\b.{0,80}\b(generated|produced|run|printed|created|exported|"
     r"prepared|extracted)\b",
-    r"^[^0-9]{0,80}\b(report|extract|export|listing) (generated|produced|printed|created|exported|prepared)\b",
+    r"^[^0-9]{0,80}\b(report|extract|export|listing) "
+    r"(generated|produced|printed|created|exported|prepared)\b",
     r"^(generated|printed|produced|run|created|exported|prepared|extracted) (by|on|at|from|using)\b",
     r"^(official[- ]sensitive|official|protect|restricted|confidential)\b[^0-9]{0,60}$",
     r"^[-=_*#~ ]{3,}$",

@@ -67,7 +67,13 @@ def test_declines_what_it_cannot_tell(index):
     assert index.match("Flat 5, Maple Heights, Maple Gardens", "DM1 4PG", widen=False).uprn == "8"
 
 
-def test_widen_only_when_the_postcode_is_untrusted(index):
-    assert index.match("12 Ashworth Road", "DM2 5ZZ", widen=False) is None
+def test_widen_when_the_postcode_is_untrusted_or_its_block_lacks_the_address(index):
+    # a live postcode whose block has no entry with the record's number and street: a wrong postcode
+    assert index.match("12 Ashworth Road", "DM2 5ZZ", widen=False).uprn == "10"
+    # a live postcode whose block holds the record's number and street: no widening, so
+    # "7 Silver Drive" (its flat number missing) is declined
+    assert index.match("7 Silver Drive", "DM3 1HQ", widen=False) is None
+    assert index.match("5 Silver Drive", "DM1 2AB", widen=False).uprn == "1"  # DM1 2AB: no 5 Silver Drive
+    assert index.match("7 Birch Street", "DM3 1HQ", widen=False).uprn == "7"  # no 7 Birch Street there
     assert index.match("12 Ashworth Road", "DM2 5ZZ", widen=True).uprn == "10"  # same sector
     assert index.match("12 Ashworth Road, Greystone", "", widen=True).uprn == "10"  # street found

@@ -53,8 +53,9 @@ def _check(tmp_path, path):
     assert levels.loc["footer_row", "records"] == 8 and levels.loc["footer_row", "kind"] == "rejected"
     assert levels.loc["header_repeat", "records"] == 2
     # never profiled: no OA, no household key
-    assert con.execute("""SELECT count(*) FROM geocode_svc WHERE reject_reason IN ('footer_row', 'header_repeat')
-                          AND (oa21cd IS NOT NULL OR household_key IS NOT NULL)""").fetchall()[0][0] == 0
+    assert con.execute("""SELECT count(*) FROM geocode_svc
+                          WHERE reject_reason IN ('footer_row', 'header_repeat')
+                            AND (oa21cd IS NOT NULL OR household_key IS NOT NULL)""").fetchall()[0][0] == 0
 
 
 def test_footer_and_header_rows_in_csv(tmp_path):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.address.normalise import pc_key, postcode_blocks, split_numbers, tokens
+from pipeline.address.normalise import COUNTIES, pc_key, postcode_blocks, split_numbers, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,25 @@ class Match:
     uprn: str
     level: str  # address_exact | address_fuzzy
     score: float
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether `phrase` appears in `words` word for word (an empty phrase always does)."""
+    n = len(phrase)
+    return not n or any(tuple(words[j : j + n]) == phrase for j in range(len(words) - n + 1))
+
+
+def _ends(token: str) -> tuple[str, ...]:
+    return tuple(token.split("-")) if "-" in token else (token,)
+
+
+def _numbers_overlap(theirs: tuple, mine: tuple) -> bool:
+    """Unit numbers equal, and one house number a range with the other as one of its ends:
+    "92A" (or "92") and "92-92A"."""
+    if theirs[0] != mine[0] or len(theirs[1]) != 1 or len(mine[1]) != 1 or theirs[1] == mine[1]:
+        return False
+    a, b = theirs[1][0], mine[1][0]
+    return ("-" in a) != ("-" in b) and bool(set(_ends(a)) & set(_ends(b)))
 
 
 def _words_pair_up(mine: list[str], theirs: list[str]) -> bool:
@@ -77,7 +96,11 @@ class GazetteerIndex:
         self.by_sector: dict[str, list[int]] = defaultdict(list)
         self.by_district: dict[str, list[int]] = defaultdict(list)
         self.by_street: dict[tuple, list[int]] = defaultdict(list)
+        self.street: list[tuple[str, ...]] = []
+        #: place names (every locality and town of the gazetteer, and the counties) by first word
+        self.places: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         area_cache: dict[str, frozenset[str]] = {}
+        street_cache: dict[str, tuple[str, ...]] = {}
         pc_keys = col("pc_key") if "pc_key" in gaz else [pc_key(p) for p in col("postcode")]
         for i, (saon, paon, street, loc, town, pc, key) in enumerate(
             zip(col("saon"), col("paon"), col("street"), col("locality"), col("town"), col("postcode"),
@@ -91,7 +114,12 @@ class GazetteerIndex:
             akey = f"{loc}|{town}"
             if akey not in area_cache:
                 area_cache[akey] = frozenset(tokens(f"{loc} {town}"))
+                for place in (loc, town):
+                    self._add_place(tuple(tokens(place)))
             self.area.append(area_cache[akey])
+            if street not in street_cache:
+                street_cache[street] = tuple(split_numbers(tokens(street))[1])
+            self.street.append(street_cache[street])
             self.by_pc[key].append(i)
             sector, district = postcode_blocks(pc)
             if sector:
@@ -100,8 +128,39 @@ class GazetteerIndex:
                 self.by_district[district].append(i)
             self.by_street[(nums, " ".join(tokens(street)))].append(i)
 
+        self.counties: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for county in COUNTIES:
+            self._add_place(tuple(tokens(county)), self.counties)
+            self._add_place(tuple(tokens(county)))
+        for phrases in (*self.places.values(), *self.counties.values()):
+            phrases.sort(key=len, reverse=True)
+
+    def _add_place(self, phrase: tuple[str, ...], into: dict | None = None) -> None:
+        into = self.places if into is None else into
+        if phrase and phrase not in into[phrase[0]]:
+            into[phrase[0]].append(phrase)
+
     def __len__(self) -> int:
         return len(self.uprn)
+
+    def _without_places(self, words: list[str], i: int, places: dict) -> list[str]:
+        """The record's words less the place names in them (`places`: the gazetteer's localities and
+        towns with the counties, or the counties alone) that the candidate's own address does not hold."""
+        own = set(self.words[i])
+        out, j = [], 0
+        while j < len(words):
+            for phrase in places.get(words[j], ()):
+                if tuple(words[j : j + len(phrase)]) == phrase and not own.issuperset(phrase):
+                    j += len(phrase)
+                    break
+            else:
+                out.append(words[j])
+                j += 1
+        return out
+
+    def _holds(self, cands: list[int], nums: tuple, words: list[str]) -> bool:
+        """Whether some candidate has the record's house number and a street the record names."""
+        return any(self.nums[i][1] == nums[1] and _contains(words, self.street[i]) for i in cands)
 
     def _street_hits(self, nums: tuple, words: list[str]) -> list[int]:
         hits: list[int] = []
@@ -125,14 +184,25 @@ class GazetteerIndex:
                 out.append(w)
         return out[::-1]
 
-    def _decide(self, cands: list[int], nums: tuple, words: list[str]) -> Match | None:
+    def _decide(self, cands: list[int], nums: tuple, words: list[str], places: dict | None = None,
+                loose: bool = False) -> Match | None:
+        """The one convincing candidate, or None. `places`: the record's place names (of this dict)
+        the candidate lacks are dropped where its number and street agree. `loose`: numbers agree when
+        a range holds the other side's number as one of its ends ("92A" and "92-92A"), not only when
+        equal."""
         scored: dict[int, float] = {}
         exact: list[int] = []
         for i in dict.fromkeys(cands):
-            if self.nums[i] != nums:
+            if self.nums[i] != nums and not (loose and _numbers_overlap(self.nums[i], nums)):
                 continue
             mine = self._without_area(words, i)
             text = " ".join(sorted(mine))
+            if places and text != self.sorted_words[i] and _contains(mine, self.street[i]):
+                # number and street agree: a place name the candidate lacks (a county, a town
+                # written twice, the locality of the next estate) says nothing against it
+                fewer = self._without_places(mine, i, places)
+                if len(fewer) < len(mine):
+                    mine, text = fewer, " ".join(sorted(fewer))
             if text == self.sorted_words[i]:
                 exact.append(i)
                 scored[i] = 100.0
@@ -162,12 +232,27 @@ class GazetteerIndex:
         nums, words = split_numbers(tokens(address))
         if not words and not nums:
             return None
-        hit = self._decide(self.by_pc.get(pc_key(postcode), []), nums, words)
-        if hit or not widen:
+        block = self.by_pc.get(pc_key(postcode), [])
+        hit = self._passes(block, nums, words, self.places)
+        if hit:
             return hit
+        if not widen and self._holds(block, nums, words):
+            # a trusted postcode whose block holds the record's number and street: declining there
+            # was a decision (a flat number missing, two flats alike), not a wrong postcode
+            return None
         sector, district = postcode_blocks(postcode)
-        cands = self.by_sector.get(sector, []) if sector else self.by_district.get(district, [])
-        return self._decide(list(cands) + self._street_hits(nums, words), nums, words)
+        cands = list(self.by_sector.get(sector, []) if sector else self.by_district.get(district, []))
+        cands += self._street_hits(nums, words)
+        return self._passes(cands, nums, words, self.counties)
+
+    def _passes(self, cands: list[int], nums: tuple, words: list[str], places: dict) -> Match | None:
+        """Strict first; only if it finds nothing, drop place names; then let ranges meet numbers.
+        A later pass never overrules an earlier one, so a place name that tells two candidates apart
+        (the same street in two towns) is used before it is ever dropped. Within the record's own
+        postcode any place name may go; beyond it (`places` = counties) a locality or town is the
+        evidence of where the address is, and stays."""
+        return (self._decide(cands, nums, words) or self._decide(cands, nums, words, places=places)
+                or self._decide(cands, nums, words, places=places, loose=True))
 
 
 def match_frame(index: GazetteerIndex, records: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Address and postcode normalisation shared by the gazetteer and the records.
 
 Both sides go through the same steps, so a record and the gazetteer entry it names compare equal
-whatever the case, punctuation or common abbreviation: upper case, apostrophes dropped, every
-other non-alphanumeric character a space, then token-level expansion (RD -> ROAD, APT -> FLAT).
+whatever the case, punctuation or common abbreviation: upper case, apostrophes dropped, `&` read
+as AND, a number range kept as one token ("92 - 92A" -> 92-92A), every other non-alphanumeric
+character a space, then token-level expansion (RD -> ROAD, BLVD -> BOULEVARD, 1ST -> FIRST,
+APT -> FLAT) and the words that never tell two addresses apart dropped (AND, THE, NO).
 """
 
 from __future__ import annotations
@@ -16,10 +18,52 @@ ABBREVIATIONS = {
     "TERR": "TERRACE", "TCE": "TERRACE", "PL": "PLACE", "SQ": "SQUARE", "CT": "COURT",
     "GRN": "GREEN", "GRO": "GROVE", "GR": "GROVE", "PK": "PARK", "HSE": "HOUSE", "WY": "WAY",
     "MWS": "MEWS", "APT": "FLAT", "APARTMENT": "FLAT", "FLT": "FLAT", "NO": "",
+    # the fuller list of Royal Mail / BS7666 thoroughfare and building abbreviations
+    "BLVD": "BOULEVARD", "BVD": "BOULEVARD", "CLS": "CLOSE", "WKS": "WORKS", "ESP": "ESPLANADE",
+    "PDE": "PARADE", "PARA": "PARADE", "HTS": "HEIGHTS", "CRT": "COURT", "CTS": "COURTS",
+    "STN": "STATION", "FM": "FARM", "CTGS": "COTTAGES", "COTTS": "COTTAGES", "COTT": "COTTAGE",
+    "CTG": "COTTAGE", "BLDGS": "BUILDINGS", "BLDG": "BUILDING", "HO": "HOUSE", "MT": "MOUNT",
+    "WLK": "WALK", "CIRC": "CIRCUS", "CIR": "CIRCLE", "YD": "YARD", "GT": "GREAT", "LT": "LITTLE",
+    "UPR": "UPPER", "LWR": "LOWER", "EST": "ESTATE", "IND": "INDUSTRIAL", "BRW": "BROW",
+    "HL": "HILL", "MDW": "MEADOW", "MDWS": "MEADOWS", "ORCH": "ORCHARD", "PSGE": "PASSAGE",
+    "PAS": "PASSAGE", "PCT": "PRECINCT", "QY": "QUAY", "RDGE": "RIDGE", "RI": "RISE", "ROW": "ROW",
+    "SHR": "SHORE", "VW": "VIEW", "VLS": "VILLAS", "VIL": "VILLAS", "WHF": "WHARF", "CNR": "CORNER",
+    "CSWY": "CAUSEWAY", "CRS": "CRESCENT", "DRV": "DRIVE", "GRV": "GROVE", "GDS": "GARDENS",
+    "GRDNS": "GARDENS", "LA": "LANE", "MNR": "MANOR", "PRDE": "PARADE", "RDS": "ROADS",
+    "STR": "STREET", "TER": "TERRACE", "TRCE": "TERRACE", "WD": "WOOD", "BSMT": "BASEMENT",
+    "BASE": "BASEMENT", "GRD": "GROUND", "GND": "GROUND", "FLR": "FLOOR", "1ST": "FIRST",
+    "2ND": "SECOND", "3RD": "THIRD", "4TH": "FOURTH", "5TH": "FIFTH", "AND": "", "THE": "",
 }
+#: counties and countries people add to an address (the ceremonial counties of England, the former
+#: postal counties Royal Mail stopped using in 1996, the preserved counties of Wales, Scottish and
+#: Northern Irish counties), dropped from a record when its number and street agree with a candidate
+COUNTIES = (
+    "Avon", "Bedfordshire", "Beds", "Berkshire", "Berks", "Buckinghamshire", "Bucks", "Cambridgeshire",
+    "Cambs", "Cheshire", "Cleveland", "Cornwall", "Cumbria", "Cumberland", "Derbyshire", "Devon",
+    "Dorset", "County Durham", "Co Durham", "East Riding of Yorkshire", "East Yorkshire", "East Sussex",
+    "Essex", "Gloucestershire", "Glos", "Greater London", "Greater Manchester", "Hampshire", "Hants",
+    "Herefordshire", "Hertfordshire", "Herts", "Humberside", "Isle of Wight", "Lancashire", "Lancs",
+    "Leicestershire", "Leics", "Lincolnshire", "Lincs", "Merseyside", "Middlesex", "Middx", "Norfolk",
+    "North Yorkshire", "N Yorks", "Northamptonshire", "Northants", "Northumberland", "Nottinghamshire",
+    "Notts", "Oxfordshire", "Oxon", "Rutland", "Shropshire", "Salop", "Somerset", "South Yorkshire",
+    "S Yorks", "Staffordshire", "Staffs", "Suffolk", "Surrey", "Tyne and Wear", "Warwickshire", "Warks",
+    "West Midlands", "West Sussex", "West Yorkshire", "W Yorks", "Westmorland", "Wiltshire", "Wilts",
+    "Worcestershire", "Worcs", "Clwyd", "Dyfed", "Gwent", "Gwynedd", "Mid Glamorgan", "Powys",
+    "South Glamorgan", "West Glamorgan", "Aberdeenshire", "Angus", "Argyll", "Ayrshire", "Fife",
+    "Lanarkshire", "Lothian", "Midlothian", "Perthshire", "Renfrewshire", "Stirlingshire",
+    "County Antrim", "Co Antrim", "County Armagh", "Co Armagh", "County Down", "Co Down",
+    "County Fermanagh", "County Londonderry", "County Tyrone", "Co Tyrone",
+    "United Kingdom", "UK", "GB", "Great Britain", "England", "Wales", "Scotland", "Northern Ireland",
+)
 #: words that only say what kind of sub-unit follows; the number after them is what identifies it
 UNIT_WORDS = frozenset({"FLAT", "UNIT", "ROOM", "SUITE"})
-_SPLIT = re.compile(r"[^A-Z0-9]+")
+#: words that name a flat by its floor or position ("BASEMENT FLAT", "FLAT FIRST FLOOR"): a unit word
+#: beside one of them is that flat's name, so the number after it is the building's
+FLOOR_WORDS = frozenset({"BASEMENT", "LOWER", "GROUND", "FIRST", "SECOND", "THIRD", "FOURTH", "FIFTH",
+                         "TOP", "UPPER", "GARDEN", "ATTIC", "LOFT", "REAR", "FRONT", "FLOOR", "FLOORS",
+                         "MEZZANINE"})
+_RANGE = re.compile(r"\b([0-9]+[A-Z]?) *- *([0-9]+[A-Z]?)\b")
+_TOKEN = re.compile(r"[0-9]+[A-Z]?-[0-9]+[A-Z]?|[A-Z0-9]+")
 _GLUED_UNIT = re.compile(r"^(FLAT|UNIT|APT|APARTMENT)([0-9]+[A-Z]?)$")
 _GLUED_NUMBER = re.compile(r"^([0-9]+)([A-Z]{2,})$")
 _OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")
@@ -30,10 +74,12 @@ def tokens(text: str | None) -> list[str]:
     """Upper-case tokens with abbreviations expanded: "Flat 2, 5 Oak Rd." -> [FLAT, 2, 5, OAK, ROAD]."""
     if not text:
         return []
-    raw = _SPLIT.split(text.upper().replace("'", "").replace("\u2019", ""))
+    text = text.upper().replace("'", "").replace("\u2019", "").replace("&", " AND ")
     out = []
-    for t in raw:
-        if not t:
+    for t in _TOKEN.findall(_RANGE.sub(r"\1-\2", text)):
+        if t in ABBREVIATIONS:  # before the glue rules: 1ST is FIRST, not 1 STREET
+            if ABBREVIATIONS[t]:
+                out.append(ABBREVIATIONS[t])
             continue
         glued = _GLUED_UNIT.match(t)
         if glued:  # "FLAT8" -> FLAT, 8
@@ -62,12 +108,12 @@ def split_numbers(toks: list[str]) -> tuple[tuple, list[str]]:
     """
     units, others, words = [], [], []
     after_unit = False
-    for t in toks:
+    for j, t in enumerate(toks):
         if has_digit(t):
             (units if after_unit else others).append(t)
             after_unit = False
-        elif t in UNIT_WORDS:
-            after_unit = True
+        elif t in UNIT_WORDS:  # "BASEMENT FLAT 45", "GROUND FLOOR FLAT 45": 45 is the building's
+            after_unit = not (j and toks[j - 1] in FLOOR_WORDS)
         else:
             words.append(t)
             after_unit = False
