@@ -50,6 +50,10 @@ reference: $(STAMP) ## build the reusable postcode reference DB named in a confi
 
 .PHONY: segments bench-segments
 CONFIG ?= config/demo.yaml
+.PHONY: purge
+purge: $(STAMP) ## remove a run's record-level data older than privacy.retention_days, keep aggregates (CONFIG=...)
+	$(BIN)/insight purge $(CONFIG)
+
 segments: $(STAMP) ## rebuild the classification + diagnostics, pen portraits, figures into outputs/<run>/segments (CONFIG=...)
 	@if [ "$(CONFIG)" = "config/demo.yaml" ]; then $(MAKE) --no-print-directory demo-data; fi
 	$(BIN)/python -m segments $(CONFIG)

@@ -66,9 +66,14 @@ def _logging_to_stderr(verbose: bool) -> Iterator[None]:
 
 
 def _print_warnings(cfg) -> None:
-    """Warnings the user must see before sharing anything (a lowered suppression threshold)."""
+    """Warnings the user must see before sharing anything (a lowered suppression threshold), and
+    extracts carrying names, phone numbers or emails (not read, but better not sent at all)."""
+    from pipeline.validate import privacy_warnings
+
     if cfg.suppression.warning:
         print(cfg.suppression.warning, file=sys.stderr)
+    for warning in privacy_warnings(cfg):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_validate(args) -> int:
@@ -112,6 +117,15 @@ def cmd_reference(args) -> int:
         return 2
     built = ensure_reference(spec, spec.reference_db)
     print(f"{spec.reference_db}: {'built from ' + str(spec.path) if built else 'current, reused'}")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from pipeline.config import load_config
+    from pipeline.privacy import purge
+
+    cfg = load_config(args.config, check_files=False)  # the extracts may be gone by now
+    print(purge(cfg, dry_run=args.dry_run).text())
     return 0
 
 
@@ -161,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument("config", help="run config YAML naming geography.postcode_directory.reference_db")
     f.set_defaults(func=cmd_reference)
+
+    g = sub.add_parser(
+        "purge", help="remove a run's record-level data once older than privacy.retention_days "
+        "(keeps the aggregates)")
+    g.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
+    g.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    g.set_defaults(func=cmd_purge)
 
     d = sub.add_parser("demo-data", help="generate the fictional demo borough (deterministic)")
     d.add_argument("--out", default="data/demo/raw", help="folder for the generated input files")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import logging
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +37,49 @@ STANDARD_FIELDS = (
 
 
 logger = logging.getLogger(__name__)
+
+#: A field an extract may map that is never stored: it is turned into `age_band` as it is read.
+DATE_OF_BIRTH = "date_of_birth"
+#: Every field a service may map: the standard fields and the date of birth.
+MAPPABLE_FIELDS = (*STANDARD_FIELDS, DATE_OF_BIRTH)
+#: The age bands of the council guidance a date of birth becomes: label -> lowest age in the band.
+DEFAULT_AGE_BANDS = {"Under 18": 0, "18-24": 18, "25-44": 25, "45-64": 45, "65-74": 65, "75+": 75}
+#: Fields and headers that would hold a name, phone number or email address (compared without case,
+#: spaces or punctuation). They identify a person directly and profiling needs none of them, so
+#: they can never be mapped (UK GDPR Article 5(1)(c), data minimisation).
+_WHO = (r"(?:client|customer|member|contact|applicant|resident|person|patient|user|serviceuser|"
+        r"primary|secondary|main|home|work|daytime|evening|alt|alternative|alternate|preferred|"
+        r"personal|parent|carer|guardian|nextofkin|nok|mobile|private|business)?")
+IDENTIFIER_PATTERNS = (
+    ("email address", rf"{_WHO}email(?:address|addr|add)?\d*"),
+    ("phone number", rf"{_WHO}(?:tel|telephone|phone|mob|mobile|landline|fax|cell|cellphone)"
+                     r"(?:no|num|number)?\d*|contact(?:no|num|number)\d*"),
+    ("name", rf"{_WHO}(?:full|first|last|given|family|middle|maiden|sur|fore|christian)?"
+             r"names?\d*|initials?|knownas|nickname|alias"),
+)
+_IDENTIFIERS = tuple((kind, re.compile(pattern)) for kind, pattern in IDENTIFIER_PATTERNS)
+
+
+def identifier_kind(name: str) -> str | None:
+    """'name', 'phone number' or 'email address' when a field or header would hold one (e.g.
+    'Forename', 'Surname', 'Client Name', 'Tel No', 'Mobile', 'E-mail'); None otherwise ('Street
+    Name', 'Ward name' and 'Building Name' are not a person's name)."""
+    norm = re.sub(r"[^a-z0-9]+", "", str(name).lower())
+    return next((kind for kind, rx in _IDENTIFIERS if rx.fullmatch(norm)), None)
+
+
+def identifier_kinds(names: list[str]) -> str:
+    """The kinds of identifier `names` would hold, in words: 'names or phone numbers'."""
+    plural = {"name": "names", "phone number": "phone numbers", "email address": "email addresses"}
+    return " or ".join(plural[k] for k in plural if k in {identifier_kind(n) for n in names})
+
+
+def _identifier_problem(where: str, names: list[str]) -> str:
+    return (f"{where} {names} would hold {identifier_kinds(names)}, which the pipeline never reads: they "
+            "identify a person directly, and profiling needs only where a record is (address, "
+            "postcode or UPRN) and its equality fields (data minimisation, UK GDPR Article 5(1)(c)). "
+            "Fix: remove the mapping; the column can stay in the extract, where it is not read")
+
 
 #: The smallest suppression threshold allowed without `allow_small_threshold: true`.
 SAFE_THRESHOLD = 5
@@ -285,14 +329,37 @@ class Service(_Strict):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, v: dict) -> dict:
-        unknown = sorted(set(v) - set(STANDARD_FIELDS))
+        identifiers = [f for f in v if identifier_kind(f)]
+        if identifiers:
+            raise ValueError(_identifier_problem("field(s)", identifiers))
+        unknown = sorted(set(v) - set(MAPPABLE_FIELDS))
         if unknown:
             raise ValueError(
-                f"unknown field(s) {unknown}; allowed fields are {list(STANDARD_FIELDS)}"
+                f"unknown field(s) {unknown}; allowed fields are {list(MAPPABLE_FIELDS)}"
             )
+        headers = [h for f, c in v.items() for h in ([c] if isinstance(c, str) else c) if identifier_kind(h)]
+        if headers:
+            raise ValueError(_identifier_problem("column(s)", headers))
+        if "age_band" in v and DATE_OF_BIRTH in v:
+            raise ValueError("both 'age_band' and 'date_of_birth' are mapped, but a date of birth is "
+                             "stored as its age band. Fix: map only one of them")
         if "postcode" not in v and "uprn" not in v:
             raise ValueError("map at least one of 'postcode' or 'uprn' to a column")
         return v
+
+    @field_validator("options")
+    @classmethod
+    def _no_identifier_options(cls, v: list[str]) -> list[str]:
+        identifiers = [o for o in v if identifier_kind(o)]
+        if identifiers:
+            raise ValueError(_identifier_problem("option column(s)", identifiers))
+        return v
+
+    @property
+    def stored_fields(self) -> set[str]:
+        """The standard fields the warehouse holds for this service: those mapped, with a date of
+        birth stored as `age_band`."""
+        return {("age_band" if f == DATE_OF_BIRTH else f) for f in self.columns}
 
 
 class Suppression(_Strict):
@@ -346,6 +413,35 @@ class Suppression(_Strict):
                 "sharing these outputs.")
 
 
+class Privacy(_Strict):
+    """How long record-level data is kept, and how a date of birth becomes an age band."""
+
+    retention_days: int = Field(
+        default=90, ge=1,
+        description="days the record-level tables and rejects are kept after a run; `insight purge` "
+        "removes them after that (the aggregates are kept)",
+    )
+    age_bands: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_AGE_BANDS),
+        description="label -> lowest age, youngest first: the bands a mapped date_of_birth becomes",
+    )
+    age_reference_date: date | None = Field(
+        default=None,
+        description="the day ages are taken on (yyyy-mm-dd) for every record; default: the record's "
+        "own `date` where the service maps one and it is a date, else the day the run starts",
+    )
+
+    @field_validator("age_bands")
+    @classmethod
+    def _bands(cls, v: dict[str, int]) -> dict[str, int]:
+        lows = list(v.values())
+        if not v or lows[0] != 0 or any(b <= a for a, b in zip(lows, lows[1:], strict=False)) \
+                or any(not str(label).strip() for label in v):
+            raise ValueError(f"age_bands must name each band with its lowest age, youngest first, "
+                             f"starting at 0 and rising (got {v}). Fix: e.g. {DEFAULT_AGE_BANDS}")
+        return v
+
+
 class Render(_Strict):
     """Map options. Base tiles are off by default: a map with tiles needs the network to view."""
 
@@ -365,6 +461,7 @@ class RunConfig(_Strict):
     segmentation: Segmentation = Segmentation()
     suppression: Suppression = Suppression()
     render: Render = Render()
+    privacy: Privacy = Privacy()
     attribution: str = Field(
         default=(
             "Contains National Statistics data © Crown copyright and database right 2021-2025. "

@@ -8,9 +8,16 @@ row, or a footer or banner line: `pipeline.geocode.row_kind_sql`) and a `row_has
 cells, kept as a 128-bit number: cheaper to store and group than its hex text), so the geocode
 stage can account for blank and duplicate rows.
 
+Privacy by design: only the mapped columns are read into the warehouse (an allow-list). Each
+row's flags and hash are computed over all its cells as the row is read, and then every cell of a
+column the service does not map is dropped: no table, not even a temporary one, holds it. A mapped
+`date_of_birth` becomes its `age_band` in the same step (`pipeline.privacy.AgeRule`), so the date
+is never stored. The result lists the fields read, the columns not read and those of them that
+look like names, phone numbers or email addresses (for the privacy manifest).
+
 CSV files are read as UTF-8 (with or without a BOM), UTF-16 or UTF-32 (told by their BOM) or
-Windows-1252; a file that is not UTF-8 is transcoded into a private interim copy under
-`data/<run>/interim/`, deleted as soon as the file is loaded. Raw files are only ever read.
+Windows-1252; a file that is not UTF-8 is decoded by Python as it is read, in batches, and no
+copy of it is written anywhere. Raw files are only ever read.
 An .xlsx is checked before it is parsed (a zip, not an .xls or a web page; its unzipped size under
 `XLSX_MAX_EXPANDED_MB`), and formula cells saved without a result are reported in the notes.
 
@@ -23,12 +30,9 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -36,8 +40,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.config import STANDARD_FIELDS, RunConfig, Service
+from pipeline.config import DATE_OF_BIRTH, STANDARD_FIELDS, RunConfig, Service, identifier_kind
 from pipeline.geocode import row_kind_sql
+from pipeline.privacy import AgeRule
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ XLSX_MAX_EXPANDED_MB = 200
 SNIFF_LINES = 20
 #: Lines searched beyond those, only to suggest a `header_row` in the error
 HINT_LINES = 1000
+#: Records decoded per batch when a CSV that is not UTF-8 is read by Python
+DECODE_BATCH = 50_000
 #: Characters of a line kept for header detection (longer lines are still read whole)
 _LINE_CAP = 1 << 20
 #: Byte-order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one)
@@ -79,6 +86,13 @@ class IngestResult:
     rows: int
     encoding: str
     notes: list[str] = field(default_factory=list)
+    #: field -> the header it was read from (options as option_<name>); nothing else was read
+    read: dict[str, str] = field(default_factory=dict)
+    #: the extract's columns that were not read, and those of them that hold names, phones or emails
+    not_read: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    #: dates of birth given that could not be read as a date (no age band); None: none mapped
+    dob_unreadable: int | None = None
 
 
 def _norm(header: str) -> str:
@@ -95,6 +109,7 @@ SYNONYMS = {
     "address_3": ["Address3", "Address Line 3", "Addr3", "Add3", "Address 3"],
     "address_4": ["Address4", "Address Line 4", "Addr4", "Add4", "Address 4"],
     "address_5": ["Address5", "Address Line 5", "Addr5", "Add5", "Address 5"],
+    "date_of_birth": ["Date of Birth", "DOB", "Birth Date", "Birthdate"],
 }
 
 
@@ -204,39 +219,9 @@ def detect_encoding(path: Path, declared: str | None) -> str:
     return "utf-8" if _first_bad_utf8(path) is None else "cp1252"
 
 
-def _transcode(path: Path, encoding: str, out: Path) -> None:
-    """Write `path`, read as `encoding`, to `out` as UTF-8 (line endings kept as they are)."""
-    try:
-        with open(path, encoding=encoding, newline="") as src, open(
-            out, "w", encoding="utf-8", newline=""
-        ) as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-    except UnicodeDecodeError as exc:
-        raise IngestError(
-            [f"{path}: the file cannot be read as {encoding} ({exc.reason}); "
-             f"fix: set the service's `encoding:` to the file's real encoding"]
-        ) from None
-
-
-@contextmanager
-def _readable_csv(path: Path, encoding: str, interim: Path) -> Iterator[Path]:
-    """Yield a UTF-8 file DuckDB can read: `path` itself, or a private transcoded copy in `interim`
-    that is deleted (with `interim`, once empty) however the load ends. The raw file is untouched."""
-    if _is_utf8(encoding):
-        yield path
-        return
-    interim.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="extract-", suffix=".csv", dir=interim)  # readable by owner only
-    os.close(fd)
-    copy = Path(name)
-    try:
-        _transcode(path, encoding, copy)
-        yield copy
-    finally:
-        copy.unlink(missing_ok=True)
-        with suppress(OSError):  # left in place only if something else is in it
-            interim.rmdir()
+def _decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> IngestError:
+    return IngestError([f"{path}: the file cannot be read as {encoding} ({exc.reason}); "
+                        f"fix: set the service's `encoding:` to the file's real encoding"])
 
 
 # --- header detection --------------------------------------------------------------------------
@@ -249,10 +234,10 @@ def _wanted_headers(service: Service) -> set[str]:
     return {_norm(c) for c in names}
 
 
-def _head_lines(path: Path) -> Iterator[str]:
-    """The lines of a UTF-8 text file, each cut to _LINE_CAP characters; a longer line is still
-    consumed whole, so the line count stays right."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+def _head_lines(path: Path, encoding: str = "utf-8-sig") -> Iterator[str]:
+    """The lines of a text file (UTF-8 unless told), each cut to _LINE_CAP characters; a longer
+    line is still consumed whole, so the line count stays right."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
         while line := fh.readline(_LINE_CAP):
             rest = line
             while len(rest) == _LINE_CAP and not rest.endswith(("\n", "\r")):
@@ -279,7 +264,8 @@ def _header_hint(path: Path, service: Service, where: int, unit: str) -> IngestE
     )
 
 
-def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES) -> tuple[int, str]:
+def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES,
+              encoding: str = "utf-8-sig") -> tuple[int, str]:
     """(0-based header line, delimiter): the line and delimiter among , tab ; | under which most
     of the configured headers appear, so title rows above the header are skipped. With
     `header_row` set only that line is scored; a header further down than `lines` raises an
@@ -289,7 +275,7 @@ def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES) -> tuple[i
     first = (service.header_row or 1) - 1
     stop = service.header_row or lines
     best, seen = (0, first, delims[0]), 0
-    for i, line in enumerate(islice(_head_lines(path), stop)):
+    for i, line in enumerate(islice(_head_lines(path, encoding), stop)):
         seen = i + 1
         score, d = _line_score(line, delims, wanted) if i >= first else (0, "")
         if score > best[0]:
@@ -298,7 +284,7 @@ def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES) -> tuple[i
         raise IngestError([f"{path}: services.{service.name}.header_row is {service.header_row} but the "
                            f"file has only {seen} lines; fix: set it to the line holding the headers"])
     if best[0] == 0 and not service.header_row:
-        for i, line in islice(enumerate(_head_lines(path)), lines, lines + HINT_LINES):
+        for i, line in islice(enumerate(_head_lines(path, encoding)), lines, lines + HINT_LINES):
             if _line_score(line, delims, wanted)[0]:
                 raise _header_hint(path, service, i + 1, "line")
     return best[1], best[2]
@@ -307,12 +293,13 @@ def sniff_csv(path: Path, service: Service, lines: int = SNIFF_LINES) -> tuple[i
 # --- records, as a reader counts them ------------------------------------------------------------
 
 
-def _records(path: Path, header: int, delim: str, strict: bool = False) -> Iterator[tuple[int, int, object]]:
+def _records(path: Path, header: int, delim: str, strict: bool = False, encoding: str = "utf-8-sig",
+             errors: str = "replace") -> Iterator[tuple[int, int, object]]:
     """(row number, line the record starts on, its cells or the csv.Error it raised) for every data
     record below the header, read as DuckDB reads it (`"` quotes, doubled to escape). An empty line
     is a record with no cells; a record whose quoted field spans lines counts once. A broken header
-    record comes as row 0."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+    record comes as row 0. Read as UTF-8 unless `encoding` says otherwise."""
+    with open(path, encoding=encoding, errors=errors, newline="") as fh:
         for _ in range(header):
             fh.readline()
         reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=strict)
@@ -373,10 +360,11 @@ def _csv_relation(path: Path, header: int, delim: str, parallel: bool = True) ->
     return f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', {', '.join(opts)})"
 
 
-def _quote_problems(path: Path, src: Path, header: int, delim: str, limit: int = 5) -> list[str]:
+def _quote_problems(path: Path, src: Path, header: int, delim: str, limit: int = 5,
+                    encoding: str = "utf-8-sig") -> list[str]:
     """The first few records whose quoting is broken, as messages naming row and line (no content)."""
     problems = []
-    for row, line, cells in _records(src, header, delim, strict=True):
+    for row, line, cells in _records(src, header, delim, strict=True, encoding=encoding):
         if isinstance(cells, csv.Error):
             what = ("a quoted field is never closed: the `\"` that opens it has no closing `\"`, so the "
                     "rest of the file would be read as one value" if "end of data" in str(cells) else
@@ -446,19 +434,88 @@ def _duckdb_problems(exc: duckdb.Error, path: Path, src: Path, header: int, deli
             f"there, or {_CONVERT}"]
 
 
-def _load_csv(con, service: Service, src: Path, header: int, delim: str) -> list[str]:
-    """Read the CSV into the scratch table `raw_<service>`; return its headers. Raises duckdb.Error."""
+def _load_csv(con, service: Service, src: Path, header: int, delim: str,
+              age: AgeRule) -> tuple[list[str], dict[str, str]]:
+    """Read the mapped columns of a UTF-8 CSV into the scratch table `raw_<service>` (`_projection`);
+    return (its headers, field -> header). Raises duckdb.Error, or IngestError for a missing column."""
     relation = _csv_relation(src, header, delim)
     headers = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    select, mapping = _projection(service, headers, src, age)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM {relation}")
     except duckdb.Error as exc:
         if "quoted new lines" not in str(exc):
             raise
         logger.info("%s has line breaks inside quoted fields: reading it on one thread", src.name)
         relation = _csv_relation(src, header, delim, parallel=False)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM {relation}")
-    return headers
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM {relation}")
+    return headers, mapping
+
+
+def _header_names(cells: list[str]) -> list[str]:
+    """Column names for a header record as DuckDB names them: an empty one `column<n>`, a repeated
+    one `<name>_<k>`."""
+    names: list[str] = []
+    for i, cell in enumerate(cells):
+        name = cell.strip() or f"column{i + 1}"
+        base, k = name, 1
+        while name in names:
+            name, k = f"{base}_{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _decoded_records(path: Path, encoding: str, header: int, delim: str, width: int) -> Iterator[list]:
+    """The data records of a CSV that is not UTF-8, decoded by Python as they are read (nothing is
+    written to disk), each padded to `width` cells; an empty line comes as []. Raises IngestError for
+    a byte the encoding cannot decode, broken quotes, or a record wider than the header."""
+    try:
+        for _, line, cells in _records(path, header, delim, strict=True, encoding=encoding, errors="strict"):
+            if isinstance(cells, csv.Error):
+                raise IngestError(_quote_problems(path, path, header, delim, encoding=encoding))
+            if len(cells) > width:
+                raise IngestError([f"{path}: line {line} has {len(cells)} fields where the header has "
+                                   f"{width}; fix: put quotes around a field that holds the delimiter "
+                                   f"({delim!r}), or export the extract again"])
+            yield cells + [None] * (width - len(cells)) if cells else cells
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+
+
+def _load_decoded(con, service: Service, path: Path, encoding: str,
+                  age: AgeRule) -> tuple[list[str], dict[str, str]]:
+    """Read the mapped columns of a CSV that is not UTF-8 into `raw_<service>`, decoding it in
+    Python batch by batch (the same `_projection` as a UTF-8 file; no transcoded copy on disk);
+    return (its headers, field -> header)."""
+    header, delim = sniff_csv(path, service, encoding=encoding)
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            for _ in range(header):
+                fh.readline()
+            first = next(csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True), [])
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, encoding, exc) from None
+    except csv.Error:
+        raise IngestError(_quote_problems(path, path, header, delim, encoding=encoding)) from None
+    headers = _header_names([c.lstrip("\ufeff") if i == 0 else c for i, c in enumerate(first)])
+    select, mapping = _projection(service, headers, path, age)
+    table, records = f"raw_{service.name}", _decoded_records(path, encoding, header, delim, len(headers))
+    created = found = False
+    while batch := list(islice(records, DECODE_BATCH)):
+        found = found or any(batch)  # a file of nothing but empty lines has no data rows
+        frame = pd.DataFrame([r or [None] * len(headers) for r in batch], columns=headers, dtype="string")
+        con.register("decoded_df", frame)
+        try:
+            into = f"INSERT INTO {table}" if created else f"CREATE OR REPLACE TEMP TABLE {table} AS"
+            con.execute(f"{into} SELECT {select} FROM decoded_df")
+        finally:
+            con.unregister("decoded_df")
+        created = True
+    if not created or not found:
+        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {_quoted(h)}" for h in headers)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM (SELECT {empty}) "
+                    "WHERE false")
+    return headers, mapping
 
 
 # --- what kind of file it is ---------------------------------------------------------------------
@@ -670,26 +727,56 @@ def _numbering(con, service: Service, blanks: list[int]) -> tuple[str, str]:
             "__raw_id + 1 + coalesce(__blank_j, 0)")
 
 
-def _store(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
-    """Map the scratch table `raw_<service>` into `ingest_<service>` (blank lines added back as
-    blank rows); return the rows read."""
+def _quoted(header: str) -> str:
+    return '"' + header.replace('"', '""') + '"'
+
+
+def _projection(service: Service, headers: list[str], path: Path,
+                age: AgeRule) -> tuple[str, dict[str, str]]:
+    """(SELECT list, field -> header) reading only the mapped columns of a relation with columns
+    `headers`: the row's blank flag, kind and hash over all its cells, then each mapped field,
+    trimmed, a date of birth as its age band (and whether one was given). Every other cell is
+    dropped here, as the row is read. Raises IngestError when a mapped column is missing."""
     mapping, problems = map_headers(service, headers, str(path))
     if problems:
         raise IngestError(problems)
-    q = lambda h: '"' + h.replace('"', '""') + '"'  # noqa: E731
+    q = _quoted
     cells = ", ".join(f"coalesce(trim({q(h)}), '')" for h in headers)
+    select = [f"concat({cells}) = '' AS __row_blank",
+              f"{row_kind_sql(headers)} AS __row_kind",  # a repeated header, a footer or banner
+              f"md5_number(concat_ws('\x1f', {cells})) AS __row_hash"]  # 128-bit, as a number
+    for fld, header in mapping.items():
+        if fld == DATE_OF_BIRTH:
+            day = q(mapping["date"]) if "date" in mapping else None
+            select += [f"{age.sql(q(header), day)} AS age_band",
+                       f"nullif(trim({q(header)}), '') IS NOT NULL AS __dob_given"]
+        else:
+            select.append(f"nullif(trim({q(header)}), '') AS {fld}")
+    return ",\n".join(select), mapping
+
+
+def _dob_unreadable(con, service: Service) -> int | None:
+    """Dates of birth given in `raw_<service>` that gave no age band (not a date, or out of range)."""
+    if DATE_OF_BIRTH not in service.columns:
+        return None
+    return con.execute(f"SELECT count(*) FROM raw_{service.name} WHERE __dob_given AND age_band IS NULL"
+                       ).fetchall()[0][0]
+
+
+def _store(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
+    """Number the scratch table `raw_<service>` (already only the mapped fields: `_projection`) into
+    `ingest_<service>` (blank lines added back as blank rows); return the rows read."""
+    stored = {r[0] for r in con.execute(f"DESCRIBE raw_{service.name}").fetchall()}
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
-    mapped = ",\n".join(f"nullif(trim({q(mapping[f])}), '') AS {f}" for f in fields if f in mapping)
-    unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in mapping)
+    mapped = ",\n".join(f for f in fields if f in stored)
+    unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in stored)
     table = f"ingest_{service.name}"
     source, number = _numbering(con, service, blanks)
     # The rows are read in file order into a scratch table (insertion order is preserved), whose rowid
     # then numbers them: unlike row_number() OVER (), this keeps both steps parallel. Only the mapped
     # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
-    select = f"""SELECT {number} AS row_number,
-                        concat({cells}) = '' AS row_blank,
-                        {row_kind_sql(headers)} AS row_kind,  -- a repeated header, a footer or banner
-                        md5_number(concat_ws('\x1f', {cells})) AS row_hash,  -- 128-bit, as a number
+    select = f"""SELECT {number} AS row_number, __row_blank AS row_blank, __row_kind AS row_kind,
+                        __row_hash AS row_hash,
                         {mapped}
                  FROM {source}"""
     if blanks:  # an empty line hashes as a row of empty cells; the table is kept in row order
@@ -704,26 +791,38 @@ def _store(con, service: Service, path: Path, headers: list[str], blanks: list[i
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
-def _ingest_xlsx(con, service: Service, path: Path, notes: list[str]) -> int:
-    """Load an .xlsx extract; return its rows."""
+def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
+                 age: AgeRule) -> tuple[int, list[str], dict[str, str], int | None]:
+    """Load the mapped columns of an .xlsx extract; return (rows, headers, field -> header, dates of
+    birth not read). The sheet is parsed in memory; only `_projection` reaches a table."""
     df = _read_xlsx(path, service, notes)
+    headers = [str(c) for c in df.columns]
+    select, mapping = _projection(service, headers, path, age)
     con.register("xlsx_df", df)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT * FROM xlsx_df")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM xlsx_df")
     finally:
         con.unregister("xlsx_df")
-    return _store(con, service, path, [str(c) for c in df.columns], [])
+    del df
+    dob = _dob_unreadable(con, service)
+    return _store(con, service, path, headers, []), headers, mapping, dob
 
 
-def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str) -> int:
-    """Load a CSV extract (through a transcoded interim copy if it is not UTF-8); return its rows."""
-    with _readable_csv(path, encoding, cfg.private / "interim") as src:
-        header, delim = sniff_csv(src, service)
-        try:
-            headers = _load_csv(con, service, src, header, delim)
-        except duckdb.Error as exc:
-            raise IngestError(_duckdb_problems(exc, path, src, header, delim)) from None
-        blanks, total = blank_lines(src, header, delim)
+def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str,
+                age: AgeRule) -> tuple[int, list[str], dict[str, str], int | None]:
+    """Load the mapped columns of a CSV extract (decoded by Python if it is not UTF-8); return
+    (rows, headers, field -> header, dates of birth not read)."""
+    if not _is_utf8(encoding):
+        headers, mapping = _load_decoded(con, service, path, encoding, age)
+        dob = _dob_unreadable(con, service)
+        return _store(con, service, path, headers, []), headers, mapping, dob
+    src = path
+    header, delim = sniff_csv(src, service)
+    try:
+        headers, mapping = _load_csv(con, service, src, header, delim, age)
+    except duckdb.Error as exc:
+        raise IngestError(_duckdb_problems(exc, path, src, header, delim)) from None
+    blanks, total = blank_lines(src, header, delim)
     loaded = con.execute(f"SELECT count(*) FROM raw_{service.name}").fetchall()[0][0]
     if loaded == 0:  # nothing but empty lines below the header: no data rows, not blank rows
         blanks = []
@@ -731,40 +830,54 @@ def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str
         raise IngestError([f"{path}: {total:,} rows counted but {loaded + len(blanks):,} read, so row "
                            f"numbers would be wrong; fix: check the file's quotes and line endings, "
                            f"or {_CONVERT}"])
-    return _store(con, service, path, headers, blanks)
+    dob = _dob_unreadable(con, service)
+    return _store(con, service, path, headers, blanks), headers, mapping, dob
 
 
-def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Service) -> IngestResult:
-    """Load one extract into `ingest_<service>`; raise IngestError on a file that cannot be read as
-    configured (what is wrong, where and how to fix it)."""
+def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Service,
+                   age: AgeRule | None = None) -> IngestResult:
+    """Load the mapped columns of one extract into `ingest_<service>`; raise IngestError on a file
+    that cannot be read as configured (what is wrong, where and how to fix it). `age`: how a date
+    of birth becomes an age band (default: the config's, on today's date)."""
     path = Path(service.file)
     notes: list[str] = []
+    age = age or AgeRule.of(cfg)
+    age.install(con)
     try:
         _check_path(path, service)
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             encoding = "xlsx"
-            rows = _ingest_xlsx(con, service, path, notes)
+            rows, headers, mapping, dob = _ingest_xlsx(con, service, path, notes, age)
         else:
             encoding = detect_encoding(path, service.encoding)
             if encoding == "cp1252" and not service.encoding:
                 notes.append(f"{path.name} is not UTF-8: read as Windows-1252 (cp1252)")
                 logger.warning("%s is not valid UTF-8; reading it as Windows-1252", path)
-            rows = _ingest_csv(con, cfg, service, path, encoding)
+            rows, headers, mapping, dob = _ingest_csv(con, cfg, service, path, encoding, age)
     except OSError as exc:
         raise IngestError([f"{path}: could not be read ({exc.strerror or type(exc).__name__}); "
                            f"fix: check the file's permissions and that it is not open elsewhere"]) from None
     if rows == 0:
         raise IngestError([f"{path}: the file has a header but no data rows"])
-    logger.info("Ingested %s: %d rows from %s (%s)", service.name, rows, path, encoding)
-    return IngestResult(service.name, rows, encoding, notes)
+    if dob:
+        notes.append(f"{path.name}: {dob:,} dates of birth could not be read as a date (or give an age "
+                     f"outside 0 to 125) and have no age band")
+    used = set(mapping.values())
+    not_read = [h for h in headers if h not in used]
+    identifiers = [h for h in not_read if identifier_kind(h)]
+    logger.info("Ingested %s: %d rows from %s (%s); %d of %d columns read", service.name, rows, path,
+                encoding, len(used), len(headers))
+    return IngestResult(service.name, rows, encoding, notes, read=dict(mapping), not_read=not_read,
+                        identifiers=identifiers, dob_unreadable=dob)
 
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, IngestResult]:
     """Ingest every service, collecting the problems of all of them before raising."""
     results, problems = {}, []
+    age = AgeRule.of(cfg)  # one reference day for every service of the run
     for service in cfg.services:
         try:
-            results[service.name] = ingest_service(con, cfg, service)
+            results[service.name] = ingest_service(con, cfg, service, age)
         except IngestError as exc:
             problems.extend(exc.problems)
         except duckdb.Error as exc:  # not a CSV read error (those are explained above): say no more

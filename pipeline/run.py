@@ -8,12 +8,14 @@ aggregates are written to outputs/<run>/.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline import assign, geocode, geography, ingest, profiles, quality, summary
+from pipeline import assign, geocode, geography, ingest, privacy, profiles, quality, summary
 from pipeline.config import RunConfig
 from pipeline.ownership import OUTPUTS_MARKER, claim, clear_outputs  # noqa: F401 (re-exported)
 from pipeline.warehouse import connect
@@ -51,18 +53,24 @@ def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> Run
     writes its outputs to a temporary folder that replaces outputs/<run>/ only when every stage
     has finished; a failed run leaves the previous outputs as they were (pipeline.ownership)."""
     with claim(cfg) as work:  # `work`: cfg with outputs_dir set to the temporary folder
-        return _run_stages(work, until, progress)
+        return _run_stages(work, until, progress, shared=Path(cfg.outputs))
 
 
-def _run_stages(cfg: RunConfig, until: str, progress: bool) -> RunResult:
+def _run_stages(cfg: RunConfig, until: str, progress: bool, shared: Path | None = None) -> RunResult:
+    """Run the stages; at the end, even a failed run's, write the privacy manifest (what was read,
+    what the warehouse keeps and for how long) into the private folder. `shared`: where the
+    outputs end up (cfg.outputs is the temporary folder they are built in)."""
     con = connect(cfg, fresh=True)
     stages = STAGES[: STAGES.index(until) + 1]
     bar = tqdm(stages, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)
     notes: list[str] = []
     published = computed = None
     summ = pd.DataFrame()
+    ingested: dict = {}
+    reached = None
     try:
         for stage in bar:
+            reached = stage
             bar.set_postfix_str(stage)
             if stage == "geography":
                 geography.run(con, cfg)
@@ -101,6 +109,10 @@ def _run_stages(cfg: RunConfig, until: str, progress: bool) -> RunResult:
                         )
                 render(cfg, published, wards, labels, oas=oas)
     finally:
-        con.close()
+        try:
+            privacy.record_run(con, cfg, ingested, reached, failed=sys.exc_info()[0] is not None,
+                               shared=shared)
+        finally:
+            con.close()
     views = {n: p.views for n, p in computed.services.items()} if computed else {}
     return RunResult(summ, views, published, notes)

@@ -181,6 +181,32 @@ def service_problems(cfg: RunConfig) -> list[str]:
     return [p for i, s in enumerate(cfg.services) if Path(s.file).exists()  # else missing_files says so
             for p in _extract_problems(f"services[{i}] ({s.name})", s)]
 
+def privacy_warnings(cfg: RunConfig) -> list[str]:
+    """One warning per extract whose header has columns that look like names, phone numbers or email
+    addresses. They are never read (only mapped columns are, and such columns cannot be mapped),
+    but the extract would be better without them. Extracts that cannot be read are left to
+    `service_problems`."""
+    from pipeline.config import identifier_kind, identifier_kinds
+    from pipeline.ingest import IngestError
+
+    warnings = []
+    for i, s in enumerate(cfg.services):
+        path = Path(s.file)
+        if not path.is_file() or path.stat().st_size == 0:
+            continue
+        read = xlsx_header if path.suffix.lower() in (".xlsx", ".xlsm") else csv_header
+        try:
+            _, cells = read(path, s)
+        except (IngestError, Unreadable, OSError):
+            continue
+        found = [c for c in cells if identifier_kind(c)]
+        if found:
+            warnings.append(f"services[{i}] ({s.name}): {path} has column(s) holding "
+                            f"{identifier_kinds(found)} {found}; they are not read (only mapped columns "
+                            "reach the warehouse). "
+                            "Ask the service to leave them out of the extract")
+    return warnings
+
 
 # --- geography --------------------------------------------------------------------------------
 

@@ -74,11 +74,11 @@ def test_empty_line_is_a_blank_row_and_later_row_numbers_hold(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
 def test_utf16_and_utf32_with_bom_read_as_such(tmp_path, encoding):
-    text = "Ref,Postcode,Name\r\nR1,DM4 7QX,Zoë Café\r\nR2,dm4 7qx,Siân\r\n"
+    text = "Ref,Postcode,Street\r\nR1,DM4 7QX,Zoë Café\r\nR2,dm4 7qx,Siân\r\n"
     path = tmp_path / "wide.csv"
     path.write_bytes("\ufeff".encode(encoding) + text.encode(encoding))
     before = _digest(path)
-    cfg = _cfg(tmp_path, path, columns={"postcode": "Postcode", "record_id": "Ref", "address_1": "Name"})
+    cfg = _cfg(tmp_path, path, columns={"postcode": "Postcode", "record_id": "Ref", "address_1": "Street"})
     con = duckdb.connect()
     res = ingest_service(con, cfg, cfg.services[0])
     assert res.rows == 2 and res.encoding == encoding and not res.notes
@@ -95,26 +95,18 @@ def test_bom_contradicting_the_declared_encoding_is_refused(tmp_path):
     assert "not an encoding" in _error(tmp_path, path, encoding="utf-9")
 
 
-def test_interim_copy_of_a_cp1252_extract_is_deleted(tmp_path, monkeypatch):
+def test_cp1252_extract_is_decoded_without_a_copy_on_disk(tmp_path):
     path = tmp_path / "cp.csv"
     path.write_bytes(f"Ref,Postcode,Name\nR1,DM4 7QX,{SECRET} caf\xe9\n".encode("cp1252"))
     before = _digest(path)
-    seen = []
-    real = ingest._load_csv
-
-    def spy(con, service, src, header, delim):
-        seen.append((src.parent.name, src.exists()))
-        return real(con, service, src, header, delim)
-
-    monkeypatch.setattr(ingest, "_load_csv", spy)
     con, res = _ingest(tmp_path, path)
-    assert seen == [("interim", True)]   # the load went through a private copy ...
-    assert res.rows == 1 and res.encoding == "cp1252"
-    assert not (tmp_path / "private" / "interim").exists()  # ... which is gone afterwards
-    # and when the load fails part-way (no such column), the copy still goes
+    assert res.rows == 1 and res.encoding == "cp1252" and res.not_read == ["Name"]
+    assert list(tmp_path.rglob("*")) == [path]  # no interim copy: nothing written at all
+    assert con.execute("SELECT record_id, postcode FROM ingest_svc").fetchall() == [("R1", "DM4 7QX")]
+    # and when the load fails part-way (no such column), still nothing is written
     msg = _error(tmp_path, path, columns={"postcode": "Postcode", "record_id": "Reference"})
-    assert "'record_id'" in msg and len(seen) == 2
-    assert not (tmp_path / "private" / "interim").exists()
+    assert "'record_id'" in msg
+    assert list(tmp_path.rglob("*")) == [path]
     assert _digest(path) == before
 
 

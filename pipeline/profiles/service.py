@@ -191,7 +191,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
             _area_views(b, geo, users, names["segment"], postcodes)
             if name == service.name:
                 exact = unit == "records"
-                present = set(service.columns) & {*equality.FIELDS, "channel", "date"}
+                present = service.stored_fields & {*equality.FIELDS, "channel", "date"}
                 fields = [f for f in equality.FIELDS if f in present]
                 _equality_views(b, con, cfg, table, unit, fields, populations)
                 if "channel" in present:

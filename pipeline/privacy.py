@@ -1,0 +1,516 @@
+"""Privacy by design: what a run reads, what it keeps, for how long, and the purge that enforces it.
+
+* **Read**: only the columns a service maps are read into the warehouse (`pipeline.ingest`); every
+  other column of an extract is dropped as the row is read (its cells count only towards the
+  row's blank flag and duplicate hash). Names, phone numbers and email addresses cannot be mapped
+  at all (`pipeline.config.identifier_kind`). A `date_of_birth` column is turned into an age band
+  as it is read (:class:`AgeRule`); the date itself is never stored.
+* **Kept**: the record-level tables of `data/<run>/warehouse.duckdb` and the rejects in
+  `data/<run>/rejects/`; the aggregates in `data/<run>/profiles/`, `data/<run>/quality/`,
+  `data/<run>/run_summary.csv` (unsuppressed, private) and `outputs/<run>/` (suppressed, shareable).
+* **Manifest**: every run writes `data/<run>/privacy_manifest.json` and `.md`
+  (:func:`write_manifest`), stating which personal fields each service read, every warehouse
+  table and its columns, the private files and which are record-level, the outputs (aggregates
+  only), the retention and the date the record-level data falls due for purging.
+* **Purge**: `insight purge CONFIG` (:func:`purge`) removes the record-level tables and files of a
+  run once its manifest is older than `privacy.retention_days`, and keeps the aggregates. The
+  warehouse is rewritten with only its reference and classification tables, so the removed rows
+  do not linger in freed pages of the database file.
+
+See docs/data-protection.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import RunConfig, Service
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_JSON = "privacy_manifest.json"
+MANIFEST_MD = "privacy_manifest.md"
+#: Tables that hold no data about service users: open reference data, the council's gazetteer (every
+#: address, used or not), the OA classification and the warehouse's own marker. Every other table
+#: of the warehouse is record-level and removed by a purge.
+KEPT_PREFIXES = ("ref_", "segments_")
+KEPT_TABLES = ("insight_warehouse",)
+#: Private files and folders (under data/<run>/) that are record-level, removed by a purge.
+RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.duckdb.tmp")
+#: Private files and folders that hold aggregates only (unsuppressed), kept by a purge.
+AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv")
+#: Ages outside this range are taken as a wrong date of birth: no age band.
+MAX_AGE = 125
+#: How dates of birth and record dates are read (the first format that fits); Excel dates come as
+#: 'yyyy-mm-dd hh:mm:ss'.
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S",
+                "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --- dates of birth -> age bands ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgeRule:
+    """How a date of birth becomes an age band: the age in whole years on the reference day (the
+    configured `privacy.age_reference_date` for every record; else the record's own `date` where
+    the service maps one and it reads as a date; else the day the run started), then the last band
+    (`privacy.age_bands`, label -> lowest age) whose lowest age it reaches. A date that cannot be
+    read, or gives an age below 0 or over MAX_AGE, gives no band (counted as missing)."""
+
+    bands: Mapping[str, int]
+    reference: date | None
+    run_date: date
+
+    @classmethod
+    def of(cls, cfg: RunConfig, run_date: date | None = None) -> AgeRule:
+        return cls(dict(cfg.privacy.age_bands), cfg.privacy.age_reference_date, run_date or date.today())
+
+    def install(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Define the temporary macros `insight_date(text)` and `insight_age_band(dob, day)` on `con`."""
+        formats = ", ".join(_literal(f) for f in DATE_FORMATS)
+        con.execute(f"CREATE OR REPLACE TEMP MACRO insight_date(x) AS "
+                    f"CAST(try_strptime(trim(x), [{formats}]) AS DATE)")
+        con.execute("CREATE OR REPLACE TEMP MACRO insight_age(d, r) AS "
+                    "year(r) - year(d) - CAST(strftime(r, '%m%d') < strftime(d, '%m%d') AS INTEGER)")
+        cases = " ".join(f"WHEN a >= {low} THEN {_literal(label)}"
+                         for label, low in sorted(self.bands.items(), key=lambda b: -b[1]))
+        # a NULL age (no readable date) fails every test below and gives NULL
+        con.execute(f"CREATE OR REPLACE TEMP MACRO insight_band(a) AS "
+                    f"CASE WHEN a NOT BETWEEN 0 AND {MAX_AGE} THEN NULL {cases} END")
+        con.execute("CREATE OR REPLACE TEMP MACRO insight_age_band(dob, day) AS "
+                    "insight_band(insight_age(insight_date(dob), day))")
+
+    def day_sql(self, record_date: str | None) -> str:
+        """SQL of the day the age is taken on, given the SQL of the record's date column (or None)."""
+        fallback = f"DATE '{(self.reference or self.run_date).isoformat()}'"
+        if self.reference is None and record_date is not None:
+            return f"coalesce(insight_date({record_date}), {fallback})"
+        return fallback
+
+    def sql(self, dob: str, record_date: str | None) -> str:
+        """SQL of the age band of the date-of-birth column `dob` (a quoted column name)."""
+        return f"insight_age_band({dob}, {self.day_sql(record_date)})"
+
+    def describe(self, service: Service) -> str:
+        """The reference day in words, for the manifest."""
+        if self.reference is not None:
+            return f"age on {self.reference.isoformat()} (privacy.age_reference_date) for every record"
+        if "date" in service.columns:
+            return (f"age on the record's own date (`date`: {service.columns['date']}); on the run's "
+                    f"date, {self.run_date.isoformat()}, where that is blank or not a date")
+        return f"age on the run's date, {self.run_date.isoformat()}"
+
+    def age_band(self, dob: date, day: date) -> str | None:
+        """The band of one date of birth on `day` (Python's reading of the SQL rule, for checks)."""
+        age = day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+        if not 0 <= age <= MAX_AGE:
+            return None
+        return max(((low, label) for label, low in self.bands.items() if age >= low), default=(0, None))[1]
+
+
+# --- what each field is -----------------------------------------------------------------------
+
+
+def field_kind(name: str) -> str:
+    """What kind of personal data a warehouse or extract field holds, for the manifest."""
+    if name == "record_id":
+        return "record reference (identifies the record in the service's own system)"
+    if name in ("uprn", "postcode", "easting", "northing") or name.startswith("address_"):
+        return "location (identifies a household's address)"
+    if name == "household_key":
+        return "pseudonymous household key (keyed hash; the secret key is kept apart)"
+    if name == "date_of_birth":
+        return "date of birth: turned into an age band as it is read; the date is never stored"
+    if name in ("ethnicity", "disability", "disability_type", "religion", "sexual_orientation",
+                "gender_identity"):
+        return "special category data (UK GDPR Article 9)"
+    if name in ("age_band", "sex"):
+        return "personal data (equality monitoring)"
+    if name == "date":
+        return "personal data (date of the record)"
+    if name.startswith(("option_", "outcome_")) or name in ("channel", "segment", "match_level"):
+        return "personal data (the person's use of the service)"
+    if name in ("oa21cd", "ward_code", "uprn_source", "match_score"):
+        return "location (the record's small area or match)"
+    if name == "row_number":
+        return "row of the extract (links back to the service's file)"
+    return "derived from the record"
+
+
+def is_record_level(table: str) -> bool:
+    """Whether a warehouse table holds data about service users (removed by a purge)."""
+    return not (table.startswith(KEPT_PREFIXES) or table in KEPT_TABLES)
+
+
+# --- the manifest --------------------------------------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    """The privacy manifest of one run, as written to data/<run>/privacy_manifest.json."""
+
+    data: dict = field(default_factory=dict)
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromisoformat(self.data["created"])
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+
+def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every table of the warehouse file (not temporary ones): name, rows, columns, whether it is
+    record-level, and the kind of each personal column."""
+    rows = con.execute(
+        """SELECT table_name, list(column_name ORDER BY ordinal_position)
+           FROM information_schema.columns
+           WHERE table_catalog = current_database() AND table_schema = 'main'
+           GROUP BY table_name ORDER BY table_name""").fetchall()
+    tables = []
+    for name, columns in rows:
+        count = con.execute(f'SELECT count(*) FROM main."{name}"').fetchall()[0][0]
+        record = is_record_level(name)
+        tables.append({
+            "table": name, "rows": int(count), "columns": list(columns), "record_level": record,
+            "personal_columns": {c: field_kind(c) for c in columns} if record else {},
+            "removed_by_purge": record,
+        })
+    return tables
+
+
+def _private_files(private: Path) -> list[dict]:
+    """The files of the private folder, each classed as record-level, aggregate or the manifest."""
+    out = []
+    for entry in sorted(private.iterdir()) if private.is_dir() else []:
+        name = entry.name
+        if name.startswith(".insight") or name in (MANIFEST_JSON, MANIFEST_MD, "warehouse.duckdb"):
+            continue
+        files = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+        if name in RECORD_LEVEL_FILES:
+            kind, kept = "record-level", False
+        elif name in AGGREGATE_FILES:
+            kind, kept = "aggregates, unsuppressed (small counts included): private", True
+        else:
+            kind, kept = "not made by a run stage the manifest knows: review it", True
+        out.append({"path": name + ("/" if entry.is_dir() else ""), "files": len(files), "kind": kind,
+                    "removed_by_purge": not kept})
+    return out
+
+
+def _service_entry(service: Service, result, age: AgeRule) -> dict:
+    """What one service's ingest read: the mapped fields (and headers), the columns not read."""
+    read = dict(getattr(result, "read", {}) or {})
+    entry = {
+        "service": service.name, "label": service.label, "file": str(service.file),
+        "rows_read": getattr(result, "rows", None),
+        "fields_read": [{"field": f, "header": h, "kind": field_kind(f)} for f, h in read.items()],
+        "columns_not_read": list(getattr(result, "not_read", []) or []),
+        "identifier_columns_not_read": list(getattr(result, "identifiers", []) or []),
+    }
+    if "date_of_birth" in service.columns:
+        entry["date_of_birth"] = {
+            "header": read.get("date_of_birth"), "stored_as": "age_band",
+            "bands": {label: low for label, low in age.bands.items()}, "reference": age.describe(service),
+            "dates_not_read": getattr(result, "dob_unreadable", None),
+        }
+    return entry
+
+
+def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingested: Mapping, *,
+                   status: str, outputs: Path | None, shared_outputs: Path | None = None,
+                   now: datetime | None = None) -> Manifest:
+    """The manifest of a run: `ingested` maps service -> IngestResult (may be partial), `outputs` is
+    where the run wrote its outputs (listed; None: none kept), `shared_outputs` where they end up."""
+    from pipeline.secret import secret_path
+
+    created = _now(now)
+    days = cfg.privacy.retention_days
+    age = AgeRule.of(cfg)
+    out_files = sorted(str(p.relative_to(outputs)) for p in Path(outputs).rglob("*")
+                       if p.is_file() and not p.name.startswith(".")) if outputs else []
+    data = {
+        "run": cfg.run, "created": created.isoformat(), "status": status,
+        "retention_days": days, "purge_due": (created + timedelta(days=days)).isoformat(),
+        "private_folder": str(cfg.private), "warehouse": str(cfg.warehouse),
+        "secret_key": str(secret_path()),
+        "services": [_service_entry(s, ingested.get(s.name), age) for s in cfg.services],
+        "warehouse_tables": warehouse_tables(con) if con is not None else [],
+        "private_files": _private_files(Path(cfg.private)),
+        "outputs": {"folder": str(shared_outputs or outputs or cfg.outputs), "aggregates_only": True,
+                    "suppression": cfg.suppression.warning or
+                    f"counts below {cfg.suppression.threshold} hidden ({cfg.suppression.rule} rule), "
+                    "with secondary suppression across tables",
+                    "files": out_files},
+        "never_stored": [
+            "names, phone numbers and email addresses: they cannot be mapped (the config is refused), "
+            "so such columns are never read",
+            "any column a service does not map: dropped as each row is read",
+            "dates of birth: turned into an age band as each row is read",
+            "address lines and record references: only in the run's temporary tables, gone when it "
+            "ends (the warehouse keeps the matched UPRN, postcode and point, not the address as given)",
+            "the secret key of the household keys: only in its own file, never in the warehouse or outputs",
+        ],
+        "purges": [],
+    }
+    return Manifest(data)
+
+
+def _markdown(m: dict) -> str:
+    """The manifest for an information governance officer to read."""
+    lines = [f"# Privacy manifest: run `{m['run']}`", "",
+             f"Made {m['created']} ({m['status']}). Record-level data is kept for "
+             f"**{m['retention_days']} days** (`privacy.retention_days`): `insight purge` removes it "
+             f"from {m['purge_due']}.", "",
+             f"Private folder: `{m['private_folder']}` (warehouse `{m['warehouse']}`). Household keys are "
+             f"keyed hashes under the installation's secret key, kept apart in `{m['secret_key']}`.", "",
+             "## Personal fields read, by service", ""]
+    for s in m["services"]:
+        lines.append(f"### {s['label']} (`{s['service']}`), {s['file']}")
+        lines.append("")
+        if s["rows_read"] is None:
+            lines += ["Not read (the run stopped before it).", ""]
+            continue
+        lines += [f"{s['rows_read']:,} rows read. Only these columns were read:", "",
+                  "| field | column in the extract | kind |", "|---|---|---|"]
+        lines += [f"| `{f['field']}` | {f['header']} | {f['kind']} |" for f in s["fields_read"]]
+        lines.append("")
+        if dob := s.get("date_of_birth"):
+            bands = ", ".join(dob["bands"])
+            lines += [f"Date of birth ({dob['header']}): stored only as its age band ({bands}); "
+                      f"{dob['reference']}. Dates that could not be read: {dob['dates_not_read']}.", ""]
+        if s["columns_not_read"]:
+            lines += [f"Columns not read (dropped as each row was read): {', '.join(s['columns_not_read'])}."]
+        if s["identifier_columns_not_read"]:
+            lines += [f"Of these, names, phone numbers or email addresses: "
+                      f"{', '.join(s['identifier_columns_not_read'])}. Ask the service to leave them out "
+                      "of the extract."]
+        lines.append("")
+    lines += ["## What the warehouse keeps", "",
+              "| table | rows | record-level (removed by purge) | columns |", "|---|---|---|---|"]
+    for t in m["warehouse_tables"]:
+        lines.append(f"| `{t['table']}` | {t['rows']:,} | {'yes' if t['record_level'] else 'no'} | "
+                     f"{', '.join(t['columns'])} |")
+    lines += ["", "## Other private files", "", "| path | files | kind | removed by purge |",
+              "|---|---|---|---|"]
+    lines += [f"| `{f['path']}` | {f['files']} | {f['kind']} | {'yes' if f['removed_by_purge'] else 'no'} |"
+              for f in m["private_files"]]
+    out = m["outputs"]
+    lines += ["", "## Shareable outputs: aggregates only", "",
+              f"`{out['folder']}` holds counts, rates and indices by segment, ward, OA and group, never a "
+              f"record; {out['suppression']}. {len(out['files'])} files:", ""]
+    lines += [f"- `{f}`" for f in out["files"]]
+    lines += ["", "## Never stored", ""] + [f"- {n}" for n in m["never_stored"]]
+    if m["purges"]:
+        lines += ["", "## Purges", ""]
+        for p in m["purges"]:
+            lines.append(f"- {p['purged']}: removed tables {', '.join(p['tables_removed']) or 'none'}; "
+                         f"files {', '.join(p['files_removed']) or 'none'}")
+    return "\n".join(lines) + "\n"
+
+
+def save(manifest: Manifest, private: Path) -> Path:
+    """Write the manifest's JSON and Markdown into the private folder (mode 0600); return the JSON."""
+    private = Path(private)
+    for name, text in ((MANIFEST_JSON, json.dumps(manifest.data, indent=2, ensure_ascii=False) + "\n"),
+                       (MANIFEST_MD, _markdown(manifest.data))):
+        tmp = private / f".{name}.new-{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, private / name)
+    return private / MANIFEST_JSON
+
+
+def load(private: Path) -> Manifest | None:
+    """The manifest in a private folder, or None."""
+    path = Path(private) / MANIFEST_JSON
+    if not path.is_file():
+        return None
+    return Manifest(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_manifest(con, cfg: RunConfig, ingested: Mapping, *, status: str, outputs: Path | None,
+                   shared_outputs: Path | None = None, now: datetime | None = None) -> Path:
+    """Build and save the run's manifest (see :func:`build_manifest`)."""
+    manifest = build_manifest(con, cfg, ingested, status=status, outputs=outputs,
+                              shared_outputs=shared_outputs, now=now)
+    path = save(manifest, Path(cfg.private))
+    logger.info("Privacy manifest: %s", path)
+    return path
+
+
+def record_run(con, cfg: RunConfig, ingested: Mapping, reached: str | None, failed: bool,
+               shared: Path | None = None) -> Path | None:
+    """Write the manifest at the end of a run, also of one that failed (the warehouse it leaves is
+    described; its outputs were not kept). While a run is failing, a failure to write the manifest
+    is logged, not raised: the run's own error is the one to report."""
+    status = f"failed during stage {reached}" if failed else f"completed up to stage {reached}"
+    outputs = None if failed else Path(cfg.outputs)
+    try:
+        return write_manifest(con, cfg, ingested, status=status, outputs=outputs, shared_outputs=shared)
+    except Exception:
+        if not failed:
+            raise
+        logger.exception("Could not write the privacy manifest of the failed run")
+        return None
+
+
+# --- purge ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PurgeReport:
+    """What a purge found and did."""
+
+    private: Path
+    made: datetime | None
+    due: datetime | None
+    removed_tables: list[str] = field(default_factory=list)
+    removed_files: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    done: bool = False
+
+    def text(self) -> str:
+        if self.made is None:
+            return f"{self.private}: no run data to purge"
+        when = f"made {self.made.date().isoformat()}, due for purging from {self.due.date().isoformat()}"
+        if not self.done:
+            return f"{self.private}: {when}; not due yet, nothing removed"
+        removed = self.removed_tables + self.removed_files
+        lines = [f"{self.private}: {when}; removed record-level data: "
+                 f"{', '.join(removed) if removed else 'none left'}"]
+        lines.append(f"kept (aggregates and reference data): {', '.join(self.kept) or 'nothing'}")
+        return "\n".join(lines)
+
+
+def _made(private: Path, warehouse: Path) -> tuple[datetime | None, Manifest | None]:
+    """When the run's record-level data was made: the manifest's time, else the newest
+    record-level file's modification time (a run from before manifests)."""
+    manifest = load(private)
+    if manifest is not None:
+        return manifest.created, manifest
+    candidates = [warehouse, *(private / n for n in RECORD_LEVEL_FILES)]
+    times = [p.stat().st_mtime for p in candidates if p.exists()]
+    return (datetime.fromtimestamp(max(times), UTC) if times else None), None
+
+
+def _rewrite_warehouse(warehouse: Path) -> tuple[list[str], list[str]]:
+    """Rewrite the warehouse with only its kept tables (the record-level rows do not linger in
+    freed pages); return (tables removed, tables kept)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    removed = [n for n in names if is_record_level(n)]
+    kept = [n for n in names if not is_record_level(n)]
+    if not removed:
+        return [], kept
+    fresh = warehouse.with_name(f".{warehouse.name}.purge-{os.getpid()}")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect(str(fresh))
+    try:
+        con.execute(f"ATTACH '{str(warehouse).replace(chr(39), chr(39) * 2)}' AS old (READ_ONLY)")
+        for name in kept:
+            con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
+        con.execute("DETACH old")
+    except BaseException:
+        con.close()
+        fresh.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.chmod(fresh, 0o600)
+    os.replace(fresh, warehouse)
+    warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+    return removed, kept
+
+
+def purge(cfg: RunConfig, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+    """Remove the run's record-level data if it is older than `privacy.retention_days`: the
+    record-level tables of the warehouse (the warehouse keeps its reference and classification
+    tables), the rejects and any interim files. Keeps outputs/<run>/ and the private aggregates
+    (profiles/, quality/, run_summary.csv). Refuses a private folder another run (or no run) owns,
+    and waits for no running run: a run in progress holds the lock and the purge stops."""
+    from pipeline.ownership import PRIVATE_MARKER, RUN_LOCK, NotOwnedError, hold_lock, marker_run
+
+    private, warehouse = Path(cfg.private), Path(cfg.warehouse)
+    if not private.is_dir():
+        return PurgeReport(private, None, None)
+    owner = marker_run(private / PRIVATE_MARKER)
+    if owner != cfg.run:
+        raise NotOwnedError(f"private folder {private} is not marked as run '{cfg.run}''s "
+                            f"({PRIVATE_MARKER} {'names ' + repr(owner) if owner else 'is missing'}); "
+                            "nothing removed. Check private_dir in the config")
+    with hold_lock(private / RUN_LOCK, f"run '{cfg.run}' (private folder {private})"):
+        made, manifest = _made(private, warehouse)
+        if made is None:
+            return PurgeReport(private, None, None)
+        due = made + timedelta(days=cfg.privacy.retention_days)
+        report = PurgeReport(private, made, due)
+        report.kept = [f"{cfg.outputs}/"] + [f"{private / n}" + ("/" if (private / n).is_dir() else "")
+                                              for n in AGGREGATE_FILES if (private / n).exists()]
+        if _now(now) < due:
+            return report
+        report.done = True
+        files = [private / n for n in RECORD_LEVEL_FILES if (private / n).exists()]
+        if dry_run:
+            report.removed_files = [str(p) for p in files]
+            return report
+        if warehouse.is_file():
+            removed, kept_tables = _rewrite_warehouse(warehouse)
+            report.removed_tables = [f"{warehouse.name}: {t}" for t in removed]
+            report.kept += [f"{warehouse.name}: {t}" for t in kept_tables]
+        for p in files:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink(missing_ok=True)
+            report.removed_files.append(str(p))
+        _record_purge(private, warehouse, manifest, report, _now(now))
+        logger.info("Purged the record-level data of run %s", cfg.run)
+        return report
+
+
+def _record_purge(private: Path, warehouse: Path, manifest: Manifest | None, report: PurgeReport,
+                  when: datetime) -> None:
+    """Add the purge to the manifest (one is made for a run from before manifests) and refresh its
+    lists of tables and files."""
+    if manifest is None:
+        manifest = Manifest({"run": private.name, "created": report.made.isoformat(), "status": "unknown",
+                             "retention_days": None, "purge_due": report.due.isoformat(),
+                             "private_folder": str(private), "warehouse": str(warehouse), "secret_key": "",
+                             "services": [], "outputs": {"folder": "", "aggregates_only": True,
+                                                         "suppression": "", "files": []},
+                             "never_stored": [], "purges": []})
+    data = manifest.data
+    if warehouse.is_file():
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            data["warehouse_tables"] = warehouse_tables(con)
+        finally:
+            con.close()
+    else:
+        data["warehouse_tables"] = []
+    data["private_files"] = _private_files(private)
+    data.setdefault("purges", []).append({
+        "purged": when.isoformat(), "tables_removed": report.removed_tables,
+        "files_removed": [Path(f).name for f in report.removed_files]})
+    save(manifest, private)
