@@ -181,6 +181,7 @@ def service_problems(cfg: RunConfig) -> list[str]:
     return [p for i, s in enumerate(cfg.services) if Path(s.file).exists()  # else missing_files says so
             for p in _extract_problems(f"services[{i}] ({s.name})", s)]
 
+
 def privacy_warnings(cfg: RunConfig) -> list[str]:
     """One warning per extract whose header has columns that look like names, phone numbers or email
     addresses. They are never read (only mapped columns are, and such columns cannot be mapped),
