@@ -11,8 +11,9 @@ with ``scope: census``):
 3. supergroups by k-means minimising WCSS = sum_i ||z_i - c_{k(i)}||^2 with many starts
    (`segments.kmeans`), then groups within each supergroup and subgroups within each group
    (`segments.hierarchy`), coded ``1``, ``1a``, ``1a1``;
-4. names, descriptions, colours and pen portraits (`segments.describe`, `segments.palette`);
-   each OA's fit to its supergroup (`segments.fit`).
+4. names, descriptions, colours and pen portraits (`segments.describe`, `segments.naming`,
+   `segments.palette`), with the wards of the run's OA -> ward lookup; each OA's fit to its
+   supergroup (`segments.fit`).
 
 ``method: lookup`` loads an existing classification (`segments.lookup`) and returns the same
 `SegmentResult`, described on the census variables when the tables are there.
@@ -29,10 +30,11 @@ import pandas as pd
 
 from pipeline.config import Census, PostcodeDirectory, RunConfig, Segmentation
 from segments.census import CensusError, households
-from segments.describe import describe, grand_index, read_names
+from segments.describe import describe, grand_index, portrait_chart, read_names
 from segments.fit import fit_table
 from segments.hierarchy import LEVELS, build_hierarchy, code_key
 from segments.lookup import load_lookup
+from segments.naming import descriptor_problems, vocabulary
 from segments.transform import fill_missing, read_reference, standardise
 from segments.variables import SpecError, compute_percentages, load_spec
 
@@ -51,8 +53,10 @@ class SegmentResult:
     wcss: supergroup within-cluster sum of squares in that space.
     values: OA x variable, the untransformed values (percentages, density).
     pen_portraits: level, segment, segment_name, households, oas, distinctive, description,
-        colour.  grand_index: level, segment, variable, index.  fit: oa21cd, supergroup,
-        distance, weak.  accounting: lookup rows by outcome (lookups only).
+        colour, automatic_name.  grand_index: level, segment, variable, index.
+        portrait_chart: each segment's ten most distinctive variables (`describe.CHART_COLUMNS`).
+        fit: oa21cd, supergroup, distance, weak.  accounting: lookup rows by outcome (lookups
+        only).
     """
 
     assignments: pd.DataFrame
@@ -68,6 +72,7 @@ class SegmentResult:
     fit: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: dict[str, str] = field(default_factory=dict)
     accounting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    portrait_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def variable_spec(seg_cfg: Segmentation) -> pd.DataFrame:
@@ -89,6 +94,10 @@ def variable_spec(seg_cfg: Segmentation) -> pd.DataFrame:
     if problems:
         raise SpecError(where, problems + [f"the variable ids are {sorted(known)}"])
     spec = spec[~spec["variable"].isin(seg_cfg.drop)].reset_index(drop=True)
+    unnamed = descriptor_problems(spec)  # every variable a segment name could use has words
+    if unnamed:
+        raise SpecError(where if seg_cfg.add_variables is None
+                        else f"{where} + {seg_cfg.add_variables}", unnamed)
     for v, w in seg_cfg.weights.items():
         spec.loc[spec["variable"] == v, "weight"] = float(w)
     if spec.empty:
@@ -128,21 +137,24 @@ def _households(census_cfg: Census | None) -> pd.Series | None:
 def _finish(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
             labels: dict[str, str], centres: dict[str, pd.DataFrame], wcss: float,
             seg_cfg: Segmentation, census_cfg: Census | None, method: str,
-            names_file: Path | None) -> SegmentResult:
+            names_file: Path | None, wards: pd.Series | None = None) -> SegmentResult:
     codes = codes.sort_values("oa21cd").reset_index(drop=True)
     codes["segment"] = codes["supergroup"]
+    vocab = vocabulary(variable_spec(seg_cfg)) if not matrix.empty else None
     named, pens = describe(codes, matrix, values, labels, read_names(names_file),
-                           _households(census_cfg))
+                           _households(census_cfg), vocabulary=vocab, wards=wards)
     fit = fit_table(codes, matrix, centres["supergroup"]) if not matrix.empty else pd.DataFrame()
     return SegmentResult(assignments=codes, names=named,
                          centres=centres.get("supergroup", pd.DataFrame()), variables=matrix,
                          wcss=wcss, values=values, method=method, level_centres=centres,
                          pen_portraits=pens, grand_index=grand_index(codes, values), fit=fit,
-                         labels=labels)
+                         labels=labels,
+                         portrait_chart=portrait_chart(codes, matrix, values, labels, vocab))
 
 
 def build_kmeans(census_cfg: Census, seg_cfg: Segmentation, seed: int,
-                 oas: pd.Index | None = None, progress: bool = False) -> SegmentResult:
+                 oas: pd.Index | None = None, progress: bool = False,
+                 wards: pd.Series | None = None) -> SegmentResult:
     """The three-tier k-means classification of the OAs (see the module docstring)."""
     t0 = time.perf_counter()
     values, matrix, labels = census_profile(census_cfg, seg_cfg, oas)
@@ -155,11 +167,12 @@ def build_kmeans(census_cfg: Census, seg_cfg: Segmentation, seed: int,
     log.info("k-means: %d OAs x %d variables, k=%d, n_init=%d, seed=%d: supergroup WCSS %.3f "
              "in %.2fs", n, p, seg_cfg.k, seg_cfg.n_init, seed, wcss, time.perf_counter() - t0)
     return _finish(codes, matrix, values, labels, centres, wcss, seg_cfg, census_cfg, "kmeans",
-                   seg_cfg.names)
+                   seg_cfg.names, wards)
 
 
 def build_lookup(census_cfg: Census | None, seg_cfg: Segmentation,
-                 postcodes: PostcodeDirectory | None = None) -> SegmentResult:
+                 postcodes: PostcodeDirectory | None = None,
+                 wards: pd.Series | None = None) -> SegmentResult:
     """An existing classification, described on the census variables when the tables are there."""
     if seg_cfg.lookup is None:
         raise ValueError("segmentation.method is 'lookup' but there is no segmentation.lookup")
@@ -194,7 +207,7 @@ def build_lookup(census_cfg: Census | None, seg_cfg: Segmentation,
         diff = matrix.to_numpy() - centres["supergroup"].loc[codes["supergroup"]].to_numpy()
         wcss = float((diff**2).sum())
     result = _finish(codes, matrix, values, labels, centres, wcss, seg_cfg, census_cfg, "lookup",
-                     seg_cfg.lookup.names or seg_cfg.names)
+                     seg_cfg.lookup.names or seg_cfg.names, wards)
     result.accounting = loaded.accounting
     return result
 
@@ -202,11 +215,13 @@ def build_lookup(census_cfg: Census | None, seg_cfg: Segmentation,
 def build_segments_from(census_cfg: Census, seg_cfg: Segmentation, seed: int = 2021,
                         oas: pd.Index | None = None,
                         postcodes: PostcodeDirectory | None = None,
-                        progress: bool = False) -> SegmentResult:
-    """Build (k-means) or load (lookup) the classification from the config sub-blocks."""
+                        progress: bool = False, wards: pd.Series | None = None
+                        ) -> SegmentResult:
+    """Build (k-means) or load (lookup) the classification from the config sub-blocks;
+    `wards` (ward name per OA) lets the pen portraits say where each segment is."""
     if seg_cfg.method == "lookup":
-        return build_lookup(census_cfg, seg_cfg, postcodes)
-    return build_kmeans(census_cfg, seg_cfg, seed, oas, progress)
+        return build_lookup(census_cfg, seg_cfg, postcodes, wards)
+    return build_kmeans(census_cfg, seg_cfg, seed, oas, progress, wards)
 
 
 def area_oas(cfg: RunConfig) -> pd.Index:
@@ -219,16 +234,35 @@ def area_oas(cfg: RunConfig) -> pd.Index:
     return pd.Index(frame[spec.code_column].astype(str).str.strip().unique())
 
 
+def oa_wards(cfg: RunConfig) -> pd.Series | None:
+    """Ward name (or code) per OA from the run's OA -> ward lookup; None without one."""
+    spec = cfg.geography.oa_to_ward
+    if spec is None or not Path(spec.path).exists():
+        return None
+    from boundaries.loaders import GeographyError, load_oa_ward_lookup
+
+    try:
+        table = load_oa_ward_lookup(spec)
+    except (GeographyError, OSError, ValueError) as exc:  # the geography stage reports it
+        log.warning("pen portraits without wards: %s", exc)
+        return None
+    name = table["ward_name"].where(table["ward_name"].fillna("").astype(str).str.strip() != "",
+                                    table["ward_code"])
+    return pd.Series(name.to_numpy(), index=table["oa21cd"].to_numpy())
+
+
 def build_segments(cfg: RunConfig, progress: bool = False) -> SegmentResult:
     """The run's classification, from cfg.census, cfg.segmentation, cfg.seed and, for
-    ``scope: area``, the area's OAs (the OA boundary file)."""
+    ``scope: area``, the area's OAs (the OA boundary file); the pen portraits name wards from
+    the OA -> ward lookup when there is one."""
     seg = cfg.segmentation
     oas = None
     if seg.method == "kmeans" and seg.scope == "area" and Path(cfg.geography.oa_boundaries.path
                                                                ).exists():
         oas = area_oas(cfg)
     return build_segments_from(cfg.census, seg, cfg.seed, oas=oas,
-                               postcodes=cfg.geography.postcode_directory, progress=progress)
+                               postcodes=cfg.geography.postcode_directory, progress=progress,
+                               wards=oa_wards(cfg))
 
 
 def ari_table(a: pd.Series, b: pd.Series) -> float:
@@ -240,4 +274,5 @@ def ari_table(a: pd.Series, b: pd.Series) -> float:
 
 
 __all__ = ["SegmentResult", "build_segments", "build_segments_from", "build_kmeans",
-           "build_lookup", "census_profile", "variable_spec", "area_oas", "ari_table"]
+           "build_lookup", "census_profile", "variable_spec", "area_oas", "oa_wards",
+           "ari_table"]

@@ -6,12 +6,14 @@
 segments_oa.csv            oa21cd, segment, supergroup[, group, subgroup]
 segment_names.csv          level, segment, segment_name, description, colour
 pen_portraits.csv          level, segment, segment_name, households, oas, distinctive,
-                           description, colour
+                           description (the pen portrait), colour, automatic_name
 grand_index.csv            level, segment, variable, name, index (100 = as in the area)
+portrait_chart.csv         level, segment, rank, variable, label, index, score: the data of a
+                           grand-index chart per segment (its ten most distinctive variables)
 centres.csv                level, segment, one column per variable (standardised space)
 oa_fit.csv                 oa21cd, supergroup, distance, weak (worst-fitting 5%)
-names_template.csv         code, level, name, description: copy, edit and set as
-                           ``segmentation.names``
+names_template.csv         code, level, name, description (the names and portraits in use):
+                           copy, edit and set as ``segmentation.names``
 lookup_accounting.csv      lookups only: rows of the lookup file by outcome
 =========================  ===================================================================
 
@@ -61,6 +63,8 @@ def write_segments(cfg: RunConfig, result: SegmentResult) -> Path:
         gi = result.grand_index.copy()
         gi.insert(3, "name", gi["variable"].map(result.labels))
         _csv(gi, folder / "grand_index.csv")
+    if len(result.portrait_chart):
+        _csv(result.portrait_chart, folder / "portrait_chart.csv")
     if result.level_centres:
         frames = [c.reset_index().assign(level=lv) for lv, c in result.level_centres.items()]
         centres = pd.concat(frames, ignore_index=True)

@@ -15,9 +15,16 @@ denominator_table  optional: the table holding the denominator (default: ``table
 transform          optional: ``percent`` (default), ``ratio`` or ``value``
 scale              optional multiplier applied last (default 1)
 weight             optional weight applied after standardisation in the build (default 1)
+short_label        the words a segment name uses for the variable's high side ("lone parents",
+                   "in caravans", "with no garden"); required for a variable that
+                   ``spec/descriptors.csv`` does not describe (`segments.naming`)
+low_label          optional: the words for the low side
+domain             optional: life_stage, household, housing, work, place, diversity (restricted)
+                   or other (default)
 =================  ==========================================================================
 
-Other columns (``source``, ``notes``) are kept for documentation.  For each OA ``i``:
+Other columns (``source``, ``notes``) are kept for documentation; ``short_label``, ``low_label`` and
+``domain`` are read by `segments.naming.vocabulary`.  For each OA ``i``:
 
     percent:  x_i = 100 * sum(numerator_i) / sum(denominator_i) * scale
     ratio:    x_i = sum(numerator_i) / sum(denominator_i) * scale

@@ -116,8 +116,8 @@ def test_unknown_weighted_variable(demo, capsys):
 def test_spec_category_missing_from_census_table(demo, capsys):
     cfg, _, tmp = demo
     extra = tmp / "extra.csv"
-    extra.write_text("variable,name,table,numerator,denominator\n"
-                     "x1,Yurts,ts044,Yurt or tent,Total\n", encoding="utf-8")
+    extra.write_text("variable,name,table,numerator,denominator,short_label\n"
+                     "x1,Yurts,ts044,Yurt or tent,Total,in yurts\n", encoding="utf-8")
     cfg["segmentation"]["add_variables"] = str(extra)
     problem = only_problem(capsys, cfg, tmp)
     assert problem.startswith("census: variable x1 (Yurts): numerator - table ts044 has no ")
