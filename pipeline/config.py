@@ -31,9 +31,16 @@ STANDARD_FIELDS = (
     "sex",
     "ethnicity",
     "disability",
+    "disability_type",
+    "religion",
+    "sexual_orientation",
+    "gender_identity",
     "channel",
     "date",
 )
+#: The standard fields profiled against the census as equality characteristics.
+EQUALITY_FIELDS = ("age_band", "sex", "disability", "disability_type", "ethnicity", "religion",
+                   "sexual_orientation", "gender_identity")
 
 
 logger = logging.getLogger(__name__)
@@ -293,6 +300,32 @@ class Segmentation(_Strict):
     )
 
 
+class Equality(_Strict):
+    """Equality monitoring options of a service (docs/profiles.md, 'Equality categories')."""
+
+    codes: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="characteristic -> {code in the extract: standard category, age band (e.g. 25-44) "
+                    "or 'Prefer not to say'}, for codes the built-in lists do not know",
+    )
+    age_bands: list[str] = Field(
+        default_factory=list, description="age bands always shown, even with no users (e.g. 85-94)"
+    )
+    incomplete_share: float = Field(
+        default=0.02, ge=0, le=1,
+        description="a view is marked incomplete when more than this share of its records carry "
+                    "codes that are not recognised",
+    )
+
+    @field_validator("codes")
+    @classmethod
+    def _known_characteristics(cls, v: dict) -> dict:
+        unknown = sorted(set(v) - set(EQUALITY_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown characteristic(s) {unknown}; allowed are {list(EQUALITY_FIELDS)}")
+        return v
+
+
 class Service(_Strict):
     name: str = Field(description="Short slug used in file names, e.g. stop_smoking")
     label: str = Field(description="Name shown to readers, e.g. Stop smoking service")
@@ -316,6 +349,7 @@ class Service(_Strict):
         default="records", description="What is counted: records, households (household key) or persons"
     )
     period: Literal["year", "quarter"] = Field(default="year", description="Trend period for dated records")
+    equality: Equality = Field(default_factory=Equality, description="equality code map and options")
 
     @field_validator("name")
     @classmethod

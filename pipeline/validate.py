@@ -53,6 +53,8 @@ def validate_config(path: Path | str) -> RunConfig:
         problems += check(cfg)
     if problems:
         raise ConfigError(path, problems)
+    for line in equality_code_report(cfg):  # to the terminal only: codes are private
+        logger.warning(line)
     logger.debug("%s: valid", path)
     return cfg
 
@@ -554,8 +556,115 @@ def writable_problems(cfg: RunConfig) -> list[str]:
     return problems
 
 
+# --- equality codes -----------------------------------------------------------------------------
+
+
+def equality_map_problems(cfg: RunConfig) -> list[str]:
+    """Each `equality.codes` entry maps to a category (or age band) the profile recognises, and each
+    `equality.age_bands` entry is an age band."""
+    from pipeline.profiles.equality import parse_band, target_problem
+
+    problems = []
+    for i, s in enumerate(cfg.services):
+        where = f"services[{i}] ({s.name}).equality"
+        for field, codes in s.equality.codes.items():
+            for code, target in codes.items():
+                why = target_problem(field, target)
+                if why:
+                    problems.append(f"{where}.codes.{field}: {code!r} maps to {why}. Fix: map it to one "
+                                    "of those")
+        problems += [f"{where}.age_bands: {b!r} is not an age band. Fix: write it as e.g. 'Under 18', "
+                     "'25-44' or '75+'" for b in s.equality.age_bands if parse_band(b) is None]
+    return problems
+
+
+def _csv_columns_of(path: Path, service: Service, fields: list[str]) -> dict[str, list[str]]:
+    """The cells of the mapped `fields` in every non-blank record of a CSV extract, read in memory in
+    the encoding, from the header line and with the delimiter the ingest stage would use."""
+    from pipeline.ingest import _is_utf8, detect_encoding, map_headers, sniff_csv
+
+    encoding = detect_encoding(path, service.encoding)
+    readable = "utf-8-sig" if _is_utf8(encoding) else encoding
+    if _is_utf8(encoding):
+        line, delim = sniff_csv(path, service)
+    else:
+        line, delim = _sniff_lines(path, _decoded_lines(path, readable), service)
+    with open(path, encoding=readable, errors="replace", newline="") as fh:
+        for _ in range(line):
+            fh.readline()
+        reader = csv.reader(fh, delimiter=delim)
+        header = next(reader, [])
+        mapping, _ = map_headers(service, header, str(path))
+        at = {f: header.index(mapping[f]) for f in fields if f in mapping}
+        out: dict[str, list[str]] = {f: [] for f in at}
+        for r in reader:
+            if any(c.strip() for c in r):
+                for f, i in at.items():
+                    out[f].append(r[i].strip() if i < len(r) else "")
+    return out
+
+
+def _extract_values(service: Service) -> pd.DataFrame:
+    """The extract's equality columns, one row per non-blank record (values trimmed, '' if blank)."""
+    from pipeline.config import EQUALITY_FIELDS
+    from pipeline.ingest import _read_xlsx, map_headers
+
+    path = Path(service.file)
+    fields = [f for f in EQUALITY_FIELDS if f in service.columns]
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return pd.DataFrame(_csv_columns_of(path, service, fields), dtype=object)
+    frame = _read_xlsx(path, service, []).dropna(how="all")
+    mapping, _ = map_headers(service, [str(c) for c in frame.columns], str(path))
+    return pd.DataFrame({f: frame[mapping[f]].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+                         for f in fields if f in mapping})
+
+
+def equality_code_report(cfg: RunConfig) -> list[str]:
+    """Per service and characteristic: the distinct codes the profile will not recognise, with their
+    records, and whether the view will be marked incomplete. Read from the extracts themselves; the
+    lines name codes, so they go to the terminal (private), never to the shareable outputs."""
+    from pipeline.ingest import IngestError
+    from pipeline.profiles import equality
+
+    lines = []
+    for i, s in enumerate(cfg.services):
+        if not any(f in s.columns for f in equality.FIELDS) or not Path(s.file).is_file():
+            continue
+        try:
+            values = _extract_values(s)
+        except (IngestError, Unreadable, OSError, UnicodeError, csv.Error, KeyError) as exc:
+            logger.debug("%s: equality codes not listed: %s", s.name, exc)
+            continue
+        options = equality.Options.of(s)
+        views = [f for f in equality.FIELDS if f in values] + (["ethnicity_detailed"] if "ethnicity" in values
+                                                                else [])
+        for view in views:
+            field = "ethnicity" if view == "ethnicity_detailed" else view
+            col = values[field]
+            if view == "disability_type" and "disability" in values:
+                disabled = equality.CodeMap("disability", options.codes.get("disability"))
+                col = col[[disabled(d) == "Disabled" for d in values["disability"]]]
+            counts = col[col != ""].value_counts().to_dict()
+            bad = equality.unrecognised(view, counts, options.codes.get(field))
+            if not bad:
+                continue
+            n, total = sum(bad.values()), len(col)
+            share = n / total if total else 0.0
+            limit = options.incomplete_share
+            status = (f"more than {limit * 100:g}%: the view will be marked incomplete" if share > limit
+                      else f"within the {limit * 100:g}% allowed")
+            what = ("code(s) whose broad group is recognised but not the detailed group"
+                    if view == "ethnicity_detailed" else "code(s) not recognised")
+            shown = ", ".join(f"{c!r} ({k:,})" for c, k in list(bad.items())[:20])
+            more = f" and {len(bad) - 20} more" if len(bad) > 20 else ""
+            lines.append(f"services[{i}] ({s.name}) {view}: {len(bad)} distinct {what}, in {n:,} of "
+                         f"{total:,} records ({share:.1%}; {status}): {shown}{more}. Fix: map them under "
+                         f"services[{i}].equality.codes.{field}, e.g. {next(iter(bad))!r}: <category>")
+    return lines
+
+
 #: Every check, in the order the stages read the files.
 CHECKS: tuple[Callable[[RunConfig], list[str]], ...] = (
     writable_problems, geography_problems, service_problems, census_problems,
-    classification_problems, segmentation_file_problems,
+    classification_problems, segmentation_file_problems, equality_map_problems,
 )

@@ -34,6 +34,8 @@ class ServiceProfile:
     ``keys[view]`` gives each row's key in ``graph``; ``derived[view]`` (targets) gives per row
     the keys whose hiding hides the row (None: every row's counts are never published);
     ``previous[view]`` (trends) the key of the previous period's cell a change is derived from.
+    ``notes[view]``: footnotes that travel with the published view; ``incomplete``: the views
+    marked incomplete (too many codes not recognised: kept out of the headlines).
     """
 
     views: dict[str, pd.DataFrame] = default(default_factory=dict)
@@ -41,6 +43,8 @@ class ServiceProfile:
     derived: dict[str, list | None] = default(default_factory=dict)
     previous: dict[str, list] = default(default_factory=dict)
     graph: CountGraph = default(default_factory=CountGraph)
+    notes: dict[str, list[str]] = default(default_factory=dict)
+    incomplete: set[str] = default(default_factory=set)
 
     def profile_view(self, view: str, frame: pd.DataFrame, keys: list) -> None:
         body = frame.iloc[:-1]
@@ -89,16 +93,38 @@ def _area_views(b: ServiceProfile, geo, users, names, postcodes) -> None:
     b.derived["targets_oa"] = None
 
 
-def _equality_views(b, con, cfg, table, unit, fields, populations) -> None:
+def _equality_views(b, con, table, unit, fields, census, service) -> None:
+    """The equality views of the fields the extract carries (equality.py), their counts and the
+    relations between them (detailed ethnic groups add up to broad ones; disability types, when
+    records are counted, to the disabled users)."""
+    options = equality.Options.of(service)
+    count = levels.UNIT_SQL[unit]
+    found = []
     for field in fields:
+        if field == "disability_type":
+            by = "disability, " if "disability" in fields else ""
+            raw = con.execute(f"SELECT {by}disability_type AS code, {count} AS users FROM {table} "
+                              f"GROUP BY ALL ORDER BY ALL").df()
+            found.append(equality.disability_type_view(raw, options, bool(by) and unit == "records"))
+            continue
         raw = con.execute(
-            f"SELECT {field} AS code, {levels.UNIT_SQL[unit]} AS users FROM {table} GROUP BY 1 ORDER BY 1"
+            f"SELECT {field} AS code, {count} AS users FROM {table} GROUP BY 1 ORDER BY 1"
         ).df()
-        prof = equality.equality_profile(raw["code"], raw["users"], populations[field], field)
-        view = f"equality_{field}"
-        keys = [(view, c) for c in prof["segment_code"].iloc[:-1]]
-        b.graph.table(keys, prof["service_count"].iloc[:-1], ("total", view), prof["service_count"].iloc[-1])
-        b.views[view], b.keys[view] = prof, [*keys, ("total", view)]
+        if field == "age_band":
+            found.append(equality.age_view(raw["code"], raw["users"], census, options))
+        elif field == "ethnicity":
+            found += equality.ethnicity_views(raw["code"], raw["users"], census, options)
+        else:
+            found.append(equality.category_view(field, raw["code"], raw["users"], census, options))
+    for v in found:
+        body = v.frame["service_count"]
+        b.graph.table(v.keys[:-1], body.iloc[:-1], v.keys[-1], body.iloc[-1])
+        b.views[v.view], b.keys[v.view], b.notes[v.view] = v.frame, v.keys, v.notes
+        if v.incomplete:
+            b.incomplete.add(v.view)
+    for v in found:
+        for total, parts in v.relations:
+            b.graph.relate(total, parts)
 
 
 def _channel_view(b, con, table, unit, geo, names, exact: bool) -> None:
@@ -169,7 +195,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
     ).df().set_index("oa21cd").iloc[:, 0]
     out = {}
     geos: dict[str, pd.DataFrame] = {}
-    populations: dict[str, pd.Series] = {}
+    census: equality.AreaCensus | None = None
     for service in tqdm(cfg.services, desc="profiles", unit="service", leave=False):
         table = f"assign_{service.name}"
         base = getattr(service, "base", "households")
@@ -177,9 +203,8 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
         if base not in geos:
             geos[base] = levels.area_frame(con, cfg, base)
         geo = geos[base]
-        if not populations:
-            oas = list(geo["oa21cd"])
-            populations.update({f: equality.census_population(cfg, f, oas) for f in equality.FIELDS})
+        if census is None:
+            census = equality.AreaCensus(cfg, list(geo["oa21cd"]))
         subs = {service.name: "TRUE"}
         for opt in service.options:
             col = option_column(opt)
@@ -193,7 +218,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
                 exact = unit == "records"
                 present = service.stored_fields & {*equality.FIELDS, "channel", "date"}
                 fields = [f for f in equality.FIELDS if f in present]
-                _equality_views(b, con, cfg, table, unit, fields, populations)
+                _equality_views(b, con, table, unit, fields, census, service)
                 if "channel" in present:
                     _channel_view(b, con, table, unit, geo, names["segment"], exact)
                 if "date" in present:

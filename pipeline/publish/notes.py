@@ -27,9 +27,11 @@ DEFINITIONS = [
     "the segment lacks to reach the borough's penetration rate.",
     "Targets: wards and Output Areas ranked by households of the under-represented segments that "
     "do not use the service (by households where the user count is suppressed).",
-    "Equality: users by standard category against the area's Census 2021 residents (TS007A, "
-    "TS008, TS038, TS021); 'Prefer not to say', missing and unrecognised codes are reported but "
-    "not used as denominators. Age bands are aligned to census five-year bands (see docs).",
+    "Equality: users by category against the area's Census 2021 residents in the same groups (age: "
+    "TS007/TS007A, built for each of the service's own bands; sex: TS008; disability: TS038; ethnic "
+    "group: TS021; religion: TS030); 'Prefer not to say', missing and unrecognised codes are reported "
+    "but not used as denominators; an index is given where at least 5 users are expected. A row's "
+    "note says how its census population was built (an estimate where a census age band is split).",
     "Channels: each segment's channel mix against the borough's; segments over-represented in "
     "face-to-face or telephone are channel-shift candidates (and may be at risk of digital exclusion).",
     "Trends: the profile per period and the change in index from the previous period, with a 95% interval.",

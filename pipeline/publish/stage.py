@@ -92,7 +92,9 @@ def publish(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame)
         for view, frame in _flagged(prof, hidden).items():
             shown = display(view, frame, rule)
             services[name][view] = table(shown, frame["suppressed"].reset_index(drop=True),
-                                         f"{folder}/{name}_profile_{view}.csv", rule, notes)
+                                         f"{folder}/{name}_profile_{view}.csv", rule,
+                                         [*notes, *prof.notes.get(view, [])])
+            services[name][view].incomplete = view in prof.incomplete
             if view == "segment" and name in main:
                 segments[name] = frame
     any_hidden = Disclosure(profiles.any_service.graph, rule).hidden()

@@ -18,7 +18,7 @@ TEXT_COLUMNS = frozenset({
     "segment_code", "segment_name", "ward_code", "ward_name", "segment", "oa21cd", "postcodes",
     "channel", "period", "service", "outcome", "kind", "significance", "change", "target_segments",
     "channel_shift_candidate", "below_borough", "below_borough_address", "wards_below_match_rate",
-    "segments_below_match_rate", "measure", "name",
+    "segments_below_match_rate", "measure", "name", "field", "note",
 })
 
 
@@ -39,7 +39,9 @@ class PublishedTable:
     """One shareable table.
 
     ``frame``: display strings; ``hidden``: True where a cell is withheld (same shape);
-    ``path``: its CSV under outputs/<run>/; ``notes``: footnotes that travel with it.
+    ``path``: its CSV under outputs/<run>/; ``notes``: footnotes that travel with it;
+    ``incomplete``: too many of its codes were not recognised (an equality view): shown with its
+    note, never the subject of a headline.
     """
 
     frame: pd.DataFrame
@@ -47,6 +49,7 @@ class PublishedTable:
     path: str
     symbol: str
     notes: list[str] = field(default_factory=list)
+    incomplete: bool = False
 
     @property
     def rows_hidden(self) -> pd.Series:

@@ -112,25 +112,28 @@ VIEW_TITLES = {"ward_segment": "Profile by ward and segment", "trends": "Trends:
 EQUALITY_HEADERS = {
     "segment_code": "Group", "service_count": "Users", "service_pct": "Users %",
     "population": "Census population", "population_pct": "Census %", "index": "Index",
-    "significance": "Difference",
+    "significance": "Difference", "note": "Note",
 }
 
 
 def equality_section(cfg: RunConfig, name: str, view: str, t: PublishedTable, folder: Path,
-                     label: str) -> tuple[Extra, Chart]:
-    """An equality view (users by age band, sex, ethnicity or disability against the census): its
-    published table and the index chart of the groups the census counts (not 'Missing' and the like)."""
+                     label: str) -> tuple[Extra, Chart | None]:
+    """An equality view (users by age band, sex, ethnicity, disability, religion ... against the
+    census): its published table, marked when incomplete, and the index chart of the groups with an
+    index (none for a view reported as shares only, such as sexual orientation)."""
     field_name = view.removeprefix("equality_").replace("_", " ")
     frame, hidden = t.frame, t.rows_hidden
     comparable = (frame["population_pct"] != "") & (frame["segment_code"] != "Total")
+    title = f"Equality: {field_name}" + (" (incomplete: too many codes not recognised)" if t.incomplete
+                                         else "")
+    table = _view_table(t, EQUALITY_HEADERS)
+    if not comparable.any():
+        return Extra(title, table, field_name), None
     chart = index_chart(frame[comparable], hidden[comparable],
                         folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {field_name} (against the census)", cfg.suppression.symbol,
                         what=field_name, xlabel="Index (100 = users in proportion to the census population)")
-    table = _view_table(t, EQUALITY_HEADERS)
-    extra = Extra(f"Equality: {field_name}", table, field_name,
-                  {"href": f"charts/{chart.path.name}", "alt": chart.alt})
-    return extra, chart
+    return Extra(title, table, field_name, {"href": f"charts/{chart.path.name}", "alt": chart.alt}), chart
 
 
 CHANNEL_HEADERS = {
@@ -168,7 +171,8 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     found = headlines(seg.frame, seg.rows_hidden, ward.frame, ward.rows_hidden,
                       cfg.area_name, what=f"the {label.lower()}" if label else "the service")
     found += findings.biggest_gap(seg, cfg.area_name) + findings.wards_below(ward, cfg.area_name)
-    found += findings.equality_under(views) + findings.channel_shift(views.get("channels"))
+    complete = {v: t for v, t in views.items() if not t.incomplete}  # incomplete views: no headlines
+    found += findings.equality_under(complete) + findings.channel_shift(views.get("channels"))
     found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
@@ -179,7 +183,7 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
                         else channel_section(cfg, name, t, folder, label))
             extras.append(extra)
-            charts.append(c)
+            charts += [c] if c is not None else []
             continue
         if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(t.frame.columns):
             if view not in ("segment", "ward"):
@@ -194,14 +198,16 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
-        headlines=found, suggestions=findings.suggestions(views, cfg.area_name), appendix=appendix,
+        headlines=found, suggestions=findings.suggestions(complete, cfg.area_name), appendix=appendix,
         guide_href=None, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
         interval_note=("Whiskers: 95% interval of the index." if has_ci
                        else "Interval not available for this profile."),
         segment_table=seg_table, ward_table=ward_table, extras=extras,
         map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx",
         match=_match(pub.run["run_summary"], service), warnings=pub.warnings,
-        definitions=[*METHOD[1:], *DEFINITIONS, *pub.notes], attribution=cfg.attribution,
+        definitions=[*METHOD[1:], *DEFINITIONS, *pub.notes,
+                     *dict.fromkeys(n for t in views.values() for n in t.notes if n not in pub.notes)],
+        attribution=cfg.attribution,
     )
     path = report_path(cfg, name)
     path.write_text(html, encoding="utf-8")

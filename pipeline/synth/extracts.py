@@ -71,41 +71,42 @@ DUPLICATE_RATE = 0.005
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$")
 
-AGE_BANDS = ["16-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
-AGE_BY_TYPE = {
-    1: [1, 4, 8, 12, 16, 22, 22, 15],
-    2: [2, 6, 12, 17, 20, 20, 15, 8],
-    3: [1, 18, 34, 20, 12, 8, 5, 2],
-    4: [3, 28, 28, 17, 12, 7, 3, 2],
-    5: [2, 10, 20, 22, 20, 14, 8, 4],
-    6: [2, 10, 18, 18, 18, 16, 11, 7],
-    7: [3, 12, 20, 18, 18, 15, 9, 5],
-    8: [2, 9, 15, 15, 18, 17, 13, 11],
-}
+#: The stop-smoking extract records age, sex and ethnicity in the council guidance's monitoring
+#: categories: its age bands (Under 18 and 19-24 leave out age 18, as the guidance's do), the 19
+#: ethnic groups of Census 2021 in the census wording. Take-up per resident is planted by age band
+#: and ethnic group (AGE_TAKEUP, ETHNIC_TAKEUP: relative rates, written to equality_truth.csv):
+#: the equality profile against the census should recover their order.
+AGE_BANDS = ["Under 18", "19-24", "25-44", "45-64", "65-74", "Over 75"]
+AGE_YEARS = [(0, 17), (19, 24), (25, 44), (45, 64), (65, 74), (75, None)]
+AGE_TAKEUP = [0.1, 0.7, 1.5, 1.1, 0.45, 0.2]
 ETHNIC = [
+    "Asian, Asian British or Asian Welsh: Bangladeshi",
+    "Asian, Asian British or Asian Welsh: Chinese",
+    "Asian, Asian British or Asian Welsh: Indian",
+    "Asian, Asian British or Asian Welsh: Pakistani",
+    "Asian, Asian British or Asian Welsh: Other Asian",
+    "Black, Black British, Black Welsh, Caribbean or African: African",
+    "Black, Black British, Black Welsh, Caribbean or African: Caribbean",
+    "Black, Black British, Black Welsh, Caribbean or African: Other Black",
+    "Mixed or Multiple ethnic groups: White and Asian",
+    "Mixed or Multiple ethnic groups: White and Black African",
+    "Mixed or Multiple ethnic groups: White and Black Caribbean",
+    "Mixed or Multiple ethnic groups: Other Mixed or Multiple ethnic groups",
     "White: English, Welsh, Scottish, Northern Irish or British",
     "White: Irish",
+    "White: Gypsy or Irish Traveller",
+    "White: Roma",
     "White: Other White",
-    "Asian or Asian British: Pakistani",
-    "Asian or Asian British: Indian",
-    "Asian or Asian British: Bangladeshi",
-    "Asian or Asian British: Chinese",
-    "Black or Black British: African",
-    "Black or Black British: Caribbean",
-    "Mixed or Multiple ethnic groups",
-    "Other ethnic group",
-    "Prefer not to say",
+    "Other ethnic group: Arab",
+    "Other ethnic group: Any other ethnic group",
 ]
-ETHNIC_BY_TYPE = {
-    1: [88, 2, 4, 1, 1, 0.2, 0.5, 0.5, 0.5, 1.3, 0.5, 1],
-    2: [87, 2, 4, 1.5, 1.5, 0.3, 0.5, 0.7, 0.5, 1.5, 0.5, 1],
-    3: [52, 3, 14, 5, 5, 1, 4, 5, 3, 4, 2, 2],
-    4: [40, 2, 16, 12, 5, 3, 3, 8, 3, 4, 2, 2],
-    5: [48, 2, 6, 16, 12, 3, 2, 3, 2, 3, 2, 1],
-    6: [80, 2, 6, 3, 2, 0.5, 0.5, 1.5, 1, 2, 0.5, 1],
-    7: [82, 1.5, 6, 3, 1, 0.5, 0.5, 1.5, 1, 1.5, 0.5, 1],
-    8: [78, 2, 5, 4, 1.5, 1, 0.5, 2, 2, 2, 1, 1],
-}
+ETHNIC_TAKEUP = [1.4, 0.3, 0.4, 0.6, 0.5, 0.45, 1.6, 0.85, 0.9, 1.15, 1.8, 1.05, 1.0, 1.3, 2.4, 2.1, 0.75,
+                 0.35, 0.65]
+#: share of each type's records with 'Prefer not to say' for age and ethnicity
+AGE_NOT_SAY, ETHNIC_NOT_SAY = 0.01, 0.015
+NOT_SAY = "Prefer not to say"
+SEX = ["Female", "Male", "Other", NOT_SAY]
+SEX_P = [0.505, 0.465, 0.008, 0.022]
 CHANNELS_LIBRARY = ["Face to face", "Telephone", "Web", "Email"]
 CHANNELS_CONTACT = ["Face-to-face", "Telephone", "Web", "Email"]
 CHANNEL_BY_TYPE = {
@@ -149,6 +150,60 @@ def default_propensity() -> pd.DataFrame:
         for t, p in enumerate(DEFAULT_PROPENSITY[s])
     ]
     return pd.DataFrame(rows)
+
+
+def _type_shares(table: str) -> pd.DataFrame:
+    """The demo census's shares of each category of `table` per household type (rows: type 1-8),
+    smoothed as borough._write_census smooths them."""
+    prof = pd.read_csv(Path(__file__).with_name("type_profiles.csv"))
+    p = prof[prof["table"] == table].pivot(index="type", columns="category", values="share") + 2e-4
+    return p.div(p.sum(axis=1), axis=0)
+
+
+def _age_shares() -> pd.DataFrame:
+    """Share of each type's residents in each of AGE_BANDS, from the five-year census shares, a
+    five-year band cut by a band edge split pro rata (ages 15-17 are 3/5 of 15-19)."""
+    five = _type_shares("ts007a")
+    out = pd.DataFrame(0.0, index=five.index, columns=AGE_BANDS)
+    for col in five.columns:
+        nums = [int(x) for x in re.findall(r"\d+", col)]
+        lo, hi = (0, nums[0]) if "under" in col else (nums[0], None) if "over" in col else (nums[0], nums[1])
+        for band, (blo, bhi) in zip(AGE_BANDS, AGE_YEARS, strict=True):
+            a, b = max(lo, blo), min(x for x in (hi, bhi, 200) if x is not None)
+            if b >= a:
+                out[band] += five[col] * ((b - a + 1) / (hi - lo + 1) if hi is not None else 1.0)
+    return out
+
+
+def _ethnic_shares() -> pd.DataFrame:
+    shares = _type_shares("ts021")[ETHNIC]
+    return shares.div(shares.sum(axis=1), axis=0)
+
+
+def planted_weights(shares: pd.DataFrame, takeup: list[float], records: pd.Series,
+                    residents: pd.Series, not_say: float) -> dict[int, np.ndarray]:
+    """Per household type, the probabilities of each category (then 'Prefer not to say') for a
+    record, such that take-up per resident over the area is proportional to `takeup`.
+
+    A record of type t is in category g with probability proportional to s_tg w_g (s: the type's
+    census shares); the weights w are raked so the expected users of g, sum_t n_t s_tg w_g /
+    sum_h s_th w_h (n_t: records of type t), equal U r_g R_g / sum_h r_h R_h, where R_g = sum_t
+    residents_t s_tg is the area's residents in g and r the planted relative take-up."""
+    records = records.reindex(shares.index).fillna(0)  # every type gets weights, used or not
+    s = shares.to_numpy(dtype=float)
+    n = records.to_numpy(dtype=float)
+    r = np.asarray(takeup, dtype=float)
+    pop = residents.reindex(shares.index).fillna(0).to_numpy(dtype=float) @ s
+    target = n.sum() * r * pop / (r * pop).sum()
+    w = r.copy()
+    for _ in range(200):
+        q = s * w
+        q /= q.sum(axis=1, keepdims=True)
+        got = n @ q
+        w *= np.where(got > 0, target / got, 1.0)
+    q = s * w
+    q = (1 - not_say) * q / q.sum(axis=1, keepdims=True)
+    return {int(t): np.append(row, not_say) for t, row in zip(records.index, q, strict=True)}
 
 
 def _choice(rng: np.random.Generator, labels: list[str], weights_by_type: dict, types) -> list[str]:
@@ -440,7 +495,11 @@ def generate_extracts(
         if service == "stop_smoking":
             l1, l2, l3, addr_status = _address_lines(rec, rng)
             _plant_unknown_addresses(l1, addr_status, rec, arng, UNKNOWN_ADDRESS_RATE)
-            sex = np.array(["Male", "Female", "Prefer not to say"])[rng.choice(3, n, p=[0.47, 0.51, 0.02])]
+            sex = np.array(SEX)[rng.choice(len(SEX), n, p=SEX_P)]
+            records = pd.Series(types).value_counts().sort_index()
+            residents = _residents_by_type(hh)
+            age_w = planted_weights(_age_shares(), AGE_TAKEUP, records, residents, AGE_NOT_SAY)
+            eth_w = planted_weights(_ethnic_shares(), ETHNIC_TAKEUP, records, residents, ETHNIC_NOT_SAY)
             dis_p = np.where(np.isin(types, [7, 8]), 0.3, 0.16)
             u = rng.random(n)
             dis = np.where(u < 0.02, "Prefer not to say", np.where(u < 0.02 + dis_p, "Yes", "No"))
@@ -451,9 +510,9 @@ def generate_extracts(
                     "Address Line 2": l2,
                     "Address Line 3": l3,
                     "Post Code": pcs,
-                    "Age Band": _choice(rng, AGE_BANDS, AGE_BY_TYPE, types),
+                    "Age Band": _choice(rng, [*AGE_BANDS, NOT_SAY], age_w, types),
                     "Sex": sex,
-                    "Ethnic Origin": _choice(rng, ETHNIC, ETHNIC_BY_TYPE, types),
+                    "Ethnic Origin": _choice(rng, [*ETHNIC, NOT_SAY], eth_w, types),
                     "Disability": dis,
                     "Referral Date": [
                         x.strftime("%d/%m/%Y")
@@ -528,10 +587,28 @@ def generate_extracts(
         summary[service] = {"rows": int(len(df)), "planted": {k2: int(v) for k2, v in counts.items()}}
         logger.info("%s: %d rows", service, len(df))
     propensity.to_csv(truth_dir / "propensity.csv", index=False, lineterminator="\n")
+    equality_truth().to_csv(truth_dir / "equality_truth.csv", index=False, lineterminator="\n")
     hh[["household_id", "uprn", "oa21cd", "type"]].to_csv(
         truth_dir / "households.csv", index=False, lineterminator="\n"
     )
     return summary
+
+
+def _residents_by_type(hh: pd.DataFrame) -> pd.Series:
+    """Residents per household type: households x the type's persons per household (as the demo
+    census is built)."""
+    tot = pd.read_csv(Path(__file__).with_name("type_totals.csv"))
+    ratio = tot[tot["table"] == "ts001"].set_index("type")["ratio"]
+    counts = hh["type"].value_counts().sort_index()
+    return counts * ratio.reindex(counts.index).fillna(ratio.mean())
+
+
+def equality_truth() -> pd.DataFrame:
+    """The planted take-up per resident by age band and ethnic group of the stop-smoking extract
+    (relative rates): field, category (as written in the extract), planted_takeup."""
+    rows = [("age_band", b, r) for b, r in zip(AGE_BANDS, AGE_TAKEUP, strict=True)]
+    rows += [("ethnicity", g, r) for g, r in zip(ETHNIC, ETHNIC_TAKEUP, strict=True)]
+    return pd.DataFrame(rows, columns=["field", "category", "planted_takeup"])
 
 
 def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
