@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.ingest import option_column
+from pipeline.ingest import option_column, outcome_column
 from pipeline.warehouse import sql
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     counts = {}
     for service in cfg.services:
         options = "".join(f", i.{option_column(o)}" for o in service.options)
+        options += "".join(f", i.{outcome_column(o.name)}" for o in service.outcomes)
         con.execute(sql("assign", service=service.name, option_columns=options))
         counts[service.name] = con.execute(f"SELECT count(*) FROM assign_{service.name}").fetchall()[0][0]
     return counts

@@ -326,6 +326,47 @@ class Equality(_Strict):
         return v
 
 
+class Outcome(_Strict):
+    """An outcome or satisfaction column of an extract (see pipeline/profiles/outcomes.py).
+
+    binary: `success` values count as achieved, `failure` values as not achieved, anything else
+    (blank, unrecognised) as no recorded outcome; ordinal: `scale` lists the answers worst first
+    (scores 1..n), `satisfied_from` is the first answer counted as satisfied, `dont_know` answers
+    are counted apart; numeric: a number (e.g. days to resolve)."""
+
+    name: str = Field(description="Short slug, e.g. quit_4wk: warehouse column outcome_<name>")
+    column: str | list[str] = Field(description="Header in the file (or candidate headers)")
+    label: str | None = Field(default=None, description="Name shown to readers")
+    kind: Literal["binary", "ordinal", "numeric"]
+    better: Literal["higher", "lower"] = Field(
+        default="higher", description="lower for complaints or days to resolve: who is worse served")
+    success: list[str] = Field(default_factory=lambda: ["yes", "y", "true", "1"])
+    failure: list[str] = Field(default_factory=lambda: ["no", "n", "false", "0"])
+    scale: list[str] = Field(default_factory=list, description="ordinal answers, worst first")
+    satisfied_from: str | None = Field(default=None, description="ordinal: first answer counted as satisfied")
+    dont_know: list[str] = Field(
+        default_factory=lambda: ["don't know", "dont know", "do not know", "not sure", "n/a"])
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
+            raise ValueError(f"outcome name {v!r} must be a lower-case slug (letters, digits, underscores)")
+        return v
+
+    @model_validator(mode="after")
+    def _ordinal_scale(self) -> Outcome:
+        if self.kind == "ordinal":
+            if len(self.scale) < 2:
+                raise ValueError(f"ordinal outcome {self.name!r} needs a `scale` of at least two answers, "
+                                 "worst first")
+            low = [s.strip().lower() for s in self.scale]
+            if self.satisfied_from is not None and self.satisfied_from.strip().lower() not in low:
+                raise ValueError(f"outcome {self.name!r}: satisfied_from {self.satisfied_from!r} is not in "
+                                 f"its scale {self.scale}")
+        return self
+
+
 class Service(_Strict):
     name: str = Field(description="Short slug used in file names, e.g. stop_smoking")
     label: str = Field(description="Name shown to readers, e.g. Stop smoking service")
@@ -350,6 +391,17 @@ class Service(_Strict):
     )
     period: Literal["year", "quarter"] = Field(default="year", description="Trend period for dated records")
     equality: Equality = Field(default_factory=Equality, description="equality code map and options")
+    outcomes: list[Outcome] = Field(
+        default_factory=list, description="Outcome or satisfaction columns: profiled by segment, ward, group"
+    )
+
+    @field_validator("outcomes")
+    @classmethod
+    def _distinct_outcomes(cls, v: list) -> list:
+        names = [o.name for o in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"outcome names must be distinct (got {names})")
+        return v
 
     @field_validator("name")
     @classmethod

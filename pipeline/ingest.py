@@ -118,6 +118,11 @@ def option_column(option: str) -> str:
     return "option_" + re.sub(r"[^a-z0-9]+", "_", option.lower()).strip("_")
 
 
+def outcome_column(name: str) -> str:
+    """Warehouse column of an outcome: 'quit_4wk' -> outcome_quit_4wk."""
+    return f"outcome_{name}"
+
+
 def _shown_headers(headers: list[str]) -> str:
     """The headers found, for an error message; withheld when the line looks like a record (a cell
     holding a postcode or a long number), as in a file with no header row."""
@@ -136,13 +141,19 @@ def map_headers(
     wanted = dict(service.columns)
     for opt in service.options:
         wanted[option_column(opt)] = opt
+    for out in service.outcomes:
+        wanted[outcome_column(out.name)] = out.column
     shown = _shown_headers(headers)
     for fld, candidates in wanted.items():
         cands = [candidates] if isinstance(candidates, str) else list(candidates)
         hit = next((by_norm[_norm(c)] for c in cands + SYNONYMS.get(fld, []) if _norm(c) in by_norm), None)
         if hit is None:
             problems.append(
-                f"{source}: service {service.name!r} maps field {fld!r} to {cands}, "
+                f"{source}: service {service.name!r} maps outcome {fld.removeprefix('outcome_')!r} to "
+                f"{cands}, but the file has no such column; columns found: {shown}. Fix: set that "
+                f"outcome's `column:` to one of those headers"
+                if fld.startswith("outcome_")
+                else f"{source}: service {service.name!r} maps field {fld!r} to {cands}, "
                 f"but the file has no such column; columns found: {shown}. "
                 f"Fix: set services.{service.name}.columns.{fld} to one of those headers"
                 if not fld.startswith("option_")
@@ -231,6 +242,7 @@ def _wanted_headers(service: Service) -> set[str]:
     """Every header name (normalised) that would map to one of the service's fields or options."""
     names = [c for v in service.columns.values() for c in ([v] if isinstance(v, str) else v)]
     names += [c for f in service.columns for c in SYNONYMS.get(f, [])] + list(service.options)
+    names += [c for o in service.outcomes for c in ([o.column] if isinstance(o.column, str) else o.column)]
     return {_norm(c) for c in names}
 
 
@@ -768,6 +780,7 @@ def _store(con, service: Service, path: Path, headers: list[str], blanks: list[i
     `ingest_<service>` (blank lines added back as blank rows); return the rows read."""
     stored = {r[0] for r in con.execute(f"DESCRIBE raw_{service.name}").fetchall()}
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
+    fields += [outcome_column(o.name) for o in service.outcomes]
     mapped = ",\n".join(f for f in fields if f in stored)
     unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in stored)
     table = f"ingest_{service.name}"

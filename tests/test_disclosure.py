@@ -23,6 +23,42 @@ DERIVED = ["service_pct", "penetration_pct", "index", "penetration_lower", "pene
            "change", "channel_shift_candidate"]
 
 
+OUTCOME_COUNTS = ["with_outcome", "successes", "not_achieved", "no_outcome", "dont_know"]
+
+
+def _outcome_system(views, nested, cell, eqs):
+    """Outcome tables: rows add up to the Total (shared by every table of an outcome), with_outcome
+    = successes + not_achieved, groups to their supergroup and, for segments and wards, users =
+    with_outcome + no_outcome + dont_know (every demo service counts records)."""
+    for view, t in views.items():
+        if not view.startswith("outcome_"):
+            continue
+        name = t["outcome"].iloc[0]
+        dim = view.removeprefix(f"outcome_{name}_")
+        cols = [c for c in OUTCOME_COUNTS if c in t]
+        for r in t.to_dict("records"):
+            code = r["segment_code"]
+            def key(c, name=name, dim=dim, code=code):
+                return ("oT", name, c) if code == "Total" else ("o", name, dim, code, c)
+
+            for c in cols:
+                cell(key(c), r[c])
+            if "successes" in cols:
+                eqs.append((key("with_outcome"), [key("successes"), key("not_achieved")]))
+            users = ("total",) if code == "Total" else (dim, code)
+            if dim in ("segment", "group", "subgroup", "ward") and users in cell.known:
+                parts = [key(c) for c in ("with_outcome", "no_outcome", "dont_know") if c in cols]
+                eqs.append((users, parts))
+        body = t[t["segment_code"] != "Total"]["segment_code"]
+        for c in cols:
+            eqs.append((("oT", name, c), [("o", name, dim, code, c) for code in body]))
+        for parent, child in (("segment", "group"), ("group", "subgroup")):
+            if dim == child and (parent, child) in nested:
+                for par, kids in nested[(parent, child)].items():
+                    for c in cols:
+                        eqs.append((("o", name, parent, par, c), [("o", name, child, k, c) for k in kids]))
+
+
 def _tables(cfg):
     out = defaultdict(dict)
     for f in sorted(cfg.outputs.glob("*/*_profile_*.csv")):
@@ -41,6 +77,11 @@ def test_no_published_count_below_threshold_and_nothing_derived_from_a_hidden_on
     hidden_seen = 0
     for name, views in tables.items():
         for view, t in views.items():
+            if view.startswith("outcome_"):  # masked cell by cell (tests/test_outcomes.py)
+                for col in [c for c in OUTCOME_COUNTS if c in t]:
+                    shown = pd.to_numeric(t.loc[t[col] != sym, col].replace("", np.nan)).dropna()
+                    assert not ((shown > 0) & (shown < thr)).any(), (name, view, col)
+                continue
             for col in ("service_count", "non_users"):
                 if col not in t:
                     continue
@@ -129,6 +170,8 @@ def _system(views, nested, quality=None):
             eqs.append((("trT", p), [("tr", p, s) for s in part.segment_code]))
         for s, part in body.groupby("segment_code"):
             eqs.append((("segment", s), [("tr", p, s) for p in part.period]))
+    cell.known = val
+    _outcome_system(views, nested, cell, eqs)
     if quality is not None:
         quality(cell, eqs)
     return val, eqs

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from pipeline.config import RunConfig
 from pipeline.ingest import option_column
-from pipeline.profiles import channels, equality, gaps, levels, trends, wards
+from pipeline.profiles import channels, equality, gaps, levels, outcomes, trends, wards
 from pipeline.profiles.cells import CountGraph
 from pipeline.profiles.table import profile_table, with_uncertainty
 
@@ -43,6 +43,8 @@ class ServiceProfile:
     derived: dict[str, list | None] = default(default_factory=dict)
     previous: dict[str, list] = default(default_factory=dict)
     graph: CountGraph = default(default_factory=CountGraph)
+    #: views masked cell by cell (outcomes): view -> {count column: per-row keys}
+    cells: dict[str, dict[str, list]] = default(default_factory=dict)
     notes: dict[str, list[str]] = default(default_factory=dict)
     incomplete: set[str] = default(default_factory=set)
 
@@ -224,6 +226,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
                 if "date" in present:
                     _trend_view(b, con, table, unit, getattr(service, "period", None) or "year", geo,
                                 names["segment"], exact)
+                outcomes.outcome_views(b, con, table, service, geo, lv, names, fields, exact)
             out[name] = b
     return out
 

@@ -18,12 +18,12 @@ import pandas as pd
 
 from pipeline.config import RunConfig, Suppression
 from pipeline.escape import spreadsheet_frame
-from pipeline.profiles import crossservice, gaps
+from pipeline.profiles import crossservice, gaps, outcomes
 from pipeline.profiles.service import ProfileRun, ServiceProfile
 from pipeline.publish import quality as pub_quality
 from pipeline.publish.display import display
 from pipeline.publish.notes import run_notes, warnings
-from pipeline.publish.suppression import Disclosure
+from pipeline.publish.suppression import Disclosure, rounding
 from pipeline.publish.tables import Publication, PublishedTable
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,23 @@ def _flagged(prof: ServiceProfile, hidden: set) -> dict[str, pd.DataFrame]:
             frame = gaps.rank(frame, frame["suppressed"])[0]
         out[view] = frame
     return out
+
+
+def _cells_shown(frame: pd.DataFrame, cells: dict[str, list], hidden: set, rule: Suppression) -> pd.DataFrame:
+    """An outcome view's display strings, masked cell by cell: a count shows the symbol where its
+    key is hidden, a rate, mean, interval or call where any count it derives from is
+    (outcomes.DERIVED). Under the ONS rule counts are rounded and the rates recomputed from them."""
+    base = rounding(rule)
+    if base > 1:
+        frame = outcomes.rounded(frame, base)
+    shown = outcomes.format_frame(frame.drop(columns="suppressed"))
+    masks = {col: pd.Series([k in hidden for k in keys]) for col, keys in cells.items()}
+    for col, sources in outcomes.DERIVED.items():
+        if col in shown:
+            masks[col] = pd.concat([masks[s] for s in sources if s in masks], axis=1).any(axis=1)
+    for col, m in masks.items():
+        shown[col] = shown[col].astype(object).where(~m.to_numpy(), rule.symbol)
+    return shown
 
 
 def _text(v) -> str:
@@ -90,6 +107,11 @@ def publish(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame)
         folder = name.split("__")[0]
         services[name] = {}
         for view, frame in _flagged(prof, hidden).items():
+            if view in prof.cells:  # masked cell by cell (outcomes)
+                services[name][view] = table(_cells_shown(frame, prof.cells[view], hidden, rule), None,
+                                             f"{folder}/{name}_profile_{view}.csv", rule,
+                                             [*notes, outcomes.MULTIPLE_COMPARISONS_NOTE])
+                continue
             shown = display(view, frame, rule)
             services[name][view] = table(shown, frame["suppressed"].reset_index(drop=True),
                                          f"{folder}/{name}_profile_{view}.csv", rule,
@@ -125,8 +147,9 @@ def write_private(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.Data
     folder.mkdir(parents=True, exist_ok=True)
     for name, prof in {**profiles.services, "any_service": profiles.any_service}.items():
         for view, frame in prof.views.items():
-            spreadsheet_frame(display(view, frame, None)).to_csv(folder / f"{name}_profile_{view}.csv",
-                                                                 index=False)
+            shown = outcomes.format_frame(frame) if view in prof.cells else display(view, frame, None)
+            spreadsheet_frame(shown).to_csv(folder / f"{name}_profile_{view}.csv",
+                                          index=False)
     quality = cfg.private / "quality"
     quality.mkdir(parents=True, exist_ok=True)
     for name, frame in report.tables().items():

@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pipeline.escape import mathtext_safe  # noqa: E402
+from segments.naming import short_label
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,8 @@ def _float(v) -> float | None:
 
 
 def _label(code: str, name: str) -> str:
-    """The tick label "code name", cut to a readable length, safe for matplotlib."""
-    text = f"{code} {name}".strip() if name and name != code else str(code)
-    return mathtext_safe(text if len(text) <= _LABEL_MAX else text[: _LABEL_MAX - 1] + "…")
+    """``code name`` fitted to the axis, never cut mid-word (segments.naming.short_label)."""
+    return mathtext_safe(short_label(code, name if name != code else "", _LABEL_MAX))
 
 
 #: Text is never sent to TeX (matplotlib's default, enforced here whatever the user's rc).
@@ -207,4 +207,70 @@ def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title
         alt = f"{title}: no segment and channel has enough contacts to show."
     if int(hidden.sum()):
         alt += f" {int(hidden.sum())} cell(s) suppressed (too few to show)."
+    return Chart(out_png, alt, plotted)
+
+
+OUTCOME_COLOURS = {"worse served": UNDER, "better served": OVER, "no clear difference": NEUTRAL}
+
+
+@matplotlib.rc_context(_PLAIN_TEXT)
+def outcome_chart(shown: pd.DataFrame, hidden: pd.Series, out_png: Path, title: str, measure: str,
+                  overall: float | None, xlabel: str, symbol: str = "#", what: str = "segment") -> Chart:
+    """Dot-and-whisker chart of an outcome by row (a published outcome table, Total left out):
+    the rate or mean (`measure`: 'rate_pct' or 'mean') with its 95% interval, a line at the
+    service's overall value, dots coloured by the call (worse served / better served / no clear
+    difference). Hidden rows show the symbol; their values never reach matplotlib."""
+    body = shown[shown["segment_code"] != "Total"]
+    hidden = hidden.reindex(body.index).fillna(True).astype(bool)
+    lo_col, hi_col = ("rate_lower", "rate_upper") if measure == "rate_pct" else ("mean_lower", "mean_upper")
+    n = len(body)
+    fig, ax = plt.subplots(figsize=(8.0, max(2.4, 0.42 * n + 1.2)), dpi=100)
+    plotted: dict[str, float] = {}
+    labels, xs = [], [] if overall is None else [overall]
+    for y, (i, row) in enumerate(body.iterrows()):
+        code = str(row["segment_code"])
+        labels.append(_label(code, str(row.get("segment_name") or "")))
+        value = None if hidden.loc[i] else _float(row[measure])
+        if value is None:
+            note = mathtext_safe(f" {symbol} suppressed") if hidden.loc[i] else " no outcome recorded"
+            ax.text(0.01, y, note, va="center", ha="left", fontsize=8, color="#444444",
+                    transform=ax.get_yaxis_transform())
+            continue
+        plotted[code] = value
+        lo, hi = _float(row[lo_col]), _float(row[hi_col])
+        colour = OUTCOME_COLOURS.get(str(row.get("significance")), NEUTRAL)
+        if lo is not None and hi is not None:
+            ax.errorbar(value, y, xerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt="none",
+                        ecolor="#222222", elinewidth=1, capsize=3)
+            xs += [lo, hi]
+        ax.plot([value], [y], "o", color=colour, markersize=7)
+        xs.append(value)
+    if overall is not None:
+        ax.axvline(overall, color="#222222", linewidth=1, linestyle="--")
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.invert_yaxis()
+    if xs:
+        pad = max(0.05 * (max(xs) - min(xs)), 0.5 if measure == "mean" else 2.0)
+        ax.set_xlim(min(xs) - pad, max(xs) + pad)
+    ax.set_xlabel(mathtext_safe(xlabel))
+    ax.set_title(mathtext_safe(title), fontsize=10, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", linestyle="", color=c, label=k) for k, c in OUTCOME_COLOURS.items()]
+    handles.append(Line2D([], [], color="#222222", linestyle="--", label="service overall"))
+    fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=len(handles), frameon=False)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    if plotted:
+        top, low = max(plotted, key=plotted.get), min(plotted, key=plotted.get)
+        alt = (f"{title}. Dot chart of the {xlabel.lower()} by {what} with 95% intervals. Highest: {what} "
+               f"{top} ({plotted[top]:g}); lowest: {what} {low} ({plotted[low]:g}).")
+    else:
+        alt = f"{title}: no {what} has enough outcomes to show."
+    if hidden.any():
+        alt += f" {int(hidden.sum())} {what}(s) suppressed."
     return Chart(out_png, alt, plotted)

@@ -8,6 +8,8 @@ rows ``Headline.codes``), or ``about()`` of one; a withheld row is never the sub
 
 from __future__ import annotations
 
+import pandas as pd
+
 from pipeline.publish.notes import UNDER
 from pipeline.publish.tables import PublishedTable
 from pipeline.render.headlines import Headline, about
@@ -119,4 +121,65 @@ def suggestions(views: dict[str, PublishedTable], area: str) -> list[Headline]:
         out.append(Headline("Consider, with the equality impact assessment, why the service reaches "
                             "fewer of these groups than the census predicts: " + h.text.split(": ", 1)[1],
                             h.view, h.codes))
+    return out
+
+
+OUTCOME_WORSE = "worse served"
+#: outcome views by the breakdowns they hold (`outcome_<name>_<dimension>`)
+OUTCOME_AREAS = ("segment", "group", "subgroup", "ward")
+
+
+def outcome_views(views: dict[str, PublishedTable]) -> dict[str, dict[str, PublishedTable]]:
+    """{outcome name: {dimension: table}} of the published outcome views, in publication order."""
+    out: dict[str, dict[str, PublishedTable]] = {}
+    for view, t in views.items():
+        if view.startswith("outcome_") and "outcome" in t.frame and len(t.frame):
+            name = str(t.frame["outcome"].iloc[0])
+            out.setdefault(name, {})[view.removeprefix(f"outcome_{name}_")] = t
+    return out
+
+
+def _primary(t: PublishedTable) -> tuple[str, str]:
+    """(value column, difference column) of an outcome table: the rate, else the mean."""
+    return ("rate_pct", "diff_pct") if "rate_pct" in t.frame else ("mean", "mean_diff")
+
+
+def worse_served(t: PublishedTable) -> pd.DataFrame:
+    """Rows significantly worse served than the service, published, the furthest from it first."""
+    f = t.frame
+    shown = ~t.hidden["significance"].to_numpy() & (f["segment_code"] != "Total").to_numpy()
+    vis = f[shown & (f["significance"] == OUTCOME_WORSE).to_numpy()]
+    _, diff = _primary(t)
+    vis = vis[vis[diff] != ""]
+    return vis.assign(_d=vis[diff].astype(float).abs()).sort_values(["_d", "segment_code"],
+                                                                       ascending=[False, True])
+
+
+def _value(t: PublishedTable, row) -> str:
+    col, _ = _primary(t)
+    return f"{row[col]}%" if col == "rate_pct" else f"mean {row[col]}"
+
+
+def who_benefits(views: dict[str, PublishedTable], labels: dict[str, str]) -> list[Headline]:
+    """Per outcome: the segments, then per equality characteristic the groups, significantly worse
+    served than the service as a whole, the furthest from it first, each with its published rate
+    (or mean) and the service's (the table's Total row). One sentence per table."""
+    out = []
+    for name, dims in outcome_views(views).items():
+        label = labels.get(name, name.replace("_", " "))
+        for dim, t in dims.items():
+            if dim in OUTCOME_AREAS and dim != "segment":
+                continue
+            worst = worse_served(t)
+            if worst.empty:
+                continue
+            total = t.frame[t.frame["segment_code"] == "Total"]
+            overall = "" if total.empty else f"the service's {_value(t, total.iloc[0])} "
+            rows = [f"{r['segment_code']} {r['segment_name']}".strip() + f" ({_value(t, r)})"
+                    for _, r in worst.head(3).iterrows()]
+            listed = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " and " + rows[-1]
+            what = "segment" if dim == "segment" else dim.replace("_", " ")
+            out.append(Headline(f"Who benefits least ({label}) by {what}: significantly worse than "
+                                f"{overall}for {listed}.", f"outcome_{name}_{dim}",
+                                ["Total", *(str(c) for c in worst["segment_code"].head(3))]))
     return out

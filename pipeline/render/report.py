@@ -24,7 +24,7 @@ from pipeline.escape import file_stem
 from pipeline.publish.notes import DEFINITIONS
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render import findings
-from pipeline.render.charts import Chart, channel_chart, index_chart
+from pipeline.render.charts import Chart, channel_chart, index_chart, outcome_chart
 from pipeline.render.headlines import Headline, headlines
 from pipeline.render.tables import METHOD
 
@@ -44,6 +44,17 @@ _ENV = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     trim_blocks=False, keep_trailing_newline=True,
 )
+
+
+def _guide_href(cfg: RunConfig) -> str | None:
+    """The segment guide, from a service's folder, when the run wrote one."""
+    guide = cfg.outputs / "segments" / "segment_guide.html"
+    return "../segments/segment_guide.html" if guide.exists() else None
+
+
+def report_env() -> jinja2.Environment:
+    """The Jinja2 environment of every HTML page render writes (autoescaping on)."""
+    return _ENV
 
 
 @dataclass
@@ -155,6 +166,70 @@ def channel_section(cfg: RunConfig, name: str, t: PublishedTable, folder: Path,
     return extra, chart
 
 
+OUTCOME_HEADERS = {
+    "segment_code": "Code", "segment_name": "Name", "with_outcome": "With an outcome",
+    "successes": "Achieved", "no_outcome": "No outcome recorded", "dont_know": "Don't know",
+    "rate_pct": "Rate %", "rate_ci": "Rate 95% interval", "diff_pct": "Difference (points)",
+    "diff_ci": "Difference 95% interval", "mean": "Mean", "mean_ci": "Mean 95% interval (t)",
+    "mean_diff": "Mean difference", "significance": "Call", "holm": "Holm",
+}
+
+
+def _outcome_labels(cfg: RunConfig, service: str) -> dict[str, str]:
+    spec = next((s for s in cfg.services if s.name == service), None)
+    return {} if spec is None else {o.name: o.label or o.name.replace("_", " ") for o in spec.outcomes}
+
+
+def outcome_table(t: PublishedTable) -> Table:
+    """A published outcome table under readable headers, each interval as 'lower–upper' (the
+    symbol where withheld)."""
+    f, hid = t.frame, t.hidden
+    cols = [c for c in OUTCOME_HEADERS if c in f or (c.endswith("_ci") and f"{c[:-3]}_lower" in f)]
+    rows = []
+    for i in f.index:
+        row = []
+        for c in cols:
+            if c.endswith("_ci"):  # rate_ci -> rate_lower, rate_upper
+                lo, hi = f.at[i, f"{c[:-3]}_lower"], f.at[i, f"{c[:-3]}_upper"]
+                row.append(lo if hid.at[i, f"{c[:-3]}_lower"] else (f"{lo}–{hi}" if lo else ""))
+            else:
+                row.append(str(f.at[i, c]))
+        rows.append(row)
+    return Table([OUTCOME_HEADERS[c] for c in cols], rows)
+
+
+def outcome_sections(cfg: RunConfig, name: str, views: dict[str, PublishedTable], folder: Path,
+                     labels: dict[str, str]) -> list[tuple[Extra, list[Extra], Chart | None]]:
+    """Per outcome: the 'who benefits' section (the chart and table by segment, then a table per
+    equality group) and the appendix tables (group, subgroup, ward)."""
+    out = []
+    for outcome, dims in findings.outcome_views(views).items():
+        seg = dims.get("segment")
+        if seg is None:
+            continue
+        label = labels.get(outcome, outcome.replace("_", " "))
+        rate = "rate_pct" in seg.frame
+        measure = "rate_pct" if rate else "mean"
+        total = seg.frame[seg.frame["segment_code"] == "Total"]
+        overall = seg.value(total.index[0], measure) if len(total) else None
+        chart = outcome_chart(seg.frame, seg.hidden["significance"], folder / "charts" /
+                              f"{name}_outcome_{outcome}.png", f"{label}: by segment", measure, overall,
+                              "Rate % (share with the outcome)" if rate else "Mean", cfg.suppression.symbol)
+        worse = findings.worse_served(seg)
+        what = (f"Segments significantly worse served: {', '.join(worse['segment_code'])}." if len(worse)
+                else "No segment is significantly worse served than the service as a whole.")
+        extra = Extra(f"Who benefits: {label}", outcome_table(seg), f"{label} by segment. {what}",
+                      {"href": f"charts/{chart.path.name}", "alt": chart.alt}, wide=True)
+        more = []
+        for dim, t in dims.items():
+            if dim == "segment":
+                continue
+            title = f"{label} by {dim.replace('_', ' ')}"
+            more.append(Extra(title, outcome_table(t), title, wide=True))
+        out.append((extra, more, chart))
+    return out
+
+
 def report_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
 
@@ -173,12 +248,16 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     found += findings.biggest_gap(seg, cfg.area_name) + findings.wards_below(ward, cfg.area_name)
     complete = {v: t for v, t in views.items() if not t.incomplete}  # incomplete views: no headlines
     found += findings.equality_under(complete) + findings.channel_shift(views.get("channels"))
+    outcome_labels = _outcome_labels(cfg, service)
+    found += findings.who_benefits(views, outcome_labels)
     found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
     charts = [chart]
     extras, appendix = [], []
     for view, t in views.items():
+        if view.startswith("outcome_"):  # below: who benefits
+            continue
         if view.startswith("equality_") or view == "channels":
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
                         else channel_section(cfg, name, t, folder, label))
@@ -195,11 +274,15 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         title = VIEW_TITLES.get(view, f"Profile by {view.replace('_', ' ')}")
         appendix.append(Extra(title, display_table(t), view, {"href": f"charts/{c.path.name}", "alt": c.alt},
                               wide=view == "ward_segment"))
+    for extra, more, c in outcome_sections(cfg, name, views, folder, outcome_labels):
+        extras.append(extra)
+        appendix += more
+        charts += [c] if c is not None else []
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
         headlines=found, suggestions=findings.suggestions(complete, cfg.area_name), appendix=appendix,
-        guide_href=None, chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
+        guide_href=_guide_href(cfg), chart={"href": f"charts/{chart.path.name}", "alt": chart.alt},
         interval_note=("Whiskers: 95% interval of the index." if has_ci
                        else "Interval not available for this profile."),
         segment_table=seg_table, ward_table=ward_table, extras=extras,

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from pipeline.synth import outcomes as _outcomes
+
 logger = logging.getLogger(__name__)
 
 SERVICES = ("stop_smoking", "council_tax_dd", "garden_waste", "library", "contact_centre")
@@ -570,7 +572,10 @@ def generate_extracts(
             )
         truth["address_status"] = addr_status
         truth["uprn_given"] = df["UPRN"] if "UPRN" in df else ""
+        # planted outcomes (synth/outcomes.py): a stream of their own, so nothing above shifts
+        _outcomes.plant(service, df, truth, types, np.random.default_rng([seed, 500 + k]))
         df, tr = _finish(df, truth, rng)
+        _outcomes.write_truth(service, tr, truth_dir)
         if service in ("stop_smoking", "library"):
             _address_truth(tr).to_csv(
                 truth_dir / f"{service}_address_truth.csv", index=False, lineterminator="\n"
