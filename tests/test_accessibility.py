@@ -79,3 +79,46 @@ def test_reports_print_summary_first_without_near_empty_pages(demo_run, tmp_path
         assert appendix <= MAX_PAGES_BEFORE_APPENDIX, (report.name, appendix)
         words = [len(p.split()) for p in pages]
         assert min(words) >= MIN_WORDS, (report.name, words)
+
+
+def _guide_checks(out: Path) -> None:
+    """The segment guide holds every supergroup and group of the run, each with its name, portrait,
+    grand-index chart and thumbnail map, and the index page, reports and segment map link to it."""
+    import html as html_lib
+    import re
+
+    import pandas as pd
+
+    guide = out / "segments" / "segment_guide.html"
+    text = html_lib.unescape(guide.read_text(encoding="utf-8"))
+    names = pd.read_csv(out / "segments" / "segment_names.csv", dtype=str, keep_default_na=False)
+    for level, title in (("supergroup", "Supergroup"), ("group", "Group")):
+        rows = names[names["level"] == level]
+        assert len(rows) >= 4, level
+        for r in rows.itertuples():
+            assert f"{title} {r.segment}: {r.segment_name}" in text, (level, r.segment)
+            assert r.description and r.description in text, (level, r.segment)
+            for pic in (f"guide/index_{r.segment}.png", f"guide/map_{r.segment}.png"):
+                assert (out / "segments" / pic).read_bytes()[:4] == b"\x89PNG" and pic in text, pic
+    assert re.search(r'href="segments/segment_guide.html"', (out / "index.html").read_text(encoding="utf-8"))
+    assert 'href="segment_guide.html"' in (out / "segments" / "segment_map.html").read_text(encoding="utf-8")
+    for report in out.glob("*/*_report.html"):
+        assert 'href="../segments/segment_guide.html"' in report.read_text(encoding="utf-8"), report.name
+
+
+def test_segment_guide_reads_offline_and_prints(demo_run, tmp_path):
+    _require("chromium", bool(CHROMIUM), "run scripts/install_chromium.sh")
+    from browser import render_page
+
+    cfg = demo_run[0]
+    _guide_checks(cfg.outputs)
+    guide = cfg.outputs / "segments" / "segment_guide.html"
+    work = tmp_path / "guide"
+    work.mkdir()
+    (work / "guide").symlink_to(guide.parent / "guide")  # the copy's relative pictures resolve
+    _, png, errors = render_page(guide, CHROMIUM, out_dir=work)
+    assert errors == [] and png.stat().st_size > 10_000
+    pdf = print_pdf(guide, tmp_path / "guide.pdf", CHROMIUM)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 50_000
+    if AXE.exists():
+        assert [v for v in violations(guide, CHROMIUM) if v["impact"] in ("serious", "critical")] == []

@@ -143,7 +143,7 @@ def test_strings_reach_the_page_escaped_once(pages):
     assert "<title>&lt;script&gt;window.PWNED=5&lt;/script&gt;Service use &amp; more</title>" in html
     assert "&amp;amp;" not in html
     seg = pages["segments"].read_text(encoding="utf-8")
-    assert "1: =HYPERLINK(&quot;http://evil.example/&quot;)" in seg  # legend label
+    assert "1 =HYPERLINK(&quot;http://evil.example/&quot;)" in seg  # legend label (code name, escaped)
     ward = pages["ward"].read_text(encoding="utf-8")
     assert "Suppressed (&lt;#&gt;): too few to show" in ward and "<#>" not in ward  # legend
     feats = [f for m in re.finditer(r"_add\((\{\"features\".*?\})\);\n", ward)

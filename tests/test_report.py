@@ -302,7 +302,8 @@ def test_equality_sections_show_the_published_numbers(run, tmp_path):
     folder = cfg.outputs / "stop_smoking"
     report = (folder / "stop_smoking_report.html").read_text(encoding="utf-8")
     eq = sorted(v for v in views if v.startswith("equality_"))
-    assert eq == ["equality_age_band", "equality_disability", "equality_ethnicity", "equality_sex"]
+    assert eq == ["equality_age_band", "equality_disability", "equality_ethnicity",
+                  "equality_ethnicity_detailed", "equality_sex"]
     n_hidden = 0
     for view in eq:
         what = view.removeprefix("equality_").replace("_", " ")

@@ -76,3 +76,11 @@ def test_official_oac_profiles_like_the_built_one(trafford, tmp_path):
     assert body["base_count"].sum() == 96_271
     # the extracts were planted by OAC supergroup, so its profile must separate them strongly
     assert body["index"].astype(float).max() > 150
+
+
+def test_trafford_segment_guide(trafford):
+    """The segment guide is written for a real area too: every supergroup and group, with pictures."""
+    from tests.test_accessibility import _guide_checks
+
+    cfg, _, _ = trafford
+    _guide_checks(cfg.outputs)

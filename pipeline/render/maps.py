@@ -42,6 +42,7 @@ from pipeline.render.offline import (
     inline_leaflet_tags,
     make_offline,
 )
+from segments.naming import short_label
 
 logger = logging.getLogger(__name__)
 
@@ -663,6 +664,10 @@ def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -
 # --- segment map ---------------------------------------------------------------------
 
 
+#: Characters of a segment-map legend entry (``code name``), so each takes one line.
+LEGEND_LABEL_MAX = 38
+
+
 def segment_map(
     oas: gpd.GeoDataFrame,
     out_html: Path,
@@ -672,8 +677,11 @@ def segment_map(
     tiles_attribution: str = "Base map",
     simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
     decimals: int = 5,
+    guide_href: str | None = None,
 ) -> Path:
-    """Output Areas coloured by segment (one colour per supergroup), self-contained HTML.
+    """Output Areas coloured by segment (one colour per supergroup), self-contained HTML; the
+    legend names each supergroup in short (``code name`` fitted, never cut mid-word) and links to
+    the segment guide when *guide_href* is given.
 
     *oas* is in EPSG:27700 with ``oa21cd``, ``segment``, ``segment_name``, ``colour`` and
     optionally ``legend_key``/``legend_label`` (the supergroup a colour stands for) and
@@ -715,7 +723,11 @@ def segment_map(
     legend_rows = (wgs[[key, label, "colour"]].drop_duplicates(key)
                    .sort_values(key, key=lambda s: s.astype(str).str.zfill(4)))
     legend = _legend_html("Segments", list(legend_rows["colour"]),
-                          [f"{k}: {n}" for k, n in zip(legend_rows[key], legend_rows[label], strict=True)],
+                          [short_label(k, n, LEGEND_LABEL_MAX)
+                           for k, n in zip(legend_rows[key], legend_rows[label], strict=True)],
                           "#", False)
+    if guide_href:
+        link = f'<div class="ci-row"><a href="{html_text(guide_href)}" target="_top">Segment guide</a></div>'
+        legend = legend[: -len("</div>")] + link + "</div>"  # inside the legend box
     html = _finish(m, title, legend, attribution, tiles)
     return _write(html, out_html)

@@ -2,7 +2,7 @@
 
 ``python -m pipeline.render.screenshots outputs/<run>`` (``make screenshots``) renders every
 map and report page of a run to ``outputs/<run>/screenshots/<page>.png`` and prints each
-service report to ``outputs/<run>/screenshots/<page>.pdf``, so anyone can look without a
+service report and the segment guide to ``outputs/<run>/screenshots/<page>.pdf``, so anyone can look without a
 browser. Chromium runs with name resolution disabled and a dead proxy, so a page that
 needed the network would show blank, not quietly fetch.
 """
@@ -93,7 +93,8 @@ def print_pdf(page: Path, pdf: Path, chromium: str | None = None) -> Path:
 
 def pages(run_dir: Path) -> list[Path]:
     """The maps, reports and index page of a run, in a stable order."""
-    found = [run_dir / "index.html", run_dir / "services_map.html", run_dir / "segments" / "segment_map.html"]
+    found = [run_dir / "index.html", run_dir / "services_map.html", run_dir / "segments" / "segment_map.html",
+             run_dir / "segments" / "segment_guide.html"]
     found += sorted(run_dir.glob("*/*_ward_map.html")) + sorted(run_dir.glob("*/*_report.html"))
     return [p for p in found if p.exists()]
 
@@ -105,7 +106,7 @@ def capture_run(run_dir: Path, chromium: str | None = None, pdf: bool = True) ->
     for page in tqdm(pages(run_dir), desc="screenshots", unit="page"):
         stem = page.relative_to(run_dir).with_suffix("").as_posix().replace("/", "__")
         written.append(screenshot(page, out / f"{stem}.png", chromium))
-        if pdf and page.name.endswith("_report.html"):
+        if pdf and (page.name.endswith("_report.html") or page.name == "segment_guide.html"):
             written.append(print_pdf(page, out / f"{stem}.pdf", chromium))
     return written
 

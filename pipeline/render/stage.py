@@ -19,7 +19,8 @@ from tqdm import tqdm
 from pipeline.config import RunConfig
 from pipeline.publish.tables import Publication
 from pipeline.render.gis import write_geopackage
-from pipeline.render.report import write_pen_portraits, write_run_index, write_service_report
+from pipeline.render.guide import write_segment_guide
+from pipeline.render.report import report_env, write_pen_portraits, write_run_index, write_service_report
 from pipeline.render.segment_info import load_portraits, load_segments
 from pipeline.render.tables import write_csvs, write_service_workbook, write_summary_workbook
 from pipeline.render.visuals import write_segment_map, write_service_map, write_services_map
@@ -33,6 +34,9 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
     then the run-level outputs; return the paths written."""
     written = write_csvs(cfg, pub)
     written.append(write_summary_workbook(cfg, pub))
+    guide = write_segment_guide(cfg, report_env(), oas)  # first: the reports link to it
+    if guide is not None:
+        written.append(guide)
     for name in tqdm(pub.services, desc="render", unit="service", leave=False):
         title = f"{labels.get(name, name)}: {cfg.area_name}"
         written.append(write_service_workbook(cfg, pub, name, title))
@@ -51,6 +55,9 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
         if oas is not None:
             written.append(write_segment_map(cfg, oas, oa_segments, names))
             links.append(("segments/segment_map.html", "Map: neighbourhood segments by Output Area"))
+        if guide is not None:
+            links.append(("segments/segment_guide.html", "Segment guide: every segment's name, portrait, "
+                          "chart and map, to hand round"))
         written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), pub, labels)
     else:
         logger.warning("No segment outputs in %s: segment map and pen portraits skipped", seg_dir)

@@ -166,6 +166,19 @@ def quality_sheet(pub: Publication, service: str) -> pd.DataFrame:
     return row
 
 
+def segments_sheet(cfg: RunConfig) -> pd.DataFrame | None:
+    """Every segment of the classification with its name and pen portrait (from the run's
+    shareable segment outputs), or None when the run has none."""
+    path = cfg.outputs / "segments" / "segment_names.csv"
+    if not path.exists():
+        return None
+    names = pd.read_csv(path, dtype=str, keep_default_na=False)
+    out = _codes_as_numbers(pd.DataFrame({
+        "Level": names.get("level", "segment"), "segment": names["segment"], "Name": names["segment_name"],
+        "Pen portrait": names.get("description", "")}))
+    return out.rename(columns={"segment": "Segment"})
+
+
 def write_service_workbook(cfg: RunConfig, pub: Publication, name: str, title: str) -> Path:
     """One workbook per (sub-)service: a sheet per view, data quality, notes and method."""
     service = name.split("__")[0]
@@ -175,6 +188,9 @@ def write_service_workbook(cfg: RunConfig, pub: Publication, name: str, title: s
         sheets[title_], entries = sheet(view, t)
         dictionary += [(title_, *e) for e in entries]
     sheets["Data quality"] = quality_sheet(pub, service)
+    segments = segments_sheet(cfg)
+    if segments is not None:
+        sheets["Segments"] = segments
     notes = [*pub.warnings, *DEFINITIONS[4:5], *pub.notes, cfg.attribution]
     return write_profile_workbook(sheets, cfg.outputs / service / f"{name}_profile.xlsx", title, notes,
                                   kinds=kinds(), text_sheets=text_sheets(cfg, pub, dictionary),

@@ -119,9 +119,11 @@ def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.Da
 def write_segment_map(cfg: RunConfig, oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame,
                       names: pd.DataFrame) -> Path:
     r = cfg_render(cfg)
+    guide = cfg.outputs / "segments" / "segment_guide.html"
     return segment_map(segment_layer(oas, oa_segments, names), cfg.outputs / "segments" / "segment_map.html",
                        f"Neighbourhood segments: {cfg.area_name}", attribution=cfg.attribution,
-                       tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map")
+                       tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map",
+                       guide_href=guide.name if guide.exists() else None)
 
 
 def cfg_render(cfg: RunConfig) -> dict:

@@ -1,0 +1,159 @@
+"""The segment guide: one page to hand round, every supergroup and its groups with their name,
+colour, pen portrait, a grand-index chart and a thumbnail map.
+
+Written to ``outputs/<run>/segments/segment_guide.html`` with its pictures in
+``segments/guide/``, from the shareable segment outputs (census aggregates, no service counts):
+``segment_names.csv`` (names and portraits of every tier), ``portrait_chart.csv`` (each segment's
+ten most distinctive variables with their grand index) and ``segments_oa.csv``.
+
+Grand index of a variable for a segment = the segment's share / the area's share x 100 (100 = as
+the area); the chart diverges around 100, bars above to the right.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from pipeline.config import RunConfig  # noqa: E402
+from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
+from pipeline.render.segment_info import supergroup_colours  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+GUIDE = "segment_guide.html"
+OVER, UNDER = "#B2182B", "#2166AC"
+CHART_VARIABLES = 10
+THUMB_SIMPLIFY_M = 20
+
+
+@dataclass
+class GuideEntry:
+    code: str
+    level: str
+    name: str
+    colour: str
+    portrait: str
+    chart: str = ""
+    chart_alt: str = ""
+    thumb: str = ""
+    weak: str = ""
+    children: list[GuideEntry] = field(default_factory=list)
+
+
+def anchor(code: str) -> str:
+    """The guide's anchor for a segment code (links from reports and the segment map)."""
+    return f"segment-{file_stem(code)}"
+
+
+def _chart(rows: pd.DataFrame, out: Path, title: str) -> str:
+    """Grand-index bar chart (diverging around 100) of a segment's most distinctive variables;
+    returns its text alternative."""
+    rows = rows.sort_values("rank").head(CHART_VARIABLES)
+    fig, ax = plt.subplots(figsize=(4.6, 0.22 * len(rows) + 0.6), dpi=100)
+    values = rows["index"].astype(float).tolist()
+    for y, v in enumerate(values):
+        ax.barh(y, v - 100, left=100, color=OVER if v >= 100 else UNDER, height=0.7)
+        ax.text(v, y, f"  {v:.0f}" if v >= 100 else f"{v:.0f}  ", va="center",
+                ha="left" if v >= 100 else "right", fontsize=7)
+    ax.axvline(100, color="#222222", linewidth=0.8)
+    ax.set_yticks(range(len(rows)), [mathtext_safe(s) for s in rows["label"]], fontsize=7)
+    ax.invert_yaxis()
+    lo, hi = min([*values, 100.0]), max([*values, 100.0])
+    pad = max(20.0, 0.18 * (hi - lo))
+    ax.set_xlim(max(0.0, lo - pad), hi + pad)
+    ax.set_xlabel("Index (100 = as the area)", fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", metadata={"Software": None})
+    plt.close(fig)
+    parts = [f"{label} {v:.0f}" for label, v in zip(rows["label"], values, strict=True)]
+    return (f"{title}. Grand index of its most distinctive characteristics (100 = as the area): "
+            f"{'; '.join(parts)}.")
+
+
+def _thumb(base: gpd.GeoDataFrame, mask: pd.Series, colour: str, out: Path) -> None:
+    """A small map of the area with the segment's Output Areas in its colour."""
+    fig, ax = plt.subplots(figsize=(2.2, 2.2), dpi=100)
+    base.plot(ax=ax, color="#E6E6E6", linewidth=0)
+    base[mask.to_numpy()].plot(ax=ax, color=colour, linewidth=0)
+    ax.set_axis_off()
+    fig.tight_layout(pad=0.1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None, weak: dict[str, str]) -> list[GuideEntry]:
+    names = pd.read_csv(seg_dir / "segment_names.csv", dtype=str, keep_default_na=False)
+    oa = pd.read_csv(seg_dir / "segments_oa.csv", dtype=str, keep_default_na=False)
+    chart_path = seg_dir / "portrait_chart.csv"
+    charts = pd.read_csv(chart_path, dtype=str, keep_default_na=False) if chart_path.exists() else None
+    if "level" not in names:
+        names["level"] = "supergroup"
+    top = names[names["level"] == "supergroup"] if (names["level"] == "supergroup").any() else names
+    colours = supergroup_colours(top["segment"])
+    base = None
+    if oas is not None:
+        base = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(oa, on="oa21cd")
+        base["geometry"] = base.geometry.simplify(THUMB_SIMPLIFY_M)
+    folder = seg_dir / "guide"
+
+    def entry(row) -> GuideEntry:
+        code, level = row["segment"], row["level"]
+        colour = row["colour"] if row.get("colour", "").startswith("#") else colours.get(code[:1], "#777777")
+        e = GuideEntry(code, level, row["segment_name"], colour, row.get("description", ""),
+                       weak=weak.get(code, ""))
+        stem = file_stem(code)
+        if charts is not None:
+            rows = charts[(charts["level"] == level) & (charts["segment"] == code)]
+            if len(rows):
+                ranked = rows.assign(rank=rows["rank"].astype(int))
+                e.chart_alt = _chart(ranked, folder / f"index_{stem}.png", f"{code} {row['segment_name']}")
+                e.chart = f"guide/index_{stem}.png"
+        if base is not None and level in base.columns:
+            _thumb(base, base[level] == code, colour, folder / f"map_{stem}.png")
+            e.thumb = f"guide/map_{stem}.png"
+        return e
+
+    entries = []
+    for _, row in top.iterrows():
+        e = entry(row)
+        kids = names[(names["level"] == "group") & names["segment"].str.startswith(e.code)]
+        kids = kids[kids["segment"].map(lambda c, p=e.code: c[len(p):len(p) + 1].isalpha())]
+        e.children = [entry(k) for _, k in kids.iterrows()]
+        for child in e.children:
+            child.colour = e.colour
+        entries.append(e)
+    return entries
+
+
+def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Path | None:
+    """Write the guide (and its pictures) from outputs/<run>/segments/; None without names."""
+    seg_dir = cfg.outputs / "segments"
+    if not (seg_dir / "segment_names.csv").exists() or not (seg_dir / "segments_oa.csv").exists():
+        return None
+    weak_path = seg_dir / "stability.csv"
+    weak: dict[str, str] = {}
+    if weak_path.exists():
+        st = pd.read_csv(weak_path, dtype=str, keep_default_na=False)
+        if {"segment", "weak_note"} <= set(st.columns):
+            weak = dict(zip(st["segment"], st["weak_note"], strict=False))
+    entries = _entries(seg_dir, oas, weak)
+    html = env.get_template("guide.html.j2").render(
+        title=f"Segment guide: {cfg.area_name}", area=cfg.area_name, entries=entries,
+        attribution=cfg.attribution, anchor=anchor)
+    path = seg_dir / GUIDE
+    path.write_text(html, encoding="utf-8")
+    logger.info("Wrote segment guide %s (%d supergroups)", path, len(entries))
+    return path
