@@ -81,6 +81,7 @@ def _run_stages(cfg: RunConfig, until: str, progress: bool, shared: Path | None 
                 outcomes = geocode.run(con, cfg)
                 summ = summary.account({k: r.rows for k, r in ingested.items()}, outcomes)
                 summary.write(summ, cfg.private)
+                notes += summary.unmatched_warnings(summ)
             elif stage == "segments":
                 seg = build_segments(cfg)
                 write_segments(cfg, seg)

@@ -39,6 +39,18 @@ def account(rows_read: dict[str, int], outcomes: dict[str, dict[str, int]]) -> p
     return pd.DataFrame(records)
 
 
+def unmatched_warnings(summary: pd.DataFrame) -> list[str]:
+    """A warning per service none of whose rows matched: its profile will show zero users."""
+    out = []
+    for r in summary.itertuples():
+        if r.matched == 0 and r.rows_read:
+            out.append(f"{r.service}: none of its {r.rows_read:,} rows was matched, so its profile shows "
+                       "zero users; check the postcode (or address) columns mapped in the config and the "
+                       "reasons in the run summary")
+            logger.warning(out[-1])
+    return out
+
+
 def write(summary: pd.DataFrame, outputs: Path) -> Path:
     outputs.mkdir(parents=True, exist_ok=True)
     path = outputs / "run_summary.csv"

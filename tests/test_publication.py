@@ -15,12 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from pipeline.config import Suppression
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
 from pipeline.run import run_all
-from tests.e2e import relocated_config
+from tests.e2e import REPO, relocated_config
 
 #: CSV columns that hold counts of people or records (base households are census counts).
 COUNT_COLUMNS = {"service_count", "non_users", "records", "matched", "rejected", "rows_read", "address_level",
@@ -234,3 +235,30 @@ def test_a_small_threshold_warning_travels_with_every_output(demo_run, tmp_path)
     assert warning in notes
     index = write_run_index(small, {"stop_smoking": "Stop smoking"}, None, None, [], pub.warnings)
     assert html_lib.escape(warning, quote=False) in index.read_text(encoding="utf-8")
+
+
+def test_an_extract_where_nothing_matches_profiles_as_zero_users(demo_data, tmp_path, capsys):
+    """A service none of whose rows match runs through every stage: zero users, a clear warning,
+    a report saying there is nothing to show, and the other services unaffected."""
+    from pipeline import cli
+
+    raw, _ = demo_data
+    extract = tmp_path / "nobody.csv"
+    extract.write_text("Ref,Postcode\n" + "".join(f"N{i},ZZ9 9ZZ\n" for i in range(12)), encoding="utf-8")
+    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text(encoding="utf-8")
+                            .replace("data/demo/raw", str(raw)))
+    config["services"] = [config["services"][1], {
+        "name": "nobody", "label": "Nobody", "file": str(extract),
+        "columns": {"record_id": "Ref", "postcode": "Postcode"}}]
+    config["private_dir"], config["outputs_dir"] = str(tmp_path / "data"), str(tmp_path / "outputs")
+    path = tmp_path / "zero.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    assert cli.main(["run", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "nobody: none of its 12 rows was matched" in out
+    seg = pd.read_csv(tmp_path / "outputs" / "nobody" / "nobody_profile_segment.csv", dtype=str)
+    assert seg.loc[seg["segment_code"] == "Total", "service_count"].item() == "0"
+    report = (tmp_path / "outputs" / "nobody" / "nobody_report.html").read_text(encoding="utf-8")
+    assert "No users of the nobody were matched" in report
+    other = config["services"][0]["name"]
+    assert (tmp_path / "outputs" / other / f"{other}_report.html").exists()

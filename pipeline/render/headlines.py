@@ -67,6 +67,9 @@ def headlines(segment_shown: pd.DataFrame, segment_hidden: pd.Series,
     if segment_hidden[is_total].any():
         return [Headline(f"Too few users of {what} were matched to {area} to show any finding.",
                          "segment", [])]
+    if str(total["service_count"]) == "0":
+        return [Headline(f"No users of {what} were matched to {area}, so there is nothing to profile: "
+                         "the match report says why each record was rejected.", "segment", ["Total"])]
     out.append(Headline(
         f"{int(total['service_count']):,} users of {what} were matched to {area}: "
         f"{total['penetration_pct']} for every 100 households across its "
