@@ -93,6 +93,13 @@ def cmd_run(args) -> int:
     from pipeline.validate import validate_config
 
     cfg = validate_config(args.config)  # every problem, before any stage runs
+    if cfg.census_only:
+        from pipeline.config import ConfigError
+
+        raise ConfigError(args.config, ["geography: `insight run` geocodes and profiles services, so it "
+                                        "needs the geography block. Fix: add geography (and services), "
+                                        "or build the classification alone with python -m segments "
+                                        f"{args.config}"])
     _print_warnings(cfg)
     result = run_all(cfg, until=args.until, progress=not args.quiet)
     print(f"\nRun '{cfg.run}': every input row accounted for (rows read = matched + rejected)")
@@ -110,8 +117,8 @@ def cmd_reference(args) -> int:
     from pipeline.config import load_config
 
     cfg = load_config(args.config)
-    spec = cfg.geography.postcode_directory
-    if spec.reference_db is None:
+    spec = cfg.geography and cfg.geography.postcode_directory
+    if spec is None or spec.reference_db is None:
         print(f"error: {args.config}: geography.postcode_directory has no reference_db; set it to the "
               "DuckDB file to build (e.g. data/reference/onspd.duckdb)", file=sys.stderr)
         return 2

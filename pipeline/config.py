@@ -542,7 +542,9 @@ class RunConfig(_Strict):
     seed: int = 2021
     private_dir: Path | None = None
     outputs_dir: Path | None = None
-    geography: Geography
+    geography: Geography | None = Field(
+        default=None, description="boundaries, lookups and the postcode directory; optional only for "
+        "a classification built from the census alone (segmentation.scope: census, no services)")
     census: Census
     segmentation: Segmentation = Segmentation()
     suppression: Suppression = Suppression()
@@ -557,7 +559,29 @@ class RunConfig(_Strict):
         ),
         description="Source attribution printed on every output",
     )
-    services: list[Service]
+    services: list[Service] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _geography_unless_census_only(self) -> RunConfig:
+        if self.geography is not None:
+            return self
+        seg = self.segmentation
+        if self.services or seg.scope != "census":
+            raise ValueError(
+                "geography: Field required (the area's OA boundaries, wards and postcode directory). "
+                "Fix: add a geography block; only a classification built from the census tables alone "
+                "(segmentation.scope: census and no services) may leave it out")
+        if seg.method == "lookup" and seg.lookup is not None and seg.lookup.key != "oa" \
+                and seg.lookup.to_oa is None:
+            raise ValueError(
+                f"geography: a {seg.lookup.key}-keyed lookup is linked to Output Areas through the "
+                "postcode directory. Fix: add geography.postcode_directory, or segmentation.lookup.to_oa")
+        return self
+
+    @property
+    def census_only(self) -> bool:
+        """A config with no geography: the classification of every OA in the census tables."""
+        return self.geography is None
 
     @field_validator("run")
     @classmethod
@@ -657,17 +681,18 @@ def input_paths(cfg: RunConfig) -> dict[str, Path]:
     """Every input file the config names (census and ONSUD files as their globs match), keyed by
     where the config names it."""
     g, seg = cfg.geography, cfg.segmentation
-    files = {"geography.oa_boundaries.path": g.oa_boundaries.path, "geography.wards.path": g.wards.path,
-             "geography.postcode_directory.path": g.postcode_directory.path}
-    optional = {"geography.oa_to_ward.path": g.oa_to_ward and g.oa_to_ward.path,
-                "geography.gazetteer.path": g.gazetteer and g.gazetteer.path,
+    files = {} if g is None else {
+        "geography.oa_boundaries.path": g.oa_boundaries.path, "geography.wards.path": g.wards.path,
+        "geography.postcode_directory.path": g.postcode_directory.path}
+    optional = {"geography.oa_to_ward.path": g and g.oa_to_ward and g.oa_to_ward.path,
+                "geography.gazetteer.path": g and g.gazetteer and g.gazetteer.path,
                 "segmentation.variables": seg.variables, "segmentation.add_variables": seg.add_variables,
                 "segmentation.reference": seg.reference, "segmentation.names": seg.names,
                 "segmentation.lookup.path": seg.lookup and seg.lookup.path,
                 "segmentation.lookup.names": seg.lookup and seg.lookup.names,
                 "segmentation.lookup.to_oa.path": seg.lookup and seg.lookup.to_oa and seg.lookup.to_oa.path}
     files.update({k: Path(v) for k, v in optional.items() if v})
-    if g.uprn_lookup:
+    if g is not None and g.uprn_lookup:
         files.update({f"geography.uprn_lookup.path ({Path(m).name})": Path(m)
                       for m in sorted(glob.glob(g.uprn_lookup.path))})
     census_glob = cfg.census.pattern.replace("{table}", "*")
@@ -731,7 +756,7 @@ def folder_problems(cfg: RunConfig) -> list[str]:
 def reference_problems(cfg: RunConfig) -> list[str]:
     """Problems with geography.postcode_directory.reference_db, the one file a run may replace
     outside its folders: it must not be an input of the run, a folder, the warehouse or in outputs."""
-    ref = cfg.geography.postcode_directory.reference_db
+    ref = cfg.geography and cfg.geography.postcode_directory.reference_db
     if ref is None:
         return []
     key, ref = "geography.postcode_directory.reference_db", _resolved(ref)
@@ -757,7 +782,7 @@ def missing_files(cfg: RunConfig) -> list[str]:
     globbed = ("census.dir (", "geography.uprn_lookup")  # files found by a glob exist
     files = {k: v for k, v in input_paths(cfg).items() if not k.startswith(globbed)}
     files["census.dir"] = cfg.census.dir
-    if g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
+    if g is not None and g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
         problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path}. Fix: correct "
                         "the path or glob")
     for where, path in files.items():
@@ -785,7 +810,8 @@ def schema_problems(raw: object) -> list[str]:
             value = err.get("input")
             shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
             message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{_where(err['loc'])}: {message}{shown}")
+            where = _where(err["loc"])
+            problems.append(f"{where}: {message}{shown}" if where else message)
         return problems
     return []
 

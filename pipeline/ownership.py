@@ -165,13 +165,16 @@ def _mkdir(folder: Path, what: str) -> None:
 
 def _inputs(cfg: RunConfig) -> list[tuple[str, Path]]:
     g = cfg.geography
-    files = [("geography.oa_boundaries.path", g.oa_boundaries.path), ("geography.wards.path", g.wards.path),
-             ("geography.postcode_directory.path", g.postcode_directory.path), ("census.dir", cfg.census.dir)]
-    if g.oa_to_ward:
+    files = [("census.dir", cfg.census.dir)]
+    if g is not None:  # None: a census-only classification
+        files += [("geography.oa_boundaries.path", g.oa_boundaries.path),
+                  ("geography.wards.path", g.wards.path),
+                  ("geography.postcode_directory.path", g.postcode_directory.path)]
+    if g is not None and g.oa_to_ward:
         files.append(("geography.oa_to_ward.path", g.oa_to_ward.path))
-    if g.gazetteer:
+    if g is not None and g.gazetteer:
         files.append(("geography.gazetteer.path", g.gazetteer.path))
-    if g.postcode_directory.reference_db:
+    if g is not None and g.postcode_directory.reference_db:
         files.append(("geography.postcode_directory.reference_db", g.postcode_directory.reference_db))
     files += [(f"services ({s.name}).file", s.file) for s in cfg.services]
     return [(k, Path(p)) for k, p in files]

@@ -51,6 +51,7 @@ def validate_config(path: Path | str) -> RunConfig:
     problems = missing_files(cfg)
     for check in CHECKS:
         problems += check(cfg)
+    problems = list(dict.fromkeys(problems))  # each problem once, however many checks meet it
     if problems:
         raise ConfigError(path, problems)
     for line in equality_code_report(cfg):  # to the terminal only: codes are private
@@ -349,6 +350,8 @@ def _uprn_lookup_problems(cfg: RunConfig) -> list[str]:
 def geography_problems(cfg: RunConfig) -> list[str]:
     """Boundary layers, OA->ward lookup, postcode directory, reference DB, gazetteer and ONSUD."""
     g = cfg.geography
+    if g is None:  # a census-only classification (the schema allows it only then)
+        return []
     return (_polygon_problems("geography.oa_boundaries", g.oa_boundaries, "OA")
             + _polygon_problems("geography.wards", g.wards, "ward")
             + _ward_lookup_problems(cfg) + _directory_problems(cfg) + _reference_file_problems(cfg)
@@ -374,9 +377,9 @@ def _area_oa_count(cfg: RunConfig, census_oas: pd.Index) -> int | None:
     the census tables (`scope: census`); None when the boundary file cannot say."""
     from segments.build import area_oas
 
-    spec = cfg.geography.oa_boundaries
     if cfg.segmentation.scope == "census":
         return len(census_oas)
+    spec = cfg.geography.oa_boundaries
     if not Path(spec.path).exists() or _polygon_problems("geography.oa_boundaries", spec, "OA"):
         return None  # reported by the geography checks
     return len(census_oas.intersection(area_oas(cfg)))
@@ -419,7 +422,7 @@ def tier_problems(seg, n: int | None) -> list[str]:
 
 def classification_problems(cfg: RunConfig) -> list[str]:
     """The variable spec with the config's drop/weights, the census categories it needs, and k."""
-    from segments.build import variable_spec
+    from segments.build import area_mismatch, area_oas, variable_spec
     from segments.census import CensusError
     from segments.variables import SpecError, compute_percentages
 
@@ -428,7 +431,7 @@ def classification_problems(cfg: RunConfig) -> list[str]:
                                      for p in (seg.variables, seg.add_variables)):
         return []  # a missing spec file is reported by missing_files
     try:
-        values = compute_percentages(cfg.census, variable_spec(seg))
+        values = compute_percentages(cfg.census, variable_spec(seg), dropped=seg.drop)
     except SpecError as exc:
         return _spec_problems(exc) + tier_problems(seg, None)
     except CensusError as exc:
@@ -437,8 +440,7 @@ def classification_problems(cfg: RunConfig) -> list[str]:
         return _with_fix(exc.problems, fix, "census") + tier_problems(seg, None)
     n = _area_oa_count(cfg, values.index)
     if n == 0:
-        return [f"geography.oa_boundaries: none of the area's Output Areas is in the census tables of "
-                f"{cfg.census.dir}. Fix: use census tables and boundaries for the same area"]
+        return [area_mismatch(cfg, values.index, area_oas(cfg))]
     return tier_problems(seg, n)
 
 

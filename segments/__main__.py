@@ -12,9 +12,10 @@ import logging
 import sys
 import time
 
-from pipeline.config import ConfigError, load_config
+from pipeline.config import ConfigError
 from pipeline.ownership import adding_to_outputs
-from segments.build import build_segments
+from pipeline.validate import validate_config
+from segments.build import AreaError, build_segments, scope_line
 from segments.census import CensusError
 from segments.outputs import write_diagnostics, write_segments
 from segments.variables import SpecError
@@ -32,14 +33,16 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     t0 = time.perf_counter()
     try:
-        cfg = load_config(args.config, check_files=False)
+        cfg = validate_config(args.config)  # every file checked as `insight run` checks it
+        print(scope_line(cfg), flush=True)
         result = build_segments(cfg, progress=True)
         with adding_to_outputs(cfg):  # outputs/<run>/ must be new or this run's; marked as such
             folder = write_segments(cfg, result)
             if not args.no_diagnostics:
                 write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
                                   progress=True)
-    except (ConfigError, CensusError, SpecError, ValueError, FileNotFoundError, FileExistsError) as exc:
+    except (ConfigError, AreaError, CensusError, SpecError, ValueError, FileNotFoundError,
+            FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sizes = result.assignments[[c for c in ("supergroup", "group", "subgroup")

@@ -22,6 +22,7 @@ with ``scope: census``):
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,13 +110,14 @@ def census_profile(census_cfg: Census, seg_cfg: Segmentation, oas: pd.Index | No
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """(values, standardised matrix, variable labels) for the OAs (all in the tables, or `oas`)."""
     spec = variable_spec(seg_cfg)
-    values = compute_percentages(census_cfg, spec)
+    values = compute_percentages(census_cfg, spec, dropped=seg_cfg.drop)
     if oas is not None:
         inside = values.index.isin(oas)
-        if not inside.all():
-            log.info("scope area: %d of %d census OAs are in the area", int(inside.sum()),
-                     len(values))
+        log.info("scope area: %d of the %d OAs in the census tables are in the area (%d OAs in "
+                 "its boundary file)", int(inside.sum()), len(values), len(oas))
         values = values[inside]
+    else:
+        log.info("scope census: every OA in the census tables, %d OAs", len(values))
     values = fill_missing(values)
     weights = pd.Series(spec["weight"].to_numpy(), index=spec["variable"])
     reference = read_reference(seg_cfg.reference) if seg_cfg.reference else None
@@ -224,6 +226,36 @@ def build_segments_from(census_cfg: Census, seg_cfg: Segmentation, seed: int = 2
     return build_kmeans(census_cfg, seg_cfg, seed, oas, progress, wards)
 
 
+class AreaError(ValueError):
+    """The area the config names cannot be classified (no boundary file, no OA in common with
+    the census tables); the message names the file and the fix."""
+
+
+OA_CODE = r"[EWSN]00\d{6}"
+
+
+def _examples(codes, n: int = 3) -> str:
+    codes = sorted(map(str, codes))
+    return ", ".join(codes[:n]) + (" ..." if len(codes) > n else "")
+
+
+def area_mismatch(cfg: RunConfig, census_oas: pd.Index, area: pd.Index) -> str:
+    """The problem when none of the area's OAs (`area`, from the boundary file) is among the
+    census tables' OAs: which file holds which codes, and the two fixes."""
+    spec = cfg.geography.oa_boundaries
+    not_oa = [c for c in area if not re.fullmatch(OA_CODE, str(c))]
+    hint = ""
+    if area.size and len(not_oa) == len(area):
+        hint = (f" The codes in column {spec.code_column!r} do not look like Output Area codes "
+                f"(E00......): is geography.oa_boundaries.code_column the OA code column?")
+    return (f"geography.oa_boundaries: none of the {len(area)} OA codes in {spec.path} (column "
+            f"{spec.code_column!r}: {_examples(area)}) is among the {len(census_oas)} area codes of "
+            f"the census tables in {cfg.census.dir} ({_examples(census_oas)}), so scope: area "
+            f"leaves 0 Output Areas to classify.{hint} Fix: point geography.oa_boundaries.path at "
+            f"the boundaries of the census tables' area (or census.dir at the area's tables); or, "
+            f"to classify every OA in the census tables, set segmentation.scope: census")
+
+
 def area_oas(cfg: RunConfig) -> pd.Index:
     """The OA codes of the area's boundary file (read without geometry)."""
     import geopandas as gpd
@@ -236,7 +268,7 @@ def area_oas(cfg: RunConfig) -> pd.Index:
 
 def oa_wards(cfg: RunConfig) -> pd.Series | None:
     """Ward name (or code) per OA from the run's OA -> ward lookup; None without one."""
-    spec = cfg.geography.oa_to_ward
+    spec = cfg.geography and cfg.geography.oa_to_ward
     if spec is None or not Path(spec.path).exists():
         return None
     from boundaries.loaders import GeographyError, load_oa_ward_lookup
@@ -257,12 +289,42 @@ def build_segments(cfg: RunConfig, progress: bool = False) -> SegmentResult:
     the OA -> ward lookup when there is one."""
     seg = cfg.segmentation
     oas = None
-    if seg.method == "kmeans" and seg.scope == "area" and Path(cfg.geography.oa_boundaries.path
-                                                               ).exists():
+    if seg.method == "kmeans" and seg.scope == "area":
+        path = Path(cfg.geography.oa_boundaries.path)
+        if not path.is_file():
+            raise AreaError(f"geography.oa_boundaries.path: no such file: {path}; with "
+                            "segmentation.scope: area the build classifies the OAs of that file. "
+                            "Fix: correct the path, or set segmentation.scope: census to classify "
+                            "every OA in the census tables")
         oas = area_oas(cfg)
-    return build_segments_from(cfg.census, seg, cfg.seed, oas=oas,
-                               postcodes=cfg.geography.postcode_directory, progress=progress,
-                               wards=oa_wards(cfg))
+        if not oas.isin(_census_oas(cfg)).any():
+            raise AreaError(area_mismatch(cfg, _census_oas(cfg), oas))
+    postcodes = cfg.geography.postcode_directory if cfg.geography is not None else None
+    return build_segments_from(cfg.census, seg, cfg.seed, oas=oas, postcodes=postcodes,
+                               progress=progress, wards=oa_wards(cfg))
+
+
+def scope_line(cfg: RunConfig) -> str:
+    """What the build will classify, for the start of a run: the scope and the number of census
+    OAs in the area (the households table's OAs; every census table of a run covers them)."""
+    seg = cfg.segmentation
+    census = _census_oas(cfg)
+    if seg.method == "lookup":
+        return (f"{cfg.run}: method lookup ({seg.lookup.path if seg.lookup else 'no lookup'}); "
+                f"the census tables in {cfg.census.dir} hold {len(census):,} OAs")
+    if seg.scope == "census":
+        return (f"{cfg.run}: scope census: classifying every OA in the census tables in "
+                f"{cfg.census.dir}: {len(census):,} OAs")
+    area = area_oas(cfg)
+    inside = int(area.isin(census).sum())
+    return (f"{cfg.run}: scope area: classifying the OAs of {cfg.geography.oa_boundaries.path}: "
+            f"{inside:,} of its {len(area):,} OAs are among the {len(census):,} OAs of the census "
+            f"tables in {cfg.census.dir}")
+
+
+def _census_oas(cfg: RunConfig) -> pd.Index:
+    """The OA codes of the households table (every census table of a run covers the same OAs)."""
+    return pd.Index(households(cfg.census).index.astype(str))
 
 
 def ari_table(a: pd.Series, b: pd.Series) -> float:
@@ -273,6 +335,6 @@ def ari_table(a: pd.Series, b: pd.Series) -> float:
     return float(adjusted_rand_score(a.loc[common], b.loc[common]))
 
 
-__all__ = ["SegmentResult", "build_segments", "build_segments_from", "build_kmeans",
-           "build_lookup", "census_profile", "variable_spec", "area_oas", "oa_wards",
-           "ari_table"]
+__all__ = ["SegmentResult", "AreaError", "area_mismatch", "scope_line", "build_segments",
+           "build_segments_from", "build_kmeans", "build_lookup", "census_profile",
+           "variable_spec", "area_oas", "oa_wards", "ari_table"]

@@ -98,6 +98,36 @@ def _missing_file_message(census_cfg: Census, table: str, matches: list[Path]) -
     )
 
 
+def table_missing(census_cfg: Census, table: str) -> bool:
+    """True when no file in an existing census folder matches the table's pattern (as opposed
+    to a missing folder or a pattern matching several files)."""
+    folder = Path(census_cfg.dir)
+    return folder.is_dir() and not list(folder.glob(census_cfg.pattern.format(table=_table_key(table))))
+
+
+def missing_tables_message(census_cfg: Census, needed_by: dict[str, list[tuple[str, str]]],
+                           dropped: list[str] | tuple[str, ...] = ()) -> str:
+    """One problem for every table with no file: the tables, the folder's files (listed once),
+    the variables that need them and a ready ``drop: [...]`` line (with the ids already dropped)
+    that leaves them out.  `needed_by`: table -> [(variable id, name)] of the variables using it."""
+    folder = Path(census_cfg.dir)
+    tables = list(needed_by)
+    present = _table_files_present(census_cfg)
+    shown = ", ".join(present) if present else "none"
+    looked = ", ".join(repr(census_cfg.pattern.format(table=t)) for t in tables)
+    variables = list(dict.fromkeys(v for t in tables for v in needed_by[t]))
+    listed = "; ".join(f"{v} ({name})" for v, name in variables)
+    ids = list(dict.fromkeys([*dropped, *(v for v, _ in variables)]))
+    s = "" if len(tables) == 1 else "s"
+    return (f"census table{s} {', '.join(tables)} not found: no file in {folder} matches "
+            f"census.pattern {census_cfg.pattern!r} for {'it' if len(tables) == 1 else 'them'} "
+            f"(looked for {looked}); the census table files there: {shown}. "
+            f"{len(variables)} variable{'' if len(variables) == 1 else 's'} of the spec need "
+            f"{'it' if len(tables) == 1 else 'them'}: {listed}. Fix: add the Nomis bulk "
+            f"CSV{s} of {', '.join(tables)} to {folder}, or leave those variables out with this "
+            f"line in the segmentation: block of the config:\n    drop: [{', '.join(ids)}]")
+
+
 def find_table_file(census_cfg: Census, table: str) -> Path:
     """The one file holding `table`: the glob ``census_cfg.dir / census_cfg.pattern``.
 

@@ -54,7 +54,15 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Census
-from segments.census import CensusError, _load, _table_key, category_name, clean_text
+from segments.census import (
+    CensusError,
+    _load,
+    _table_key,
+    category_name,
+    clean_text,
+    missing_tables_message,
+    table_missing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,24 +185,33 @@ def _missing_message(var: str, name: str, table: str, token: str, categories: li
             f"available categories: {listed}")
 
 
-def compute_percentages(census_cfg: Census, spec: pd.DataFrame | Path | str | None = None
-                        ) -> pd.DataFrame:
+def compute_percentages(census_cfg: Census, spec: pd.DataFrame | Path | str | None = None,
+                        dropped: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     """Per-OA values of every spec variable: DataFrame OA (``oa21cd``) x variable id.
 
     Percentages of the denominator (0..100), ratios or plain values as the spec says; density as
     is.  Every missing table or category is collected into one CensusError, which lists the
-    categories the table does hold.
+    categories the table does hold; the tables with no file are one problem naming the variables
+    that need them and a ``drop: [...]`` line (with `dropped`, the ids the config already drops)
+    that leaves them out.
     """
     if not isinstance(spec, pd.DataFrame):
         spec = load_spec(spec)
     tables = list(dict.fromkeys(list(spec["table"]) + list(spec["denominator_table"])))
     frames: dict[str, pd.DataFrame] = {}
     problems: list[str] = []
+    absent: dict[str, list[tuple[str, str]]] = {}
     for table in tables:
+        if table_missing(census_cfg, table):
+            absent[table] = [(r.variable, r.name) for r in spec.itertuples(index=False)
+                             if table in (r.table, r.denominator_table)]
+            continue
         frame, found = _load(census_cfg, table)
         problems.extend(found)
         if frame is not None:
             frames[table] = frame
+    if absent:
+        problems.insert(0, missing_tables_message(census_cfg, absent, dropped))
     lookups = {t: _lookup(list(f.columns)) for t, f in frames.items()}
 
     plan = []
