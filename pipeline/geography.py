@@ -4,17 +4,37 @@ Writes `ref_oa` (oa21cd, ward_code, ward_name, households, x, y), `ref_wards`
 (ward_code, ward_name, households) and `ref_postcodes` (the postcode directory under
 standard column names, see `boundaries.loaders.postcode_directory_sql`; a view of the reusable
 reference database of `boundaries.reference` when the config names one).
+
+**Area cache.** Parsing and reprojecting the boundary files is the fixed cost of a run, so the area
+geography (OA and ward polygons in EPSG:27700, and `ref_oa`: the OA->ward lookup and census
+households joined) is kept in `data/<run>/.insight-geography.duckdb`, a private file of open data
+only, which is never written to the outputs. Each part is stored with the fingerprint of what it
+was made from (`areas_fingerprint`, `ref_oa_fingerprint`: every input file's path, size and
+modification time, the config settings that read it, and a hash of the loader code with the
+versions of the geometry libraries), and is used only while that fingerprint is unchanged: a
+changed file, setting or loader rebuilds it. The cache is written only into a private folder
+marked as the run's (`pipeline.ownership`) and only over a cache this module made; anywhere else
+the tables are computed each time. Within one process the parts are also kept in memory (keyed by
+the same fingerprints), so the stages that need the polygons (geography, the gazetteer, render)
+read them once per run.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections import OrderedDict
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import geopandas as gpd
 import pandas as pd
 
 from boundaries.loaders import (
+    BNG,
     GeographyError,
     check_postcode_directory,
     load_oa_ward_lookup,
@@ -23,16 +43,255 @@ from boundaries.loaders import (
     wards_by_centroid,
 )
 from boundaries.reference import attach_reference, ensure_reference
-from pipeline.config import PostcodeDirectory, RunConfig
+from pipeline.config import BoundaryFile, PostcodeDirectory, RunConfig
+from pipeline.ownership import PRIVATE_MARKER, marker_run
+from segments.census import CensusError, find_table_file
 from segments.census import households as census_households
 
 logger = logging.getLogger(__name__)
 
+#: The area cache, in the run's private folder
+CACHE_NAME = ".insight-geography.duckdb"
+#: The table that marks a cache file as made by this module
+CACHE_MARKER = "insight_geography_cache"
+#: Parts kept in memory in one process: (part, fingerprint) -> frames
+_MEMO: OrderedDict[tuple[str, str], tuple] = OrderedDict()
+_MEMO_SIZE = 4
+#: Shapefile components whose change changes the layer
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
-def load_areas(cfg: RunConfig) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """OA and ward polygons in EPSG:27700 (columns code, [name], geometry)."""
+
+# --- fingerprints ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def loader_version() -> str:
+    """A hash of the code that makes the cached tables (this module, `boundaries.loaders`,
+    `segments.census`) and of the versions of the libraries that parse and reproject them."""
+    import pyogrio
+    import pyproj
+    import shapely
+
+    from boundaries import loaders
+    from segments import census
+
+    h = hashlib.sha256()
+    for module in (loaders, census):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    for v in (gpd.__version__, shapely.__version__, pyproj.__version__, pyproj.proj_version_str,
+              pyogrio.__version__, pyogrio.__gdal_version_string__, pd.__version__):
+        h.update(str(v).encode())
+    return h.hexdigest()
+
+
+def _files(path: Path) -> list[Path]:
+    """The files a layer or table is read from: the file itself, a shapefile's components, or
+    every file of a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if path.suffix.lower() == ".shp":
+        return [p for ext in _SHAPEFILE_PARTS for p in (path.with_suffix(ext), path.with_suffix(ext.upper()))
+                if p.exists()]
+    return [path]
+
+
+def _stat(path: Path) -> list[list]:
+    """(path, size, modification time in ns) of each file `path` is read from."""
+    out = []
+    for f in _files(path):
+        st = f.stat()
+        out.append([str(f.resolve()), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def areas_fingerprint(cfg: RunConfig) -> str:
+    """What the polygons are made from: both boundary layers (files and settings) and the loader."""
     g = cfg.geography
-    return load_polygons(g.oa_boundaries, "OA"), load_polygons(g.wards, "ward")
+    return json.dumps({"oa": [g.oa_boundaries.model_dump(mode="json"), _stat(g.oa_boundaries.path)],
+                       "wards": [g.wards.model_dump(mode="json"), _stat(g.wards.path)],
+                       "loader": loader_version()}, sort_keys=True)
+
+
+def ref_oa_fingerprint(cfg: RunConfig) -> str:
+    """What `ref_oa` is made from: the polygons, the OA->ward lookup (if any) and the census
+    households table. Raises OSError or CensusError when a file is missing (the build reports it)."""
+    g, c = cfg.geography, cfg.census
+    lookup = [g.oa_to_ward.model_dump(mode="json"), _stat(g.oa_to_ward.path)] if g.oa_to_ward else None
+    census = {"table": c.households_table, "file": _stat(find_table_file(c, c.households_table))}
+    return json.dumps({"areas": areas_fingerprint(cfg), "lookup": lookup, "households": census},
+                      sort_keys=True)
+
+
+# --- the cache file --------------------------------------------------------------------------------
+
+
+def cache_path(cfg: RunConfig) -> Path | None:
+    """The run's area cache, or None when the private folder is not marked as this run's (nothing is
+    written where the run does not own) or the cache's place holds a folder or a link."""
+    private = Path(cfg.private)
+    if marker_run(private / PRIVATE_MARKER) != cfg.run:
+        return None
+    path = private / CACHE_NAME
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        logger.warning("%s is not a file the pipeline made; the area cache is not used", path)
+        return None
+    return path
+
+
+_ALIAS = "insight_geography_cache"
+
+
+@contextmanager
+def _opened(path: Path | None, write: bool, con: duckdb.DuckDBPyConnection | None):
+    """Yield a connection with the cache attached as `_ALIAS` (to `con` when given: attaching to an
+    open connection costs far less than opening a database), or None when it cannot be used:
+    another process has it open, it is not a DuckDB database, or (to write) it exists without this
+    module's marker. A new cache file gets the marker."""
+    if path is None or (not write and not path.is_file()):
+        yield None
+        return
+    own = con is None
+    con = duckdb.connect() if own else con
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {_ALIAS}" + ("" if write else " (READ_ONLY)"))
+    except duckdb.Error as exc:
+        logger.info("Area cache %s not used (%s)", path, str(exc).splitlines()[0])
+        if own:
+            con.close()
+        yield None
+        return
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_catalog = ?", [_ALIAS]).fetchall()}
+        if CACHE_MARKER not in tables and write and not tables:  # a new file
+            con.execute(f"CREATE TABLE {_ALIAS}.{CACHE_MARKER} AS SELECT 'area geography cache' AS kind, "
+                        "current_timestamp AS made")
+            con.execute(f"CREATE TABLE {_ALIAS}.source (part VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
+            tables.add(CACHE_MARKER)
+        if CACHE_MARKER in tables:
+            yield con
+        else:
+            logger.warning("%s is not an area cache the pipeline made; it is left as it is and not used",
+                           path)
+            yield None
+    finally:
+        con.execute(f"DETACH {_ALIAS}")
+        if own:
+            con.close()
+
+
+def _read_part(path: Path | None, part: str, fingerprint: str, tables: tuple[str, ...],
+               con: duckdb.DuckDBPyConnection | None = None) -> list | None:
+    """The cached tables of `part` when their fingerprint is `fingerprint`, else None."""
+    with _opened(path, False, con) as db:
+        if db is None:
+            return None
+        try:
+            found = db.execute(f"SELECT fingerprint FROM {_ALIAS}.source WHERE part = ?", [part]).fetchall()
+            if not found or found[0][0] != fingerprint:
+                return None
+            return [db.execute(f"SELECT * EXCLUDE (ord) FROM {_ALIAS}.{t} ORDER BY ord").df() for t in tables]
+        except duckdb.Error as exc:
+            logger.info("Area cache %s not read (%s)", path, str(exc).splitlines()[0])
+            return None
+
+
+def _write_part(path: Path | None, part: str, fingerprint: str, frames: dict[str, pd.DataFrame],
+                invalidates: tuple[str, ...] = (), con: duckdb.DuckDBPyConnection | None = None) -> bool:
+    """Store `frames` (table name -> frame, kept in row order) as `part`, in one transaction;
+    forget the parts `invalidates` (made from this one). Return whether it was written."""
+    with _opened(path, True, con) as db:
+        if db is None:
+            return False
+        try:
+            db.execute("BEGIN")
+            for name, frame in frames.items():
+                db.register("insight_part_df", frame.reset_index(drop=True).rename_axis("ord").reset_index())
+                db.execute(f"CREATE OR REPLACE TABLE {_ALIAS}.{name} AS SELECT * FROM insight_part_df")
+                db.unregister("insight_part_df")
+            db.execute(f"DELETE FROM {_ALIAS}.source WHERE part = ? OR list_contains(?, part)",
+                       [part, list(invalidates)])
+            db.execute(f"INSERT INTO {_ALIAS}.source VALUES (?, ?)", [part, fingerprint])
+            db.execute("COMMIT")
+        except duckdb.Error as exc:
+            logger.warning("Area cache %s not written (%s)", path, str(exc).splitlines()[0])
+            db.execute("ROLLBACK")
+            return False
+    return True
+
+
+def _remember(key: tuple[str, str], value: tuple) -> None:
+    _MEMO[key] = value
+    _MEMO.move_to_end(key)
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+
+
+def _polygons_frame(gdf: gpd.GeoDataFrame, spec: BoundaryFile) -> pd.DataFrame:
+    out = pd.DataFrame({"code": gdf["code"].to_numpy()})
+    if spec.name_column:
+        out["name"] = gdf["name"].to_numpy()
+    out["geometry"] = gdf.geometry.to_wkb().to_numpy()
+    return out
+
+
+def _polygons_from(frame: pd.DataFrame, spec: BoundaryFile) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame({"code": frame["code"].astype(str)},
+                           geometry=gpd.GeoSeries.from_wkb([bytes(b) for b in frame["geometry"]], crs=BNG))
+    if spec.name_column:
+        out["name"] = frame["name"].astype(str)
+    return out
+
+
+# --- the area tables -------------------------------------------------------------------------------
+
+
+def load_areas(cfg: RunConfig, con: duckdb.DuckDBPyConnection | None = None
+               ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """OA and ward polygons in EPSG:27700 (columns code, [name], geometry): from memory or the area
+    cache when their files, settings and loader are unchanged, else parsed and reprojected (and
+    cached). Each call returns its own copies. `con`: an open connection to attach the cache to."""
+    g = cfg.geography
+    fp = areas_fingerprint(cfg)
+    key = ("areas", fp)
+    if key not in _MEMO:
+        path = cache_path(cfg)
+        cached = _read_part(path, "areas", fp, ("oas", "wards"), con)
+        if cached is not None:
+            logger.info("Area geography: OA and ward polygons from the cache %s", path)
+            value = (_polygons_from(cached[0], g.oa_boundaries), _polygons_from(cached[1], g.wards))
+        else:
+            value = (load_polygons(g.oa_boundaries, "OA"), load_polygons(g.wards, "ward"))
+            _write_part(path, "areas", fp, {"oas": _polygons_frame(value[0], g.oa_boundaries),
+                                            "wards": _polygons_frame(value[1], g.wards)},
+                        invalidates=("ref_oa",), con=con)
+        _remember(key, value)
+    oas, wards = _MEMO[key]
+    return oas.copy(), wards.copy()
+
+
+def area_ref_oa(cfg: RunConfig, oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame,
+                con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    """`build_ref_oa`, from memory or the area cache when its inputs are unchanged."""
+    try:
+        fp = ref_oa_fingerprint(cfg)
+    except (OSError, CensusError):  # a file is missing: the build says which
+        return build_ref_oa(cfg, oas, wards)
+    key = ("ref_oa", fp)
+    if key not in _MEMO:
+        path = cache_path(cfg)
+        cached = _read_part(path, "ref_oa", fp, ("ref_oa",), con)
+        if cached is not None:
+            logger.info("Area geography: OA lookup and households from the cache %s", path)
+            ref = cached[0]
+        else:
+            ref = build_ref_oa(cfg, oas, wards).reset_index(drop=True)
+            _write_part(path, "ref_oa", fp, {"ref_oa": ref}, con=con)
+        _remember(key, (ref,))
+    return _MEMO[key][0].copy()
 
 
 def build_ref_oa(cfg: RunConfig, oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -117,8 +376,8 @@ def place_postcodes_by_point(con: duckdb.DuckDBPyConnection, base: str, oas: gpd
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
     """Load the reference tables; return counts for the run summary."""
-    oas, wards = load_areas(cfg)
-    ref_oa = build_ref_oa(cfg, oas, wards)
+    oas, wards = load_areas(cfg, con)
+    ref_oa = area_ref_oa(cfg, oas, wards, con)
     con.register("ref_oa_df", ref_oa)
     con.execute("CREATE OR REPLACE TABLE ref_oa AS SELECT * FROM ref_oa_df ORDER BY oa21cd")
     con.unregister("ref_oa_df")
