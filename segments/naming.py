@@ -151,12 +151,28 @@ def _text(value) -> str:
         else str(value).strip()
 
 
+#: Words a census label capitalises because they are proper nouns or names of census categories:
+#: a label starting with one keeps its capital ("Africa", "Europe: Non-EU countries", "Level 3").
+PROPER_WORDS = frozenset(
+    "Africa African America American Americas Antarctica Arab Asia Asian Bangladeshi Black "
+    "Britain British Buddhist Caribbean Chinese Christian Commonwealth Equality Europe European "
+    "England English Gypsy Hindu Indian Ireland Irish Jewish Level Middle Muslim Northern Oceania "
+    "Pakistani Roma Scotland Scottish Sikh Traveller Wales Welsh White".split())
+
+
 def _what(label: str) -> str:
-    """A spec name as it reads in a portrait: "Lone parents" -> "lone parents"."""
+    """A spec name as it reads in a portrait: "Lone parents" -> "lone parents". The capital stays
+    on a proper noun or census category name ("Africa", "Europe: Non-EU countries"), an acronym
+    ("UK born"), a census category path ("Economically active: Unemployed") and a word the label
+    capitalises again later ("Level 1, Level 2 or ...")."""
     label = re.sub(r"^\d+\.\s*", "", str(label).strip())
-    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
-        label = label[0].lower() + label[1:]
-    return label
+    first = re.match(r"[A-Za-z][A-Za-z'-]*", label)
+    if first is None:
+        return label
+    word = first[0]
+    keep = (word in PROPER_WORDS or word[1:] != word[1:].lower() or len(word) == 1 or ":" in label
+            or re.search(rf"\b{re.escape(word)}\b", label[len(word):]) is not None)
+    return label if keep or not word[0].isupper() else word[0].lower() + label[1:]
 
 
 def vocabulary(spec: pd.DataFrame, descriptors: pd.DataFrame | None = None) -> pd.DataFrame:

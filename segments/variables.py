@@ -37,9 +37,11 @@ and ignoring case.
 Area Classification (ONS/UCL) from the Nomis tables; its ``source`` column holds the Nomis cell
 code or the OAC's derived-variable name and ``notes`` says how derived variables are built.
 Notes on it: population density (TS006) enters as persons per hectare, not a percentage;
-"Other religion" is every religion other than Christian and no religion; the standardised
-illness ratio (v33) is approximated by the percentage disabled under the Equality Act, as the OA
-tables have no age x disability breakdown; denominators are each table's own total (its
+"Other religion" is every religion other than Christian and no religion; v33 is the share of
+residents disabled under the Equality Act (all ages), labelled so: the official OAC's v33 is a
+standardised illness ratio (disabled residents against the number expected from the area's age
+structure), which the OA tables cannot give as they have no age x disability breakdown, so this
+share runs higher where residents are older; denominators are each table's own total (its
 population universe).  None of the 60 variables needs TS060 (industry), so nothing is dropped.
 `CORE_SPEC` (``spec/core_variables.csv``) is a quick 23-variable set.
 """

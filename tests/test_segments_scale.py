@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -152,3 +153,32 @@ def test_missing_census_tables_give_the_variables_and_a_drop_line(tmp_path, caps
     code, out, err = _segments(capsys, cfg, tmp_path)
     assert code == 0, err
     assert "738 OAs" in out
+
+
+# ---------------------------------------------------------------- honest labels
+
+
+def test_v33_says_what_it_measures_and_how_the_official_sir_differs():
+    from segments.naming import vocabulary
+    from segments.variables import load_spec
+
+    spec = load_spec().set_index("variable")
+    assert spec.at["v33", "name"] == "Disabled under the Equality Act"
+    assert spec.at["v33", "numerator"] == "Disabled under the Equality Act"
+    notes = spec.at["v33", "notes"]
+    assert "Standardised Illness Ratio" in notes and "not age-standardised" in notes
+    assert vocabulary(spec.reset_index()).at["v33", "what"] == "disabled residents"
+
+
+@pytest.mark.parametrize(("label", "what"), [
+    ("Lone parents", "lone parents"), ("2. Professional occupations", "professional occupations"),
+    ("Africa", "Africa"), ("Europe: Non-EU countries", "Europe: Non-EU countries"),
+    ("Level 1, Level 2 or Apprenticeship", "Level 1, Level 2 or Apprenticeship"),
+    ("UK born", "UK born"), ("Economically active: Unemployed", "Economically active: Unemployed"),
+    ("Disabled under the Equality Act", "disabled under the Equality Act"),
+])
+def test_short_labels_keep_census_capitals_and_proper_nouns(label, what):
+    from segments.naming import vocabulary
+
+    spec = pd.DataFrame({"variable": ["x1"], "name": [label], "short_label": ["with many"]})
+    assert vocabulary(spec).at["x1", "what"] == what
