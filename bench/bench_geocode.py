@@ -1,172 +1,324 @@
-"""Benchmark (a): 1,000,000 dirty postcode-level records geocoded against a 2.7M-row directory.
+"""Benchmark (a): 1,000,000 dirty records geocoded through the CLI against a national-size
+Code-Point-layout postcode directory (1.7M postcodes), beside a plain DuckDB baseline.
 
-Generates (once, into data/bench/, git-ignored) a synthetic national-size postcode directory in the
-ONSPD layout and a CSV of dirty records, loads the directory once into a reusable reference DuckDB
-(`boundaries.reference`), then times, in the same run:
+Generates (once, into data/bench/, git-ignored):
 
-* **DuckDB, end to end**: the pipeline's own ingest (CSV -> `ingest_bench`) and geocode SQL
-  (postcode correction, directory join, one outcome per row -> `geocode_bench`);
-* **pandas baseline**: read the CSV, normalise the postcode, merge with the directory (already in
-  memory) and with the area's OAs, and classify each row by the same rules.
+* a synthetic national postcode directory in the OS Code-Point Open layout (no OAs: each postcode
+  is a point), every postcode legal by the letter-position rules of `pipeline.address.postcode`;
+  one in 50 points lies in one of the area's OAs, the rest across Great Britain;
+* a CSV of dirty records drawn from it (mostly from the area), with the messy forms people write;
+* a run config over the area's real boundaries, OA->ward lookup and census (Trafford by default,
+  from ../shared/ons/trafford) naming that directory and a reference DB, which it builds before
+  timing (`boundaries.reference`, not timed).
 
-Prints both timings, their ratio and the outcome counts (which must agree). Bar: DuckDB <= 5 s
-and >= 3x faster than pandas. Usage: ``.venv/bin/python bench/bench_geocode.py [--records N]``.
+Then measures, in the same run and one after the other (``--repeat`` times each, median shown):
+
+* **CLI end to end**: ``insight run <config> --until geocode --quiet`` as a new process: imports,
+  config validation, the geography stage (reference attached, the directory's points in the area
+  placed in its OAs), ingest and geocode, warehouse written;
+* **DuckDB baseline**: a plain script in a new process that imports only duckdb, reads the same
+  CSV, normalises the postcode with the same `pc_key` macro, joins to the same reference DB and
+  counts rows by outcome (no row accounting, corrections, OAs or writing).
+
+Prints both, their ratio, the machine's load (/proc/loadavg) before and after, and the outcome
+counts of both (the baseline does not place points in OAs, so its `postcode_found` is the CLI's
+live postcodes plus out of area). ``--breakdown`` adds where the CLI's time goes.
+Bar: CLI <= 2.5x the baseline and <= 4 s. Usage: ``.venv/bin/python bench/bench_geocode.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from boundaries.reference import attach_reference, ensure_reference  # noqa: E402
-from pipeline.config import PostcodeDirectory, RunConfig  # noqa: E402
-from pipeline.geocode import EMPTY_GAZETTEER, MATCH_LEVELS, REJECT_REASONS, geocode_service  # noqa: E402
-from pipeline.ingest import ingest_service  # noqa: E402
+from pipeline.address import postcode  # noqa: E402
+from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS  # noqa: E402
 
-OUT = Path("data/bench")
-LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-VALID = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2}$"
+OUT = REPO / "data" / "bench"
+AREA_CONFIG = REPO / "config" / "examples" / "trafford.yaml"
+#: the Code-Point Open columns (OS), as the run config names them (`oa: null`: points only)
+CODEPOINT_COLUMNS = {"postcode": "Postcode", "oa": None, "ward": None, "lad": "Admin_district_code",
+                     "easting": "Eastings", "northing": "Northings", "terminated": None, "live_flag": None,
+                     "grid_quality": None, "user_type": None}
+#: legal letters by position (pipeline.address.postcode): area first letter, second letter, unit
+FIRST = postcode._FIRST
+SECOND = postcode._SECOND
+UNIT = postcode._UNIT
+#: one postcode in IN_AREA_EVERY has its point in one of the area's OAs
+IN_AREA_EVERY = 50
 
 
-def make_directory(path: Path, rows: int) -> None:
-    """ONSPD-layout CSV: 27 areas x 50 districts x 10 sectors x 400 units, first `rows` of them."""
+def area_points(cfg: dict, n: int, seed: int = 1) -> pd.DataFrame:
+    """`n` random points (EPSG:27700, whole metres) inside the area's OAs, as columns j, x, y."""
+    import geopandas as gpd
+
+    spec = cfg["geography"]["oa_boundaries"]
+    area = gpd.read_file(spec["path"]).to_crs("EPSG:27700").union_all()
+    pts = gpd.GeoSeries([area], crs="EPSG:27700").sample_points(n, rng=seed).explode(index_parts=False)
+    return pd.DataFrame({"j": range(len(pts)), "x": pts.x.round().to_numpy(), "y": pts.y.round().to_numpy()})
+
+
+def make_directory(path: Path, rows: int, area: dict) -> None:
+    """Code-Point-layout CSV of `rows` legal postcodes AA9 9AA / AA99 9AA: 23 first letters x 23
+    second letters (no Q, V, X first; no I, J, Z second) x districts 1-60 x sectors 0-9 x 400
+    units (two of the 20 unit letters). Every IN_AREA_EVERY-th point lies in one of the area's OAs,
+    the others anywhere in Great Britain's grid; one in 997 has no coordinates (0, 0 and quality 90,
+    as Code-Point writes them)."""
     con = duckdb.connect()
+    con.register("area_pts", area_points(area, rows // IN_AREA_EVERY + 1))
     con.execute(
         f"""COPY (
             WITH i AS (SELECT range AS i FROM range({rows})),
             parts AS (
                 SELECT i,
-                       chr(CAST(65 + (i // 200000) % 26 AS INTEGER))
-                           || chr(CAST(65 + (i // 200000 + 7) % 26 AS INTEGER)) AS area,
-                       1 + (i // 4000) % 50 AS district, (i // 400) % 10 AS sector,
-                       substr('{LETTERS}', 1 + (i // 20) % 20, 1)
-                           || substr('{LETTERS}', 1 + i % 20, 1) AS unit
-                FROM i)
-            SELECT area || district || ' ' || sector || unit AS pcds,
-                   'E0' || lpad(CAST(1000000 + i // 8 AS VARCHAR), 7, '0') AS oa21cd,
-                   'E05' || lpad(CAST(i // 2000 AS VARCHAR), 6, '0') AS osward,
-                   'E06' || lpad(CAST(i // 20000 AS VARCHAR), 6, '0') AS oslaua,
-                   CAST(100000 + i % 500000 AS VARCHAR) AS oseast1m,
-                   CAST(200000 + i % 700000 AS VARCHAR) AS osnrth1m,
-                   CASE WHEN i % 17 = 0 THEN '202001' ELSE '' END AS doterm,
-                   CASE WHEN i % 997 = 0 THEN 9 ELSE 1 END AS osgrdind,  -- no grid reference: PO boxes
-                   CASE WHEN i % 53 = 0 THEN 1 ELSE 0 END AS usertype
-            FROM parts) TO '{path.as_posix()}' (HEADER, DELIMITER ',')"""
+                       substr('{FIRST}', 1 + CAST((i // 240000) % {len(FIRST)} AS INTEGER), 1)
+                           || substr('{SECOND}', 1 + CAST((i // 240000 // {len(FIRST)} + i // 4000 % 7)
+                                                          % {len(SECOND)} AS INTEGER), 1) AS area,
+                       1 + (i // 4000) % 60 AS district, (i // 400) % 10 AS sector,
+                       substr('{UNIT}', 1 + CAST((i // 20) % 20 AS INTEGER), 1)
+                           || substr('{UNIT}', 1 + CAST(i % 20 AS INTEGER), 1) AS unit,
+                       hash(i, 'x') % 1000000 / 1e6 AS u, hash(i, 'y') % 1000000 / 1e6 AS v
+                FROM i),
+            placed AS (SELECT parts.*, a.x, a.y FROM parts LEFT JOIN area_pts a
+                       ON parts.i % {IN_AREA_EVERY} = 0 AND a.j = parts.i // {IN_AREA_EVERY})
+            SELECT area || district || ' ' || sector || unit AS "Postcode",
+                   CASE WHEN i % 997 = 0 THEN 90 ELSE 10 END AS "Positional_quality_indicator",
+                   CASE WHEN i % 997 = 0 THEN 0
+                        WHEN i % {IN_AREA_EVERY} = 0 THEN x
+                        ELSE round(100000 + u * 550000) END AS "Eastings",
+                   CASE WHEN i % 997 = 0 THEN 0
+                        WHEN i % {IN_AREA_EVERY} = 0 THEN y
+                        ELSE round(10000 + v * 990000) END AS "Northings",
+                   'E92000001' AS "Country_code", 'E19000001' AS "NHS_regional_HA_code",
+                   'E18000001' AS "NHS_HA_code", '' AS "Admin_county_code",
+                   'E0' || lpad(CAST(6000000 + i // 20000 AS VARCHAR), 7, '0') AS "Admin_district_code",
+                   'E05' || lpad(CAST(i // 2000 AS VARCHAR), 6, '0') AS "Admin_ward_code"
+            FROM placed ORDER BY i) TO '{path.as_posix()}' (HEADER, DELIMITER ',')"""
     )
     con.close()
 
 
 def make_records(path: Path, directory: Path, n: int, seed: int = 1) -> None:
-    """Dirty records: 5% lower case, 6% unspaced, 1% O/0 typos, 0.5% district only, 0.5% invalid,
-    1% blank, 2% not found."""
+    """Dirty records, 80% from the postcodes placed in the area and 20% from anywhere: 5% lower
+    case, 6% unspaced, 2% with punctuation or a dash, 1% with an I for a 1, 0.5% district only,
+    0.5% N/A, 1% blank, 2% not in the directory (a legal district the directory lacks)."""
     con = duckdb.connect()
     con.execute(f"SELECT setseed({seed / 10})")
     con.execute(
         f"""COPY (
-            WITH d AS (SELECT pcds, row_number() OVER () AS k FROM read_csv('{directory.as_posix()}',
-                                                                          all_varchar = true)),
-            r AS (SELECT range AS id, random() AS u, 1 + CAST(floor(random() * (SELECT count(*) FROM d))
-                                                             AS BIGINT) AS k FROM range({n}))
+            WITH d AS (SELECT "Postcode" AS pcds, row_number() OVER () - 1 AS i
+                       FROM read_csv('{directory.as_posix()}', all_varchar = true)),
+            near AS (SELECT pcds, row_number() OVER (ORDER BY i) AS k FROM d WHERE i % {IN_AREA_EVERY} = 0),
+            anywhere AS (SELECT pcds, i + 1 AS k FROM d),
+            r AS (SELECT range AS id, random() AS u, random() < 0.8 AS local, random() AS pick
+                  FROM range({n})),
+            drawn AS (
+                SELECT r.id, r.u, coalesce(n.pcds, a.pcds) AS pcds FROM r
+                LEFT JOIN near n ON r.local AND n.k = 1 + CAST(floor(r.pick * (SELECT count(*) FROM near))
+                                                              AS BIGINT)
+                LEFT JOIN anywhere a
+                       ON NOT r.local AND a.k = 1 + CAST(floor(r.pick * (SELECT count(*) FROM d)) AS BIGINT))
             SELECT 'R' || id AS "Record ID",
                    CASE WHEN u < 0.05 THEN lower(pcds)
                         WHEN u < 0.11 THEN replace(pcds, ' ', '')
-                        WHEN u < 0.12 THEN replace(pcds, ' 1', ' I')
-                        WHEN u < 0.125 THEN left(pcds, 3)
-                        WHEN u < 0.13 THEN 'N/A'
-                        WHEN u < 0.14 THEN ''
-                        WHEN u < 0.16 THEN left(pcds, length(pcds) - 2) || 'ZZ'
+                        WHEN u < 0.12 THEN pcds || '.'
+                        WHEN u < 0.13 THEN replace(pcds, ' ', '-')
+                        WHEN u < 0.14 THEN replace(pcds, ' 1', ' I')
+                        WHEN u < 0.145 THEN split_part(pcds, ' ', 1)
+                        WHEN u < 0.15 THEN 'N/A'
+                        WHEN u < 0.16 THEN ''
+                        WHEN u < 0.18 THEN regexp_replace(pcds, '[0-9]+ ', '99 ')  -- no district 99
                         ELSE pcds END AS "Post Code",
                    'Some note' AS "Note"
-            FROM r JOIN d USING (k) ORDER BY id) TO '{path.as_posix()}' (HEADER, DELIMITER ',')"""
+            FROM drawn ORDER BY id) TO '{path.as_posix()}' (HEADER, DELIMITER ',')"""
     )
     con.close()
 
 
-def run_duckdb(records: Path, reference: Path, area_oas: pd.DataFrame) -> tuple[float, dict]:
-    cfg = RunConfig.model_validate(
-        {"run": "bench", "area_name": "Bench", "private_dir": str(OUT / "private"),
-         "geography": {"oa_boundaries": {"path": "x", "code_column": "c"},
-                       "wards": {"path": "x", "code_column": "c"}, "postcode_directory": {"path": "x"}},
-         "census": {"dir": "x"},
-         "services": [{"name": "bench", "label": "Bench", "file": str(records),
-                       "columns": {"record_id": "Record ID", "postcode": "Post Code"}}]}
-    )
-    db = OUT / "bench_warehouse.duckdb"
-    db.unlink(missing_ok=True)
-    con = duckdb.connect(str(db))
-    con.register("oa_df", area_oas)
-    con.execute("CREATE TABLE ref_oa AS SELECT * FROM oa_df")
-    con.execute(EMPTY_GAZETTEER)
-    t0, c0 = time.perf_counter(), time.process_time()
-    attach_reference(con, reference)
-    ingest_service(con, cfg, cfg.services[0])
-    counts = geocode_service(con, cfg.services[0], None)
-    con.close()  # the warehouse is written to disk: part of the timing
-    return (time.perf_counter() - t0, time.process_time() - c0), counts
+def write_config(path: Path, area: dict, directory: Path, reference: Path, records: Path) -> None:
+    """The bench's run config: the area's geography and census, the directory and the records."""
+    cfg = {k: area[k] for k in ("area_name", "lad_code", "seed", "census", "segmentation") if k in area}
+    cfg["run"] = "bench_geocode"
+    cfg["geography"] = {k: v for k, v in area["geography"].items() if k != "postcode_directory"}
+    cfg["geography"]["postcode_directory"] = {"path": str(directory), "columns": CODEPOINT_COLUMNS,
+                                              "reference_db": str(reference)}
+    cfg["services"] = [{"name": "bench", "label": "Bench", "file": str(records),
+                        "columns": {"record_id": "Record ID", "postcode": "Post Code"}}]
+    cfg["private_dir"] = str(OUT / "run")  # outputs: outputs/bench_geocode/ (--until geocode: none)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
 
 
-def run_pandas(records: Path, directory: pd.DataFrame, area_oas: pd.DataFrame) -> tuple[float, dict]:
-    t0, c0 = time.perf_counter(), time.process_time()
-    df = pd.read_csv(records, dtype=str, keep_default_na=False)
-    key = df["Post Code"].str.upper().str.replace(r"\s+", "", regex=True)
-    spaced = df["Post Code"].str.upper().str.strip().str.replace(r"\s+", " ", regex=True)
-    m = pd.DataFrame({"pc_key": key}).merge(directory, on="pc_key", how="left")
-    m["in_area"] = m["oa21cd"].isin(area_oas["oa21cd"])
-    outcome = pd.Series("postcode_terminated", index=m.index)
-    outcome[m["is_live"].eq(True)] = "postcode_live"
-    outcome[~m["in_area"]] = "out_of_area"
-    outcome[m["oa21cd"].isna()] = "postcode_no_oa"
-    outcome[m["non_geographic"].eq(True)] = "postcode_non_geographic"
-    outcome[m["pcds"].isna()] = "postcode_not_found"
-    outcome[~key.str.match(VALID)] = "invalid_postcode"
-    outcome[spaced.str.match(r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$")] = "partial_postcode"
-    outcome[key.eq("")] = "missing_postcode"
-    counts = outcome.value_counts().to_dict()
-    return (time.perf_counter() - t0, time.process_time() - c0), counts
+def absolute_area(config: Path) -> dict:
+    """The area config with its relative paths made absolute (they are relative to the repository)."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    g = raw["geography"]
+    for key in ("oa_boundaries", "wards", "oa_to_ward"):
+        if g.get(key):
+            g[key]["path"] = str((REPO / g[key]["path"]).resolve())
+    raw["census"]["dir"] = str((REPO / raw["census"]["dir"]).resolve())
+    return raw
+
+
+BASELINE = textwrap.dedent("""
+    import json, sys, time
+    t0 = time.perf_counter()
+    import duckdb
+    records, reference, macros = sys.argv[1:4]
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(macros)
+    con.execute(f"ATTACH '{reference}' AS ref (READ_ONLY)")
+    rows = con.execute(f'''
+        SELECT outcome, count(*) FROM (
+            SELECT CASE WHEN r.k = '' THEN 'missing_postcode'
+                        WHEN pc_partial(r.k) THEN 'partial_postcode'
+                        WHEN NOT pc_valid(r.k) THEN 'invalid_postcode'
+                        WHEN p.pc_key IS NULL THEN 'postcode_not_found'
+                        WHEN p.easting IS NULL THEN 'postcode_no_oa'
+                        ELSE 'postcode_found' END AS outcome
+            FROM (SELECT pc_key("Post Code") AS k
+                  FROM read_csv('{records}', all_varchar = true, header = true)) r
+            LEFT JOIN ref.postcodes p ON p.pc_key = r.k)
+        GROUP BY ALL''').fetchall()
+    con.close()
+    print(json.dumps({"seconds_in_script": time.perf_counter() - t0, "counts": dict(rows)}))
+""")
+
+BREAKDOWN = textwrap.dedent("""
+    import json, sys, time
+    marks = {}
+    t = time.perf_counter()
+    from pipeline.cli import build_parser
+    build_parser()
+    marks["imports (pipeline.cli and its parser)"] = time.perf_counter() - t
+    from pipeline.run import run_all
+    from pipeline.validate import privacy_warnings, validate_config
+    t = time.perf_counter()
+    cfg = validate_config(sys.argv[1])
+    marks["insight validate (every file and column checked)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    privacy_warnings(cfg)
+    marks["privacy warnings (extract headers)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run_all(cfg, until="geography", progress=False)
+    marks["stage geography (reference attached, points placed in OAs)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    run_all(cfg, until="geocode", progress=False)
+    marks["stages geography + ingest + geocode"] = time.perf_counter() - t
+    print(json.dumps(marks))
+""")
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    took = time.perf_counter() - t0
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return took, done.stdout
+
+
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split(" ")[0]
+    except OSError:
+        return f"{os.getloadavg()[0]:.2f}"
+
+
+def cli_counts(cfg_path: Path) -> dict[str, int]:
+    warehouse = OUT / "run" / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("SELECT coalesce(match_level, reject_reason), count(*) FROM geocode_bench "
+                           "GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    return dict(rows)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument("--directory-rows", type=int, default=2_700_000)
+    ap.add_argument("--directory-rows", type=int, default=1_700_000)
+    ap.add_argument("--area-config", type=Path, default=AREA_CONFIG,
+                    help="run config whose geography and census give the area (default: Trafford)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs of each (median shown)")
+    ap.add_argument("--breakdown", action="store_true", help="also time the CLI's parts in one process")
     args = ap.parse_args()
+    area = absolute_area(args.area_config)
+    if not Path(area["geography"]["oa_boundaries"]["path"]).exists():
+        raise SystemExit(f"the area's boundaries are absent ({area['geography']['oa_boundaries']['path']}); "
+                         "pass --area-config naming a run config whose files exist")
     OUT.mkdir(parents=True, exist_ok=True)
-    directory_csv = OUT / f"onspd_synthetic_v2_{args.directory_rows}.csv"
-    records_csv = OUT / f"records_v3_{args.records}.csv"
-    reference = OUT / f"postcodes_v2_{args.directory_rows}.duckdb"
-    if not directory_csv.exists():
-        make_directory(directory_csv, args.directory_rows)
-    if not records_csv.exists():
-        make_records(records_csv, directory_csv, args.records)
-    t0 = time.perf_counter()
-    built = ensure_reference(PostcodeDirectory(path=directory_csv), reference)
-    print(f"reference DB {'built' if built else 'current, reused'} in {time.perf_counter() - t0:.1f} s: "
-          f"{reference}")
+    name = area["run"]
+    directory = OUT / f"codepoint_synthetic_v2_{name}_{args.directory_rows}.csv"
+    records = OUT / f"records_codepoint_v2_{name}_{args.records}.csv"
+    reference = OUT / f"codepoint_v2_{name}_{args.directory_rows}.duckdb"
+    config = OUT / f"bench_geocode_{name}.yaml"
+    if not directory.exists():
+        t0 = time.perf_counter()
+        make_directory(directory, args.directory_rows, area)
+        print(f"directory written in {time.perf_counter() - t0:.1f} s: {directory}")
+    if not records.exists():
+        make_records(records, directory, args.records)
+    write_config(config, area, directory, reference, records)
+    insight = str(Path(sys.executable).with_name("insight"))
+    took, out = timed([insight, "reference", str(config)])
+    print(f"reference DB ({took:.1f} s): {out.strip()}")
     con = duckdb.connect(str(reference), read_only=True)
-    directory = con.execute("SELECT * FROM postcodes").df()
+    n_pc = con.execute("SELECT count(*) FROM postcodes").fetchall()[0][0]
     con.close()
-    area = pd.DataFrame({"oa21cd": directory["oa21cd"].drop_duplicates().iloc[::3].to_numpy()})
-    area["ward_code"] = "E05000000"
-    print(f"directory {len(directory):,} postcodes; records {args.records:,}; area {len(area):,} OAs")
-    t_duck, c_duck = run_duckdb(records_csv, reference, area)
-    t_pd, c_pd = run_pandas(records_csv, directory, area)
-    c_duck = {k: v for k, v in c_duck.items() if v}
-    load = os.getloadavg()[0]
-    print(f"load average while running: {load:.1f} on {os.cpu_count()} cores (others share the CPU)")
-    print(f"duckdb end to end (ingest + geocode): wall {t_duck[0]:.2f} s, CPU {t_duck[1]:.2f} s")
-    print(f"pandas baseline (read + normalise + merge + classify): wall {t_pd[0]:.2f} s, CPU {t_pd[1]:.2f} s")
-    print(f"speed-up: wall {t_pd[0] / t_duck[0]:.1f}x, CPU {t_pd[1] / t_duck[1]:.1f}x")
-    for k in MATCH_LEVELS + REJECT_REASONS:
-        if c_duck.get(k) or c_pd.get(k):
-            print(f"  {k:24s} duckdb {c_duck.get(k, 0):>9,}  pandas {c_pd.get(k, 0):>9,}")
+    check = duckdb.connect()
+    postcode.install(check)
+    n_bad = check.execute(f"SELECT count(*) FILTER (NOT pc_valid(pc_key(\"Postcode\"))) FROM "
+                          f"read_csv('{directory.as_posix()}', all_varchar = true)").fetchall()[0][0]
+    check.close()
+    print(f"directory {n_pc:,} postcodes ({n_bad} break the letter-position rules); "
+          f"records {args.records:,}; area {name}")
+
+    macros = postcode.MACROS
+    cli_cmd = [insight, "run", str(config), "--until", "geocode", "--quiet"]
+    base_cmd = [sys.executable, "-c", BASELINE, str(records), str(reference), macros]
+    cli_t, base_t, in_script, loads = [], [], [], [loadavg()]
+    for _ in range(args.repeat):  # interleaved, so both see the same load
+        took, _ = timed(cli_cmd)
+        cli_t.append(took)
+        took, out = timed(base_cmd)
+        base_t.append(took)
+        result = json.loads(out.strip().splitlines()[-1])
+        in_script.append(result["seconds_in_script"])
+        loads.append(loadavg())
+    cli, base = statistics.median(cli_t), statistics.median(base_t)
+    print(f"load average (1 min, /proc/loadavg) before and after each pair: {' '.join(loads)} "
+          f"on {os.cpu_count()} cores (others share the CPU)")
+    print(f"CLI end to end (insight run --until geocode): median {cli:.2f} s wall "
+          f"[{' '.join(f'{t:.2f}' for t in cli_t)}]")
+    print(f"DuckDB baseline (read + pc_key + join + count, new process): median {base:.2f} s wall "
+          f"[{' '.join(f'{t:.2f}' for t in base_t)}]; inside the script {statistics.median(in_script):.2f} s")
+    print(f"ratio CLI / baseline: {cli / base:.2f}x (bar: <= 2.5x and CLI <= 4 s)")
+    got, want = cli_counts(config), result["counts"]
+    for k in [*MATCH_LEVELS, *REJECT_REASONS, "postcode_found"]:
+        if got.get(k) or want.get(k):
+            print(f"  {k:24s} CLI {got.get(k, 0):>9,}  baseline {want.get(k, 0):>9,}")
+    if args.breakdown:
+        _, out = timed([sys.executable, "-c", BREAKDOWN, str(config)])
+        print(f"where the CLI's time goes (one process, load {loadavg()}):")
+        for part, secs in json.loads(out.strip().splitlines()[-1]).items():
+            print(f"  {part:62s} {secs:5.2f} s")
 
 
 if __name__ == "__main__":
