@@ -509,7 +509,7 @@ class Privacy(_Strict):
     )
     age_bands: dict[str, int] = Field(
         default_factory=lambda: dict(DEFAULT_AGE_BANDS),
-        description="label -> lowest age, youngest first: the bands a mapped date_of_birth becomes",
+        description="label -> lowest age: the bands a mapped date_of_birth becomes (put in age order)",
     )
     age_reference_date: date | None = Field(
         default=None,
@@ -520,11 +520,12 @@ class Privacy(_Strict):
     @field_validator("age_bands")
     @classmethod
     def _bands(cls, v: dict[str, int]) -> dict[str, int]:
+        v = dict(sorted(v.items(), key=lambda band: band[1]))  # by lowest age, whatever the YAML order
         lows = list(v.values())
         if not v or lows[0] != 0 or any(b <= a for a, b in zip(lows, lows[1:], strict=False)) \
                 or any(not str(label).strip() for label in v):
-            raise ValueError(f"age_bands must name each band with its lowest age, youngest first, "
-                             f"starting at 0 and rising (got {v}). Fix: e.g. {DEFAULT_AGE_BANDS}")
+            raise ValueError(f"age_bands must name each band with its lowest age, a different age for "
+                             f"each band, the youngest 0 (got {v}). Fix: e.g. {DEFAULT_AGE_BANDS}")
         return v
 
 
