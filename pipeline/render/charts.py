@@ -67,6 +67,15 @@ def _label(code: str, name: str) -> str:
 _PLAIN_TEXT = {"text.usetex": False}
 
 
+def save_chart(fig, out_png: Path) -> Path:
+    """Write a chart as PNG with no timestamp or software tag (same bytes every run) and close it."""
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return out_png
+
+
 INDEX_LABEL = "Index (100 = as many users as the households predict)"
 
 
@@ -123,10 +132,7 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     # in a strip of 0.3 inch under the axis label, so it never covers a bar
     fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=len(handles), frameon=False)
     fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, format="png", metadata={"Software": None})
-    plt.close(fig)
+    out_png = save_chart(fig, out_png)
     return Chart(out_png, _alt_text(title, plotted, int(hidden.sum()), has_ci, what), plotted)
 
 
@@ -194,10 +200,7 @@ def channel_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("Index (100 = the borough's channel mix; bold: significant)", fontsize=8)
     fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, format="png", metadata={"Software": None})
-    plt.close(fig)
+    out_png = save_chart(fig, out_png)
     if plotted:
         top, low = max(plotted, key=plotted.get), min(plotted, key=plotted.get)
         alt = (f"{title}. Heat map of the index by segment and channel, 100 = the borough's mix. "
@@ -261,10 +264,7 @@ def outcome_chart(shown: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     handles.append(Line2D([], [], color="#222222", linestyle="--", label="service overall"))
     fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=len(handles), frameon=False)
     fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, format="png", metadata={"Software": None})
-    plt.close(fig)
+    out_png = save_chart(fig, out_png)
     if plotted:
         top, low = max(plotted, key=plotted.get), min(plotted, key=plotted.get)
         alt = (f"{title}. Dot chart of the {xlabel.lower()} by {what} with 95% intervals. Highest: {what} "

@@ -25,6 +25,7 @@ import pandas as pd  # noqa: E402
 
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
+from pipeline.render.charts import save_chart  # noqa: E402
 from pipeline.render.segment_info import supergroup_colours  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -74,9 +75,7 @@ def _chart(rows: pd.DataFrame, out: Path, title: str) -> str:
     ax.tick_params(axis="x", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", metadata={"Software": None})
-    plt.close(fig)
+    save_chart(fig, out)
     parts = [f"{label} {v:.0f}" for label, v in zip(rows["label"], values, strict=True)]
     return (f"{title}. Grand index of its most distinctive characteristics (100 = as the area): "
             f"{'; '.join(parts)}.")
@@ -89,9 +88,7 @@ def _thumb(base: gpd.GeoDataFrame, mask: pd.Series, colour: str, out: Path) -> N
     base[mask.to_numpy()].plot(ax=ax, color=colour, linewidth=0)
     ax.set_axis_off()
     fig.tight_layout(pad=0.1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", metadata={"Software": None})
-    plt.close(fig)
+    save_chart(fig, out)
 
 
 def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None, weak: dict[str, str]) -> list[GuideEntry]:
