@@ -138,3 +138,24 @@ def test_one_key_rule_for_directory_and_lookups(tmp_path):
     assert keys == [("M332UX",), ("M417AB",)]  # a row with no postcode is dropped
     looked_up = lookup_pc_key(pd.Series(["m33\u00a02ux", "M33-2UX.", None], index=[5, 6, 7]))
     assert looked_up.tolist() == ["M332UX", "M332UX", ""] and looked_up.index.tolist() == [5, 6, 7]
+
+
+def test_ascii_shortcut_gives_the_full_rules_key():
+    """pc_key's shortcut for printable ASCII equals the whole rule (pc_key_full) on 5,000 seeded
+    random strings of postcode-like and punctuation characters, and on the empty and NULL values."""
+    import random
+
+    import duckdb
+
+    from pipeline.address.postcode import install
+
+    rng = random.Random(7)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,-()'\"/;:!?&"
+    values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5_000)]
+    con = duckdb.connect()
+    install(con)
+    con.execute("CREATE TABLE v AS SELECT unnest(?) AS s", [values + [""]])
+    con.execute("INSERT INTO v VALUES (NULL)")
+    differ = con.execute("SELECT count(*) FROM v WHERE pc_key(s) IS DISTINCT FROM pc_key_full(s)").fetchone()[0]
+    assert differ == 0
+    assert con.execute("SELECT pc_key('(m33-2ux.)'), pc_key('M33\u200b2UX')").fetchone() == ("M332UX", "M332UX")
