@@ -78,7 +78,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 browser-checks: node_modules/axe-core/axe.min.js ## install axe-core (npm) for the accessibility tests
 
 .PHONY: bench-geocode bench-address
-bench-geocode: $(STAMP) ## time 1,000,000 dirty records against a 2.7M-postcode directory, vs pandas (prints figures)
+bench-geocode: $(STAMP) ## 1,000,000 dirty records, 1.7M-postcode directory: insight run --until geocode vs a plain DuckDB script (prints figures)
 	$(BIN)/python bench/bench_geocode.py
 
 bench-address: $(STAMP) ## match 10,000 messy addresses to a 100,000-address gazetteer: speed, precision, recall
@@ -87,7 +87,11 @@ bench-address: $(STAMP) ## match 10,000 messy addresses to a 100,000-address gaz
 bench-profile: $(STAMP) ## time every profile view for 1,000,000 records (prints figures)
 	$(BIN)/python bench/bench_profile.py
 
-bench: bench-geocode bench-address bench-segments bench-profile ## run every benchmark (prints figures; slow)
+.PHONY: bench-outcomes
+bench-outcomes: $(STAMP) ## time the outcome profiles for 1,000,000 records over 190,000 OAs (prints figures)
+	$(BIN)/python bench/bench_outcomes.py
+
+bench: bench-geocode bench-address bench-segments bench-profile bench-outcomes ## run every benchmark (prints figures; slow)
 	$(BIN)/python bench/bench_maps.py
 
 clean: ## remove generated data and outputs (keeps .venv)
