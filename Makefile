@@ -44,6 +44,11 @@ trafford: $(STAMP) ## run on the real Trafford ONS files in ../shared (synthetic
 	  --out data/trafford/raw/extracts --truth data/trafford/truth --seed $(SEED)
 	$(BIN)/insight run config/examples/trafford.yaml
 
+.PHONY: area
+area: $(STAMP) ## cut the national ONS/Nomis/OS downloads to your council: LAD="E08000009 [...]" SOURCES=dir [NAME=...]
+	@test -n "$(LAD)" -a -n "$(SOURCES)" || { echo 'usage: make area LAD="E08000009" SOURCES=path/to/downloads [NAME=name]'; exit 2; }
+	$(BIN)/insight area $(LAD) --sources $(SOURCES) $(if $(NAME),--name $(NAME))
+
 .PHONY: reference
 reference: $(STAMP) ## build the reusable postcode reference DB named in a config, if not current (CONFIG=...)
 	$(BIN)/insight reference $(CONFIG)

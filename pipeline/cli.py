@@ -157,6 +157,25 @@ def cmd_synth_extracts(args) -> int:
     return 0
 
 
+def cmd_sources(args) -> int:
+    from pipeline.area.sources import sources_text
+
+    print(sources_text())
+    return 0
+
+
+def cmd_area(args) -> int:
+    from pipeline.area.build import build_area
+
+    sources = Path(args.sources)
+    result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
+                        config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
+                        force=args.force, command="insight area " + " ".join(args.lads)
+                        + f" --sources {sources}" + (f" --name {args.name}" if args.name else ""))
+    print(result.text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="insight",
@@ -209,6 +228,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--truth", required=True)
     s.add_argument("--seed", type=int, default=2021)
     s.set_defaults(func=cmd_synth_extracts)
+
+    a = sub.add_parser(
+        "area", help="cut the national ONS/Nomis/OS products to your local authority (or several) and "
+        "write data/areas/<name>/ and config/areas/<name>.yaml")
+    a.add_argument("lads", nargs="+", metavar="LAD_CODE",
+                   help="local authority district code(s), e.g. E08000009")
+    a.add_argument("--sources", required=True,
+                   help="folder holding the national products (zipped as downloaded, or unpacked)")
+    a.add_argument("--name", help="area name (default: from the authorities' names)")
+    a.add_argument("--data-dir", default="data/areas", help="where the area's folder is made")
+    a.add_argument("--config-dir", default="config/areas", help="where the area's run config is written")
+    a.add_argument("--reference-dir", default="data/reference",
+                   help="where the national postcode directory and its reference database are kept")
+    a.add_argument("--force", action="store_true", help="replace an existing config of the same name")
+    a.set_defaults(func=cmd_area)
+
+    o = sub.add_parser("sources", help="list the national products `insight area` reads: publisher, title, "
+                       "tested release, file pattern, licence, attribution")
+    o.set_defaults(func=cmd_sources)
     return p
 
 

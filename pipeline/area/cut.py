@@ -1,0 +1,357 @@
+"""Step 2: cut each national product to the area's local authorities.
+
+Tables are cut in DuckDB file to file: `read_csv` with the file's own columns given explicitly
+(every one VARCHAR, so each value is written back exactly as read, and nothing is sniffed), a
+filter on the area's codes, `COPY ... TO` a CSV. A file inside a zip is first copied out of it,
+as a stream, into the workspace (DuckDB reads no zip), and deleted once cut. Boundary layers are
+read through GDAL with an attribute filter (`OA21CD IN (...)`), so only the area's polygons are
+parsed into memory, and written as GeoPackage in their own CRS.
+
+The Output Areas of the area are those the OA -> ward -> LAD best-fit lookup gives the chosen
+local authorities; everything else is cut to them (census tables, OA boundaries, ONSUD) or to
+their wards (ward boundaries). The postcode directory is kept national, in a reusable
+reference database (`boundaries.reference`), so a record's postcode in another authority is
+named `out_of_area` rather than `postcode_not_found`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.area import AreaError
+from pipeline.area.find import Entry, Found
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+LAD_CODE = re.compile(r"^[ENSWL]\d{8}$")
+#: The pipeline's postcode directory columns (run config defaults), by header key
+DIRECTORY_NAMES = {"postcode": "pcds", "oa": "oa21cd", "ward": "osward", "lad": "oslaua",
+                   "easting": "oseast1m", "northing": "osnrth1m", "terminated": "doterm",
+                   "grid_quality": "osgrdind", "user_type": "usertype"}
+#: ONSUD columns kept, under the run config's uprn_lookup defaults
+ONSUD_NAMES = {"uprn": "UPRN", "oa": "OA21CD", "easting": "GRIDGB1E", "northing": "GRIDGB1N",
+               "postcode": "PCDS"}
+
+
+def ident(name: str) -> str:
+    """A column name quoted for SQL."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """A string literal for SQL."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sql(name: str, **parts: str) -> str:
+    """The SQL file `name` beside this module with its {placeholders} filled in."""
+    return (HERE / name).read_text(encoding="utf-8").format(**parts)
+
+
+def read_csv_sql(paths: list[Path], names: list[str], header: bool = True) -> str:
+    """A `read_csv` of `paths` with the columns `names` given explicitly, every one VARCHAR."""
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    files = "[" + ", ".join(lit(str(p)) for p in paths) + "]"
+    return (f"read_csv({files}, header = {'true' if header else 'false'}, auto_detect = false, "
+            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"')")
+
+
+class Workspace:
+    """A DuckDB connection and a scratch folder (inside the output tree, not /tmp, so the copies
+    of zipped national files land on the same disk) for one `insight area` build."""
+
+    def __init__(self, root: Path, memory_limit: str = "3GB"):
+        root.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=".area-work-", dir=root))
+        self.con = duckdb.connect()
+        self.con.execute(f"SET temp_directory = {lit(str(self.dir / 'duckdb'))}")
+        self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
+        self.con.execute("SET preserve_insertion_order = true")
+        self._copies: dict[Entry, Path] = {}
+
+    def local(self, entry: Entry) -> Path:
+        """A path DuckDB can read for `entry`: the file itself, or its copy out of the zip."""
+        if entry.member is None:
+            return entry.path
+        if entry not in self._copies:
+            target = self.dir / f"{len(self._copies):04d}-{entry.name}"
+            with entry.open() as src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 22)
+            self._copies[entry] = target
+        return self._copies[entry]
+
+    def release(self, entry: Entry) -> None:
+        """Delete the copy of `entry` once it is cut."""
+        path = self._copies.pop(entry, None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def codes(self, table: str, values: list[str]) -> None:
+        """A one-column table `code` of `values`."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (code VARCHAR)")
+        if values:
+            self.con.executemany(f"INSERT INTO {table} VALUES (?)", [[v] for v in values])
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _count(con: duckdb.DuckDBPyConnection, statement: str) -> int:
+    row = con.execute(statement).fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- the lookup: which OAs and wards the area has -------------------------------------------------
+
+
+def _lad_problem(code: str, known: pd.DataFrame, found: Found) -> str:
+    year = found.columns["lad"][3:5]
+    names = dict(zip(known["lad"], known["lad_name"], strict=True))
+    fix = (f"Fix: give your council's local authority district code as the lookup has it (codes of 20{year}, "
+           f"as in ONS \"Local Authority Districts (May 20{year}) Names and Codes in the UK\"; e.g. "
+           f"{known['lad'].iloc[0]} for {known['lad_name'].iloc[0]}). A council created or recoded after "
+           f"20{year} needs a lookup of a later year")
+    by_name = [c for c, n in names.items() if n and n.strip().lower() == code.strip().lower()]
+    if by_name:
+        return (f"{code!r} is a name, not a code: the Output Area to ward to LAD lookup {found.label()} "
+                f"gives it the code {by_name[0]}. Fix: run `insight area {by_name[0]} ...`")
+    close = difflib.get_close_matches(code.upper(), list(names), n=3, cutoff=0.7)
+    near = (" Did you mean " + " or ".join(f"{c} ({names[c]})" for c in close) + "?") if close else ""
+    shape = "" if LAD_CODE.match(code) else " (a LAD code is a letter and eight digits, e.g. E08000009)"
+    return (f"{code!r} is not a local authority district of the Output Area to ward to LAD lookup "
+            f"{found.label()}{shape}, which lists {len(names)} LADs of 20{year}.{near} {fix}")
+
+
+def cut_lookup(ws: Workspace, found: Found, lads: list[str], target: Path) -> pd.DataFrame:
+    """Write the area's rows of the OA -> ward -> LAD lookup to `target` (national layout) and make the
+    workspace tables `area_lads` and `area_oas`. Return the area's rows (oa, ward, ward_name, lad,
+    lad_name). Raise AreaError for a LAD code the lookup does not have or a lookup that is not
+    best fit."""
+    c = found.columns
+    src = read_csv_sql([ws.local(found.entries[0])], found.header)
+    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE lookup_national AS SELECT * FROM {src}")
+    name_col = ident(c["lad_name"]) if "lad_name" in c else "NULL"
+    known = ws.con.execute(f"SELECT trim({ident(c['lad'])}) AS lad, min({name_col}) AS lad_name "
+                           "FROM lookup_national GROUP BY 1 ORDER BY 1").df()
+    problems = [_lad_problem(code, known, found) for code in lads if code not in set(known["lad"])]
+    if problems:
+        raise AreaError(f"{len(problems)} local authority code(s) not found:", problems)
+    ws.codes("area_lads", lads)
+    ws.release(found.entries[0])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ws.con.execute(sql("cut_rows.sql", source="lookup_national", key=ident(c["lad"]), codes="area_lads",
+                       target=str(target).replace("'", "''")))
+    ward_name = ident(c["ward_name"]) if "ward_name" in c else "NULL"
+    rows = ws.con.execute(
+        f"""SELECT trim({ident(c['oa'])}) AS oa, trim({ident(c['ward'])}) AS ward, {ward_name} AS ward_name,
+                   trim({ident(c['lad'])}) AS lad, {name_col} AS lad_name
+            FROM lookup_national WHERE trim({ident(c['lad'])}) IN (SELECT code FROM area_lads)""").df()
+    dups = rows.loc[rows["oa"].duplicated(), "oa"].unique().tolist()
+    if dups:
+        raise AreaError("the Output Area to ward lookup is not a best-fit lookup:", [
+            f"{found.label()} lists {len(dups)} Output Area(s) under more than one ward (e.g. {dups[:5]}). "
+            "Fix: download the best-fit lookup (one ward per Output Area), \"Output Area (2021) to Electoral "
+            "Ward to Local Authority District Best Fit Lookup in England and Wales\""])
+    ws.codes("area_oas", sorted(rows["oa"]))
+    ws.codes("area_wards", sorted(rows["ward"].unique()))
+    ws.con.execute("DROP TABLE lookup_national")
+    return rows
+
+
+# --- census tables ---------------------------------------------------------------------------------
+
+
+def cut_census(ws: Workspace, census: dict[str, Entry], out_dir: Path, n_oas: int) -> tuple[dict[str, int],
+                                                                                          list[str]]:
+    """Cut each table's national OA file to the area's OAs, as `census2021-<table>-oa.csv` in
+    `out_dir`. Return rows written per table and the problems (a table missing some of the area's
+    Output Areas)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows, problems = {}, []
+    for table, entry in sorted(census.items()):
+        target = out_dir / f"census2021-{table}-oa.csv"
+        source = read_csv_sql([ws.local(entry)], entry.header())
+        rows[table] = _count(ws.con, sql("cut_rows.sql", source=source, key=ident("geography code"),
+                                         codes="area_oas", target=str(target).replace("'", "''")))
+        ws.release(entry)
+        if rows[table] != n_oas:
+            problems.append(
+                f"census table {table}: {entry.label()} holds {rows[table]} of the area's {n_oas} "
+                "Output Areas (Census 2021 OA codes). Fix: download the Nomis bulk file census2021-"
+                f"{table}.zip of Census 2021 (its census2021-{table}-oa.csv lists every 2021 Output Area)")
+    return rows, problems
+
+
+def households(ws: Workspace, ts041: Path) -> int:
+    """Households of the area: the sum of TS041's one value column in the cut file."""
+    names = Entry(ts041).header()
+    value = next(n for n in names if n not in ("date", "geography", "geography code"))
+    return _count(ws.con, f"SELECT sum(TRY_CAST(replace({ident(value)}, ',', '') AS BIGINT)) "
+                          f"FROM {read_csv_sql([ts041], names)}")
+
+
+def lad_households(ws: Workspace, entry: Entry) -> tuple[int, int]:
+    """(LADs found, households) of the area's LADs in the census's own LAD file of TS041."""
+    names = entry.header()
+    value = next(n for n in names if n not in ("date", "geography", "geography code"))
+    row = ws.con.execute(sql("lad_check.sql", value=ident(value), codes="area_lads",
+                             source=read_csv_sql([ws.local(entry)], names))).fetchone()
+    ws.release(entry)
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+# --- boundaries ------------------------------------------------------------------------------------
+
+
+def cut_layer(found: Found, codes: list[str], target: Path, layer: str, what: str) -> tuple[int, list[str]]:
+    """Write the features of `found` whose code is one of `codes` to the GeoPackage `target` (in the
+    layer's own CRS and columns). Return the features written and the problems (codes missing)."""
+    import pyogrio
+
+    col = found.columns["code"]
+    where = f"{ident(col)} IN ({', '.join(lit(c) for c in codes)})"
+    gdf = pyogrio.read_dataframe(found.entries[0].gdal_path(), layer=found.layer, where=where)
+    gdf[col] = gdf[col].astype(str).str.strip()
+    missing = sorted(set(codes) - set(gdf[col]))
+    problems = []
+    if missing:
+        p = found.product
+        problems.append(f"{p.name}: {found.label()} lacks {len(missing)} of the area's {len(codes)} {what} "
+                        f"(e.g. {missing[:5]}). Fix: download \"{p.title}\" ({p.tested_release}) from "
+                        f"{p.page}; the boundaries must be of the same vintage as the lookup")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    gdf.sort_values(col, kind="stable").to_file(target, driver="GPKG", layer=layer)
+    return len(gdf), problems
+
+
+# --- the postcode directory ------------------------------------------------------------------------
+
+
+def _fingerprint(found: Found) -> str:
+    files = sorted({(str(e.path.resolve()), e.path.stat().st_size, e.path.stat().st_mtime_ns)
+                    for e in found.entries})
+    return json.dumps({"product": found.product.id, "files": files,
+                       "members": sorted(e.inner for e in found.entries), "columns": found.columns,
+                       "sql": (HERE / "postcodes_national.sql").read_text(encoding="utf-8")}, sort_keys=True)
+
+
+def directory_stem(found: Found) -> str:
+    """File stem of the national directory in the reference folder, e.g. onspd_february_2025."""
+    first = found.entries[0]
+    names = f"{first.path.name} {first.inner}".lower()
+    kind = ("onspd" if "onspd" in names else "nspl" if "nspl" in names
+            else "codepoint_open" if found.product.id == "codepoint_open" else "postcodes")
+    release = (found.release or "").lower().replace(" ", "_")
+    if not release:
+        import hashlib
+        release = hashlib.sha256(_fingerprint(found).encode()).hexdigest()[:10]
+    return f"{kind}_{release}"
+
+
+def national_postcodes(ws: Workspace, found: Found, folder: Path) -> tuple[Path, dict[str, str | None], bool]:
+    """The national directory reduced to the pipeline's columns, as `<folder>/<stem>.csv` (reused
+    when already made from the same files). Return its path, the run config's `columns` for it
+    and whether it was reused."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{directory_stem(found)}.csv"
+    stamp = target.with_name(target.name + ".source.json")
+    c = found.columns
+    columns: dict[str, str | None] = {k: (DIRECTORY_NAMES[k] if k in c else None) for k in DIRECTORY_NAMES}
+    if found.product.id == "codepoint_open":
+        columns.update(oa=None, terminated=None, grid_quality=None, user_type=None)
+    columns["live_flag"] = None
+    fingerprint = _fingerprint(found)
+    if target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        logger.info("National postcode directory %s is current; reused", target)
+        return target, columns, True
+    header = found.product.id != "codepoint_open" or found.header != list(found.product.columns)
+    paths = [ws.local(e) for e in found.entries]
+    if found.product.id == "codepoint_open" and not header:
+        names = list(found.product.columns)
+    else:
+        names = found.header
+    select = ", ".join(f"{ident(c[k])} AS {DIRECTORY_NAMES[k]}" for k in DIRECTORY_NAMES if k in c)
+    tmp = target.with_name(f".{target.name}.part")
+    stamp.unlink(missing_ok=True)
+    ws.con.execute(sql("postcodes_national.sql", select=select, postcode=ident(c["postcode"]),
+                       source=read_csv_sql(paths, names, header=header),
+                       target=str(tmp).replace("'", "''")))
+    for e in found.entries:
+        ws.release(e)
+    tmp.replace(target)
+    stamp.write_text(fingerprint, encoding="utf-8")
+    return target, columns, False
+
+
+def area_postcodes(ws: Workspace, db: Path, by_oa: bool) -> dict[str, int]:
+    """Postcodes of the reference database `db`: national, and in the area (by its Output Areas, or
+    by its LADs for a directory without OAs), live among them."""
+    ws.con.execute(f"ATTACH {lit(str(db))} AS pcref (READ_ONLY)")
+    try:
+        where = ("oa21cd IN (SELECT code FROM area_oas)" if by_oa
+                 else "lad_code IN (SELECT code FROM area_lads)")
+        national, area, live = ws.con.execute(
+            f"""SELECT count(*), count(*) FILTER ({where}), count(*) FILTER ({where} AND is_live)
+                FROM pcref.postcodes""").fetchone()
+    finally:
+        ws.con.execute("DETACH pcref")
+    return {"national": int(national), "area": int(area), "area_live": int(live)}
+
+
+# --- optional products -----------------------------------------------------------------------------
+
+
+def cut_onsud(ws: Workspace, found: Found, target: Path) -> int:
+    """The area's UPRNs from ONSUD's regional CSVs, one region at a time, under the run config's
+    uprn_lookup default column names."""
+    c = found.columns
+    select = ", ".join(f"{ident(c[k])} AS {ONSUD_NAMES[k]}" for k in ONSUD_NAMES if k in c)
+    parts = []
+    for i, entry in enumerate(found.entries):
+        part = ws.dir / f"onsud-part-{i:03d}.csv"
+        ws.con.execute(sql("onsud_area.sql", select=select, oa=ident(c["oa"]), codes="area_oas",
+                           source=read_csv_sql([ws.local(entry)], entry.header()),
+                           target=str(part).replace("'", "''")))
+        ws.release(entry)
+        parts.append(part)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    names = [ONSUD_NAMES[k] for k in ONSUD_NAMES if k in c]
+    n = _count(ws.con, f"COPY (SELECT * FROM {read_csv_sql(parts, names)}) TO "
+                       f"{lit(str(target))} (HEADER, DELIMITER ',')")
+    for part in parts:
+        part.unlink(missing_ok=True)
+    return n
+
+
+def cut_gazetteer(ws: Workspace, found: Found, db: Path, by_oa: bool, target: Path) -> tuple[int, int]:
+    """The council gazetteer's addresses of the area (their postcode in the area's Output Areas, or
+    LADs), as a CSV of its own columns. Return (addresses kept, addresses read)."""
+    from pipeline.address import postcode
+
+    postcode.install(ws.con)
+    entry = found.entries[0]
+    source = read_csv_sql([ws.local(entry)], found.header)
+    area = "oa21cd IN (SELECT code FROM area_oas)" if by_oa else "lad_code IN (SELECT code FROM area_lads)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ws.con.execute(f"ATTACH {lit(str(db))} AS pcref (READ_ONLY)")
+    try:
+        kept = _count(ws.con, sql("gazetteer_area.sql", source=source, area=area,
+                                  postcode=ident(found.columns["postcode"]),
+                                  target=str(target).replace("'", "''")))
+        total = _count(ws.con, f"SELECT count(*) FROM {source}")
+    finally:
+        ws.con.execute("DETACH pcref")
+    ws.release(entry)
+    return kept, total
