@@ -167,7 +167,15 @@ def cmd_sources(args) -> int:
 def cmd_area(args) -> int:
     from pipeline.area.build import build_area
 
-    sources = Path(args.sources)
+    sources = Path(args.sources or args.cache)
+    if args.download:
+        from pipeline.area.download import download_products
+
+        download_products(sources)
+    elif args.sources is None:
+        print("error: name the folder of national products with --sources DIR, or fetch what has a "
+              "published address with --download (`insight sources` lists them)", file=sys.stderr)
+        return 2
     result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
                         config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
                         force=args.force, command="insight area " + " ".join(args.lads)
@@ -234,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write data/areas/<name>/ and config/areas/<name>.yaml")
     a.add_argument("lads", nargs="+", metavar="LAD_CODE",
                    help="local authority district code(s), e.g. E08000009")
-    a.add_argument("--sources", required=True,
+    a.add_argument("--sources",
                    help="folder holding the national products (zipped as downloaded, or unpacked)")
     a.add_argument("--name", help="area name (default: from the authorities' names)")
     a.add_argument("--data-dir", default="data/areas", help="where the area's folder is made")
@@ -242,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--reference-dir", default="data/reference",
                    help="where the national postcode directory and its reference database are kept")
     a.add_argument("--force", action="store_true", help="replace an existing config of the same name")
+    a.add_argument("--download", action="store_true",
+                   help="first fetch the products with a published address that the folder lacks (census "
+                   "tables; Code-Point Open if no postcode directory) into --sources, or --cache")
+    a.add_argument("--cache", default="data/downloads",
+                   help="download cache, shared between areas (the sources folder without --sources)")
     a.set_defaults(func=cmd_area)
 
     o = sub.add_parser("sources", help="list the national products `insight area` reads: publisher, title, "

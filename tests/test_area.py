@@ -12,8 +12,14 @@ ONSPD CSV, the census -oa.csv files, GeoJSON boundaries in WGS84). Runs of the c
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import io
+import json
 import shutil
+import threading
 import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import geopandas as gpd
@@ -454,3 +460,110 @@ def test_an_existing_config_is_kept_unless_forced(nation, tmp_path, capsys):
     assert not config.read_text().endswith("# my services\n")
     gz = load_config(config).geography.gazetteer
     assert gz is not None and "49,714 addresses of the area (of 49,714 in the export)" in out
+
+
+# --- --download, from a local server only ----------------------------------------------------------
+
+
+class _RangeHandler(SimpleHTTPRequestHandler):
+    """Serves a folder, honouring `Range: bytes=N-` (as the publishers' servers do); logs requests."""
+
+    requests: list[tuple[str, str | None]] = []
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        path = Path(self.translate_path(self.path))
+        rng = self.headers.get("Range")
+        type(self).requests.append((self.path, rng))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        start = int(rng.split("=")[1].rstrip("-")) if rng else 0
+        self.send_response(206 if rng else 200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
+
+
+@pytest.fixture
+def server(nation, tmp_path):
+    """A local http.server on 127.0.0.1 serving the nation's census zips and a catalogue pointing at it."""
+    from pipeline.area.sources import CATALOGUE
+
+    served = tmp_path / "served"
+    served.mkdir()
+    for z in nation["zipped"].glob("census2021-*.zip"):
+        shutil.copy(z, served / z.name)
+    _RangeHandler.requests = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_RangeHandler, directory=str(served)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    for p in catalogue["products"]:
+        if p["id"] == "census":
+            p["download"] = base + "/census2021-{table}.zip"
+        elif p.get("download"):
+            p["download"] = base + "/not-served/" + p["id"]
+    path = tmp_path / "products.yaml"
+    path.write_text(yaml.safe_dump(catalogue, sort_keys=False), encoding="utf-8")
+    yield served, path
+    httpd.shutdown()
+    thread.join(5)
+
+
+def test_download_fetches_the_missing_tables_resumes_and_checks_checksums(nation, server, tmp_path):
+    from pipeline.area.download import download_products
+
+    served, catalogue = server
+    cache = _variant(nation, tmp_path, drop=("census2021-ts041.zip", "census2021-ts030.zip"))
+    whole = (served / "census2021-ts041.zip").read_bytes()
+    (cache / "census2021-ts041.zip.part").write_bytes(whole[:1000])  # an interrupted download
+    out = io.StringIO()
+    assert download_products(cache, catalogue=catalogue, print_to=out) == cache
+    text = out.getvalue()
+    assert (cache / "census2021-ts041.zip").read_bytes() == whole
+    assert "fetched census2021-ts041.zip" in text and "(resumed)" in text
+    assert (cache / "census2021-ts030.zip").read_bytes() == (served / "census2021-ts030.zip").read_bytes()
+    assert ("/census2021-ts041.zip", "bytes=1000-") in _RangeHandler.requests
+    assert {p for p, _ in _RangeHandler.requests} == {"/census2021-ts041.zip", "/census2021-ts030.zip"}
+    record = json.loads((cache / "checksums.json").read_text())
+    assert record["census2021-ts041.zip"]["sha256"] == hashlib.sha256(whole).hexdigest()
+    # the cache then serves `insight area` like any sources folder
+    from pipeline.area.build import build_area
+
+    result = build_area([DEMO_LAD], cache, data_root=tmp_path / "areas", config_root=tmp_path / "config",
+                        reference_dir=tmp_path / "reference")
+    assert result.counts["households"] == 49_714 and result.counts["census_tables"] == 25
+    # a second run fetches nothing; a cached file that changed is fetched again
+    _RangeHandler.requests = []
+    download_products(cache, catalogue=catalogue, print_to=io.StringIO())
+    assert _RangeHandler.requests == []
+    (cache / "census2021-ts030.zip").write_bytes(b"damaged")
+    out = io.StringIO()
+    download_products(cache, catalogue=catalogue, print_to=out)
+    assert "no longer matches the checksum recorded" in out.getvalue()
+    assert (cache / "census2021-ts030.zip").read_bytes() == (served / "census2021-ts030.zip").read_bytes()
+
+
+def test_download_refuses_a_file_whose_published_checksum_differs(nation, server, tmp_path):
+    from pipeline.area import AreaError
+    from pipeline.area.download import download_products
+
+    served, catalogue = server
+    raw = yaml.safe_load(catalogue.read_text())
+    for p in raw["products"]:
+        if p["id"] == "census":
+            p["sha256"] = {"census2021-ts041.zip": "0" * 64}
+    catalogue.write_text(yaml.safe_dump(raw, sort_keys=False))
+    cache = _variant(nation, tmp_path, drop=("census2021-ts041.zip",))
+    with pytest.raises(AreaError) as err:
+        download_products(cache, catalogue=catalogue, print_to=io.StringIO())
+    text = " ".join(str(err.value).split())
+    assert "census2021-ts041.zip: the download does not match its published checksum" in text
+    assert f"but the publisher's is {'0' * 64}" in text
+    assert not (cache / "census2021-ts041.zip").exists()
+    assert not (cache / "census2021-ts041.zip.part").exists()

@@ -35,6 +35,7 @@ class Product:
     without: str
     columns: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    download_file: str | None = None
     sha256: dict[str, str] = field(default_factory=dict)
 
     def resolve(self, names: list[str]) -> dict[str, str]:
@@ -84,7 +85,7 @@ def _load(path: Path) -> tuple[Product, ...]:
             licence=p["licence"], attribution=(p.get("attribution") or "").strip(), page=p["page"],
             download=p.get("download"), without=" ".join(str(p["without"]).split()),
             columns=tuple(p.get("columns") or ()), formats=tuple(p.get("formats") or ()),
-            sha256=dict(p.get("sha256") or {}),
+            download_file=p.get("download_file"), sha256=dict(p.get("sha256") or {}),
         ))
     return tuple(out)
 
