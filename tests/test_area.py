@@ -567,3 +567,24 @@ def test_download_refuses_a_file_whose_published_checksum_differs(nation, server
     assert f"but the publisher's is {'0' * 64}" in text
     assert not (cache / "census2021-ts041.zip").exists()
     assert not (cache / "census2021-ts041.zip.part").exists()
+
+
+def test_code_point_open_is_the_fallback_postcode_directory(nation, tmp_path, capsys):
+    """Without an ONSPD or NSPL, OS Code-Point Open as published (codepo_gb.zip: header-less
+    Data/CSV/<area>.csv, the names in Doc/) is the directory, its postcodes placed by their points."""
+    folder = _variant(nation, tmp_path, drop=("ONSPD_*.zip",))
+    d = nation["frames"]["directory"]
+    d = d[d["doterm"] == ""]
+    cp = pd.DataFrame({"pc": d["pcds"], "pq": "10", "ea": d["oseast1m"], "no": d["osnrth1m"],
+                       "cy": "E92000001", "rh": "", "lh": "", "cc": "", "dc": d["oslaua"], "wc": d["osward"]})
+    with zipfile.ZipFile(folder / "codepo_gb.zip", "w") as z:
+        for letters, rows in cp.groupby(cp["pc"].str.extract(r"^([A-Z]+)")[0]):
+            z.writestr(f"Data/CSV/{letters.lower()}.csv", rows.to_csv(index=False, header=False))
+        z.writestr("Doc/Code-Point_Open_Column_Headers.csv", "PC,PQ,EA,NO,CY,RH,LH,CC,DC,WC\n")
+    rc, out, err = area([DEMO_LAD, "--sources", str(folder)], tmp_path, capsys)
+    assert rc == 0, err
+    assert "Code-Point Open: " in out and "(Data/CSV/dm.csv) and 3 more file(s)" in out
+    assert "3,431 in the area (3,431 live) of 13,384 in the national directory" in out
+    assert "no ONSPD or NSPL was found, so OS Code-Point Open is the postcode directory" in out
+    columns = load_config(tmp_path / "config" / "demoborough.yaml").geography.postcode_directory.columns
+    assert columns.oa is None and columns.terminated is None and columns.lad == "oslaua"
