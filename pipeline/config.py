@@ -367,6 +367,70 @@ class Outcome(_Strict):
         return self
 
 
+class PointColumns(_Strict):
+    """Header names of a service-points file."""
+
+    name: str = "name"
+    type: str | None = Field(default="type", description="kind of point (clinic, library, tip)")
+    postcode: str | None = Field(default="postcode", description="located through the postcode directory")
+    easting: str | None = Field(default="easting", description="EPSG:27700; used before the postcode")
+    northing: str | None = "northing"
+
+
+class PointsFile(_Strict):
+    """A CSV or XLSX of service points (name, type, postcode or easting/northing), or of candidate
+    locations for a new point (see pipeline/profiles/access.py)."""
+
+    path: Path
+    columns: PointColumns = PointColumns()
+    sheet: str | int | None = None
+
+
+class CentroidFile(_Strict):
+    """OA population-weighted centroids (ONS 'Output Areas (2021) Population Weighted Centroids'):
+    a CSV with the OA code and x/y in EPSG:27700."""
+
+    path: Path
+    code_column: str = "OA21CD"
+    x_column: str = "x"
+    y_column: str = "y"
+
+
+class Access(_Strict):
+    """Run-level access settings: the named service-point files services share, the OA centres and
+    the distance bands (docs/profiles.md, 'Access to service points')."""
+
+    points: dict[str, PointsFile] = Field(
+        default_factory=dict, description="name -> service-points file; services name the ones they use")
+    centroids: CentroidFile | None = Field(
+        default=None, description="OA population-weighted centroids; default: the household-weighted "
+                                  "mean of each OA's postcode points")
+    bands_km: list[float] = Field(
+        default_factory=lambda: [1.0, 2.0, 5.0],
+        description="band edges in km, rising: [1, 2, 5] gives < 1 km, 1-2 km, 2-5 km, 5 km and over")
+
+    @field_validator("bands_km")
+    @classmethod
+    def _rising(cls, v: list[float]) -> list[float]:
+        if not v or any(e <= 0 for e in v) or any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"bands_km must be positive and rising (got {v}). Fix: e.g. [1, 2, 5]")
+        return v
+
+
+class ServiceAccess(_Strict):
+    """Which service points a service is reached at, and the outreach question asked of them."""
+
+    points: list[str] = Field(description="names of access.points files (shared files may be named by "
+                                          "several services)")
+    types: list[str] = Field(default_factory=list, description="only points of these types (default: all)")
+    within_km: float | None = Field(
+        default=None, gt=0, description="target households beyond this distance are under-served; "
+                                        "default: the first band edge above 1 km (2 km by default)")
+    candidates: PointsFile | None = Field(
+        default=None, description="candidate locations for a new point; default: every OA centre")
+    top: int = Field(default=20, ge=1, description="candidate locations listed")
+
+
 class Service(_Strict):
     name: str = Field(description="Short slug used in file names, e.g. stop_smoking")
     label: str = Field(description="Name shown to readers, e.g. Stop smoking service")
@@ -394,6 +458,8 @@ class Service(_Strict):
     outcomes: list[Outcome] = Field(
         default_factory=list, description="Outcome or satisfaction columns: profiled by segment, ward, group"
     )
+    access: ServiceAccess | None = Field(
+        default=None, description="service points: distance bands, catchments and candidate locations")
 
     @field_validator("outcomes")
     @classmethod
@@ -561,6 +627,16 @@ class RunConfig(_Strict):
         description="Source attribution printed on every output",
     )
     services: list[Service] = Field(default_factory=list)
+    access: Access = Field(default_factory=Access, description="service-point files and distance bands")
+
+    @model_validator(mode="after")
+    def _access_points_named(self) -> RunConfig:
+        for s in self.services:
+            unknown = [] if s.access is None else [p for p in s.access.points if p not in self.access.points]
+            if unknown:
+                raise ValueError(f"service {s.name!r}: access.points {unknown} are not named under "
+                                 f"access.points (named: {sorted(self.access.points)}). Fix: add them there")
+        return self
 
     @model_validator(mode="after")
     def _geography_unless_census_only(self) -> RunConfig:
@@ -700,6 +776,11 @@ def input_paths(cfg: RunConfig) -> dict[str, Path]:
     if Path(cfg.census.dir).is_dir():
         files.update({f"census.dir ({m.name})": m for m in sorted(Path(cfg.census.dir).glob(census_glob))})
     files.update({f"services[{i}].file ({s.name})": s.file for i, s in enumerate(cfg.services)})
+    files.update({f"access.points.{k}": v.path for k, v in cfg.access.points.items()})
+    if cfg.access.centroids is not None:
+        files["access.centroids"] = cfg.access.centroids.path
+    files.update({f"services[{i}].access.candidates ({s.name})": s.access.candidates.path
+                  for i, s in enumerate(cfg.services) if s.access and s.access.candidates})
     return files
 
 

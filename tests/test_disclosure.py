@@ -88,7 +88,8 @@ def test_no_published_count_below_threshold_and_nothing_derived_from_a_hidden_on
                 shown = pd.to_numeric(t.loc[t[col] != sym, col].replace("", np.nan)).dropna()
                 assert not ((shown > 0) & (shown < thr)).any(), (name, view, col)
             if "service_count" not in t:
-                assert view.startswith("targets_") and "non_users" not in t
+                # target lists and access geography (points, OAs, candidates) carry no user count
+                assert view.startswith(("targets_", "access_")) and "non_users" not in t
                 continue
             hidden = t["service_count"] == sym
             hidden_seen += int(hidden.sum())

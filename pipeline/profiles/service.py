@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from pipeline.config import RunConfig
 from pipeline.ingest import option_column
-from pipeline.profiles import channels, equality, gaps, levels, outcomes, trends, wards
+from pipeline.profiles import access, channels, equality, gaps, levels, outcomes, trends, wards
 from pipeline.profiles.cells import CountGraph
 from pipeline.profiles.table import profile_table, with_uncertainty
 
@@ -227,6 +227,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
                     _trend_view(b, con, table, unit, getattr(service, "period", None) or "year", geo,
                                 names["segment"], exact)
                 outcomes.outcome_views(b, con, table, service, geo, lv, names, fields, exact)
+                access.access_views(b, con, cfg, service, geo, users, names["segment"])
             out[name] = b
     return out
 

@@ -16,7 +16,7 @@ from pipeline.profiles.table import (
 from pipeline.publish import suppression as sup
 
 #: Views built on `profile_table` (seed columns first).
-PROFILE_VIEWS = ("segment", "group", "subgroup", "ward", "ward_segment")
+PROFILE_VIEWS = ("segment", "group", "subgroup", "ward", "ward_segment", "access_band", "access_band_segment")
 #: Per view kind: the count columns and the columns derived from them (hidden together).
 HIDE = {
     "targets": (["service_count", "non_users"], []),
@@ -24,6 +24,7 @@ HIDE = {
     "channels": (["service_count"], ["segment_pct", "index", "index_lower", "index_upper", "significance",
                                      "channel_shift_candidate"]),
     "cross": ([], ["index", "index_lower", "index_upper", "significance"]),
+    "access": ([], []),  # points, OAs, targets, candidates: geography and census households only
     "trends": (["service_count"], ["service_pct", "penetration_pct", "index", "index_change",
                                    "change_lower", "change_upper", "change"]),
 }
@@ -75,7 +76,7 @@ def display(view: str, frame: pd.DataFrame, rule: Suppression | None) -> pd.Data
         if rule is not None and sup.rounding(rule) > 1:
             source = _rounded_profile(frame, sup.rounding(rule))
         out = format_profile(source)
-        extra = [c for c in frame.columns if c not in source.columns or c in ("ward_code", "segment")]
+        extra = [c for c in frame.columns if c not in source.columns or c in ("ward_code", "segment", "band")]
         extra = [c for c in extra if c not in out.columns and c != "suppressed" and c != "expected"]
         for c in extra:
             out[c] = frame[c].fillna("").astype(str).to_numpy()

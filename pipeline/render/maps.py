@@ -591,13 +591,17 @@ def layered_map(
     tiles_attribution: str = "Base map",
     simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
     targets: gpd.GeoDataFrame | None = None,
+    points: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Ward choropleths as switchable layers ``(layer name, wards, value column)``.
 
     The layers are radio buttons (one at a time) and each layer's legend shows with it.
     ``value_column="index"`` uses the fixed bands diverging around 100; anything else
     quantile classes. *targets* (optional, EPSG:27700, columns ``oa21cd`` and optionally
-    ``label``) is drawn as an outlined overlay that can be switched on and off.
+    ``label``) is drawn as an outlined overlay that can be switched on and off. *points* (service
+    points, EPSG:27700, ``name`` and ``label``) and *catchments* (polygons, ``name`` and ``label``)
+    are overlays too.
     """
     if not layers:
         raise ValueError("no layers to map")
@@ -626,6 +630,10 @@ def layered_map(
     _add_outline(m, outline)
     if targets is not None and len(targets):
         _add_targets(m, targets, simplify_tolerance_m)
+    if catchments is not None and len(catchments):
+        _add_catchments(m, catchments, simplify_tolerance_m)
+    if points is not None and len(points):
+        _add_points(m, points)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     # The legend follows the layer object, not its (escaped, possibly repeated) name.
     _add_map_js(
@@ -659,6 +667,39 @@ def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -
                                       aliases=[html_text("Output Area"), html_text("Target")]),
         show=True,
     ).add_to(m)
+
+
+POINT_COLOUR = "#7a0177"
+
+
+def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, tolerance_m: float) -> None:
+    """Each service point's catchment (the OAs nearest to it) as a thin outline overlay."""
+    wgs, _ = prepare_wards(catchments, tolerance_m)
+    features = [
+        {"type": "Feature", "properties": {"name": html_text(n), "label": html_text(lab)},
+         "geometry": shapely.geometry.mapping(geom)}
+        for n, lab, geom in zip(wgs["name"], wgs["label"], wgs.geometry, strict=True)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=html_text("Catchments (nearest service point)"),
+        style_function=lambda _f: {"fill": False, "color": POINT_COLOUR, "weight": 2, "opacity": 0.8},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=[html_text("Catchment")]),
+        show=True,
+    ).add_to(m)
+
+
+def _add_points(m: folium.Map, points: gpd.GeoDataFrame) -> None:
+    """Service points as circle markers with their name and catchment in the tooltip."""
+    wgs = points.to_crs("EPSG:4326")
+    group = folium.FeatureGroup(name=html_text("Service points"), show=True)
+    for lab, geom in zip(wgs["label"], wgs.geometry, strict=True):
+        folium.CircleMarker(
+            location=[round(geom.y, COORD_DECIMALS), round(geom.x, COORD_DECIMALS)], radius=7,
+            color="#ffffff", weight=2, fill=True, fill_color=POINT_COLOUR, fill_opacity=1.0,
+            tooltip=html_text(str(lab)),
+        ).add_to(group)
+    group.add_to(m)
 
 
 # --- segment map ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.notes import DEFINITIONS
 from pipeline.publish.tables import Publication, PublishedTable
+from pipeline.render import access as access_render
 from pipeline.render import findings
 from pipeline.render.charts import Chart, channel_chart, index_chart, outcome_chart
 from pipeline.render.headlines import Headline, headlines
@@ -250,13 +251,14 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     found += findings.equality_under(complete) + findings.channel_shift(views.get("channels"))
     outcome_labels = _outcome_labels(cfg, service)
     found += findings.who_benefits(views, outcome_labels)
+    found += access_render.headline(views.get("access_band"), cfg.area_name)
     found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
     charts = [chart]
     extras, appendix = [], []
     for view, t in views.items():
-        if view.startswith("outcome_"):  # below: who benefits
+        if view.startswith(("outcome_", "access_")):  # below: who benefits, access
             continue
         if view.startswith("equality_") or view == "channels":
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
@@ -278,6 +280,15 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         extras.append(extra)
         appendix += more
         charts += [c] if c is not None else []
+    access, more, access_charts = access_render.sections(views, folder, name, label)
+    for title, cols, rows, what, c, wide in access:
+        table = display_table(views["access_band"]) if cols is None else Table(cols, rows)
+        extras.append(Extra(title, table, what, c and {"href": f"charts/{c.path.name}", "alt": c.alt}, wide))
+    if access:
+        appendix.append(Extra("Profile by distance band and segment",
+                              display_table(views["access_band_segment"]), "access_band_segment", wide=True))
+    appendix += [Extra(t, Table(cols, rows), what, wide=wide) for t, cols, rows, what, _, wide in more]
+    charts += access_charts
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,

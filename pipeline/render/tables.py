@@ -88,6 +88,22 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "mean_diff_lower": ("Mean difference lower (95%)", "float", "Lower end (Welch t interval)"),
     "mean_diff_upper": ("Mean difference upper (95%)", "float", "Upper end (Welch t interval)"),
     "holm": ("Holm", "text", "Does the call survive the Holm-Bonferroni correction over the table's rows"),
+    "band": ("Distance band", "text", "Distance from the OA's centre to the nearest service point"),
+    "name": ("Name", "text", "Service point or candidate location"),
+    "type": ("Type", "text", "Kind of service point or candidate location"),
+    "easting": ("Easting", "float", "Easting, British National Grid (EPSG:27700), metres"),
+    "northing": ("Northing", "float", "Northing, British National Grid (EPSG:27700), metres"),
+    "oas": ("Output Areas", "count", "Output Areas nearer to this point than to any other (its catchment)"),
+    "households": ("Households", "count", "Census 2021 households (TS041)"),
+    "centre": ("Centre", "text", "How the OA's centre was found (population-weighted centroid, postcodes)"),
+    "nearest_point": ("Nearest point", "text", "The service point nearest to the OA's centre"),
+    "distance_km": ("Distance (km)", "float", "Straight-line distance to the nearest service point, km"),
+    "beyond_km": ("Beyond (km)", "float", "The distance beyond which target households are listed"),
+    "within_km": ("Within (km)", "float", "The distance a new point must bring target households within"),
+    "target_households": ("Target households reached", "count",
+                          "Households of the target segments beyond the distance today that a point "
+                          "here would bring within it"),
+    "target_oas": ("Target OAs reached", "count", "Output Areas of those households"),
 }
 
 SHEETS = {
@@ -96,6 +112,9 @@ SHEETS = {
     "targets_oa": "Target OAs", "equality_age_band": "Equality age", "equality_sex": "Equality sex",
     "equality_disability": "Equality disability", "equality_ethnicity": "Equality ethnicity",
     "channels": "Channels", "trends": "Trends",
+    "access_band": "Access by distance", "access_band_segment": "Access band x segment",
+    "access_points": "Service points", "access_oa": "Access by OA", "access_targets": "Access targets",
+    "access_candidates": "Candidate locations",
 }
 WARD_HEADINGS = {"segment_code": "Ward code", "segment_name": "Ward"}
 EQUALITY_HEADINGS = {"segment_code": "Group"}

@@ -15,6 +15,7 @@ import pandas as pd
 from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
+from pipeline.render import access as access_render
 from pipeline.render.maps import layered_map, multi_service_map, segment_map
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ def write_service_map(
     oas: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """The self-contained ward map of one (sub-)service: penetration and index layers
-    (and the target OAs when the profile stage gives them)."""
+    (and the target OAs when the profile stage gives them; the service points and their
+    catchments when the service has access views)."""
     views = pub.services[name]
     layer = ward_layer(wards, views["ward"])
     r = cfg_render(cfg)
@@ -88,6 +90,8 @@ def write_service_map(
         attribution=cfg.attribution, tiles=r.get("tiles"),
         tiles_attribution=r.get("tiles_attribution") or "Base map",
         targets=targets_layer(views.get("targets_oa"), oas),
+        points=access_render.points_layer(views.get("access_points")),
+        catchments=access_render.catchments_layer(views.get("access_oa"), oas),
     )
 
 

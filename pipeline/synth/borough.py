@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from pipeline.synth import extracts as _extracts
+from pipeline.synth import points as _points
 
 logger = logging.getLogger(__name__)
 
@@ -702,6 +703,8 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
         seed=seed,
         propensity=_extracts.default_propensity(),
     )
+    # service points and OA centroids: a random stream of their own (synth/points.py)
+    points = _points.write_points(out_dir, oa, hh, directory, seed=seed)
     summary = {
         "output_areas": int(len(oa)),
         "wards": int(oa["wd23cd"].nunique()),
@@ -713,6 +716,7 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
         "census_tables": n_tables,
         "types": {int(k): int(v) for k, v in oa["type"].value_counts().sort_index().items()},
         "extracts": ext,
+        "service_points": points,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     logger.info("Demo data written to %s in %.1f s", out_dir, summary["seconds"])
