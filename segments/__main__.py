@@ -15,7 +15,7 @@ import time
 from pipeline.config import ConfigError
 from pipeline.ownership import adding_to_outputs
 from pipeline.validate import validate_config
-from segments.build import AreaError, build_segments, scope_line
+from segments.build import AreaError, build_segments, restarts_line, scope_line
 from segments.census import CensusError
 from segments.outputs import write_diagnostics, write_segments
 from segments.variables import SpecError
@@ -51,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{n} {lv}s" for lv, n in sizes.items())
           + f", supergroup WCSS {result.wcss:.3f}; written to {folder} "
           f"in {time.perf_counter() - t0:.1f}s")
+    if len(result.restarts):
+        print(f"k-means: {restarts_line(result.restarts)} (restarts.csv)")
+    if "stability" in result.names:
+        weak = result.names[result.names["stability"] == "weak"]
+        print(f"stability: {len(weak)} weak supergroup(s) (bootstrap Jaccard below 0.6)"
+              + (f": {', '.join(weak['segment'].astype(str))}, flagged in their pen portraits"
+                 if len(weak) else ""))
     return 0
 
 

@@ -34,6 +34,7 @@ from segments.census import CensusError, households
 from segments.describe import describe, grand_index, portrait_chart, read_names
 from segments.fit import fit_table
 from segments.hierarchy import LEVELS, build_hierarchy, code_key
+from segments.kmeans import REPORT_COLUMNS
 from segments.lookup import load_lookup
 from segments.naming import descriptor_problems, vocabulary
 from segments.transform import fill_missing, read_reference, standardise
@@ -57,7 +58,8 @@ class SegmentResult:
         colour, automatic_name.  grand_index: level, segment, variable, index.
         portrait_chart: each segment's ten most distinctive variables (`describe.CHART_COLUMNS`).
         fit: oa21cd, supergroup, distance, weak.  accounting: lookup rows by outcome (lookups
-        only).
+        only).  restarts: how each k-means fit reached its WCSS (`segments.kmeans.REPORT_COLUMNS`:
+        starts, how many reached the best, the next-best distinct solution's gap).
     """
 
     assignments: pd.DataFrame
@@ -74,6 +76,7 @@ class SegmentResult:
     labels: dict[str, str] = field(default_factory=dict)
     accounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     portrait_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
+    restarts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def variable_spec(seg_cfg: Segmentation) -> pd.DataFrame:
@@ -163,13 +166,41 @@ def build_kmeans(census_cfg: Census, seg_cfg: Segmentation, seed: int,
     n, p = matrix.shape
     if n < seg_cfg.k:
         raise ValueError(f"cannot make {seg_cfg.k} segments from {n} output areas")
+    report: list[dict] = []
     codes, centres, wcss = build_hierarchy(
         matrix, seg_cfg.k, seg_cfg.k_groups, seg_cfg.k_subgroups, n_init=seg_cfg.n_init,
-        seed=seed, n_init_lower=seg_cfg.n_init_lower, progress=progress)
-    log.info("k-means: %d OAs x %d variables, k=%d, n_init=%d, seed=%d: supergroup WCSS %.3f "
-             "in %.2fs", n, p, seg_cfg.k, seg_cfg.n_init, seed, wcss, time.perf_counter() - t0)
-    return _finish(codes, matrix, values, labels, centres, wcss, seg_cfg, census_cfg, "kmeans",
-                   seg_cfg.names, wards)
+        seed=seed, n_init_lower=seg_cfg.n_init_lower, progress=progress, report=report)
+    restarts = pd.DataFrame(report, columns=REPORT_COLUMNS)
+    log.info("k-means: %d OAs x %d variables, k=%d, seed=%d: supergroup WCSS %.3f in %.2fs; %s",
+             n, p, seg_cfg.k, seed, wcss, time.perf_counter() - t0, restarts_line(restarts))
+    result = _finish(codes, matrix, values, labels, centres, wcss, seg_cfg, census_cfg, "kmeans",
+                     seg_cfg.names, wards)
+    result.restarts = restarts
+    return result
+
+
+def restarts_line(restarts: pd.DataFrame) -> str:
+    """The supergroup search in words: starts, how many reached the best, the next-best gap."""
+    if restarts.empty:
+        return "no k-means report"
+    top = restarts.iloc[0]
+    where = f" on a sample of {int(top['sample_oas']):,} OAs" if pd.notna(top["sample_oas"]) else ""
+    gap = (f"the next-best distinct solution found is {top['gap_pct']:.4g}% higher"
+           if pd.notna(top["gap_pct"]) else "every start reached it")
+    lower = restarts.iloc[1:]
+    rest = (f"; lower tiers: {int(lower['starts'].sum()):,} starts in {len(lower)} splits, the best "
+            f"reached by 2 or more starts in {int((lower['hits'] >= 2).sum())}" if len(lower) else "")
+    return (f"supergroups: {int(top['starts']):,} k-means starts{where} ({STOPPED[top['stopped']]}), "
+            f"the best WCSS reached by {int(top['hits'])}; {gap}{rest}")
+
+
+#: Why a search stopped, in words.
+STOPPED = {"hits": "stopped when several starts had reached the same best",
+           "best stood": "stopped when the best had stood for as many starts again as it took to "
+                         "find",
+           "max starts": "stopped at the most starts allowed",
+           "time cap": "stopped by the time cap",
+           "fixed": "a fixed number of starts"}
 
 
 def build_lookup(census_cfg: Census | None, seg_cfg: Segmentation,

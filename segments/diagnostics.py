@@ -42,7 +42,7 @@ def k_diagnostics(matrix: pd.DataFrame, ks=KS, n_init: int = 20, seed: int = 202
     for k in tqdm(list(ks), desc="k", disable=not progress, leave=False):
         if k >= len(x):
             break
-        fit = fit_kmeans(x, k, n_init=n_init, seed=seed)
+        fit = fit_kmeans(x, k, n_init=n_init, seed=seed, hits=None)
         labels[k] = fit.labels
         sil = silhouette_score(x, fit.labels, sample_size=min(len(x), SILHOUETTE_SAMPLE),
                                random_state=seed)

@@ -11,7 +11,9 @@ Stability:
 * per cluster, by bootstrap (Hennig 2007, "clusterboot"): for each of B resamples of the OAs
   (with replacement) k-means is refitted and every OA assigned to its nearest resample centre;
   cluster C's stability is the mean over resamples of  max_D |C n D| / |C u D|  (Jaccard) over
-  the resample's clusters D.  Above 0.75 is usually read as stable, below 0.6 as doubtful.
+  the resample's clusters D.  Above 0.75 is usually read as stable, below 0.6 as doubtful:
+  such a segment is flagged ``weak`` in the segment outputs and its pen portrait says so
+  (`flag_weak`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,43 @@ from tqdm import tqdm
 from segments.kmeans import fit_kmeans
 
 WEAK_SHARE = 0.05
+#: Bootstrap Jaccard below which a segment is flagged weak, and at or above which it is stable.
+WEAK_JACCARD = 0.6
+STABLE_JACCARD = 0.75
+
+
+def stability_word(jaccard: float) -> str:
+    """``stable`` (>= 0.75), ``fairly stable`` (0.6 to 0.75) or ``weak`` (< 0.6)."""
+    if jaccard >= STABLE_JACCARD:
+        return "stable"
+    return "fairly stable" if jaccard >= WEAK_JACCARD else "weak"
+
+
+def weak_sentence(jaccard: float, resamples: int) -> str:
+    """The caution a weak segment's pen portrait ends with, in an analyst's words."""
+    return (f"Caution: a weak segment. Rebuilt from {resamples} resamples of the area's Output "
+            f"Areas, its closest match overlapped it by only {jaccard:.0%} on average (bootstrap "
+            f"Jaccard {jaccard:.2f}; below {WEAK_JACCARD:.0%} a segment is not reliably there), so "
+            "where it ends and its neighbours begin is uncertain: treat its figures as indicative "
+            "and read it together with the segments it borders.")
+
+
+def flag_weak(frame: pd.DataFrame, boot: pd.DataFrame, resamples: int,
+              text: str = "description") -> pd.DataFrame:
+    """`frame` (segment_names or pen_portraits rows) with ``stability`` and
+    ``bootstrap_jaccard`` columns for the supergroups (blank for other levels) and the caution
+    sentence after a weak supergroup's `text`."""
+    out = frame.copy()
+    jac = dict(zip(boot["segment"].astype(str), boot["jaccard"], strict=True))
+    top = out["level"].eq("supergroup") if "level" in out else pd.Series(True, index=out.index)
+    j = out["segment"].astype(str).map(jac).where(top)
+    out["stability"] = [stability_word(v) if pd.notna(v) else "" for v in j]
+    out["bootstrap_jaccard"] = j
+    weak = j.lt(WEAK_JACCARD).fillna(False).to_numpy()
+    if text in out:
+        out.loc[weak, text] = [f"{t} {weak_sentence(v, resamples)}".strip()
+                               for t, v in zip(out.loc[weak, text], j[weak], strict=True)]
+    return out
 
 
 def fit_table(codes: pd.DataFrame, matrix: pd.DataFrame, centres: pd.DataFrame) -> pd.DataFrame:
@@ -60,13 +99,14 @@ def bootstrap_stability(matrix: pd.DataFrame, labels: pd.Series, k: int, n_init:
     scores = {c: [] for c in codes}
     for b in tqdm(range(resamples), desc="bootstrap", disable=not progress, leave=False):
         rows = rng.integers(0, len(x), len(x))
-        fit = fit_kmeans(x[rows], k, n_init=n_init, seed=seed + b)
+        fit = fit_kmeans(x[rows], k, n_init=n_init, seed=seed + b, hits=None)
         near = ((x[:, None, :] - fit.centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
         for c in codes:
             members = lab == c
             best = max(((members & (near == d)).sum() / (members | (near == d)).sum())
                        for d in range(k))
             scores[c].append(best)
-    return pd.DataFrame({"segment": codes,
-                         "jaccard": [round(float(np.mean(scores[c])), 4) for c in codes],
-                         "oas": [int((lab == c).sum()) for c in codes]})
+    jaccard = [round(float(np.mean(scores[c])), 4) for c in codes]
+    return pd.DataFrame({"segment": codes, "jaccard": jaccard,
+                         "oas": [int((lab == c).sum()) for c in codes],
+                         "stability": [stability_word(j) for j in jaccard]})

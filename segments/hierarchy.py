@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from segments.kmeans import fit_kmeans
+from segments.kmeans import fit_kmeans, report_row
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("supergroup", "group", "subgroup")
+#: Safety time cap (seconds) of all the splits of one lower tier, shared by size.
+LOWER_TIER_CAP = 60.0
 
 
 def _k_for(k: int | dict[str, int], parent: str, default: int) -> int:
@@ -38,7 +40,8 @@ def _suffix(level: str, i: int) -> str:
 
 
 def _split(x: np.ndarray, parents: np.ndarray, level: str, k: int | dict[str, int],
-           n_init: int, seed: int, progress: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+           n_init: int, seed: int, progress: bool, report: list | None = None
+           ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     codes = np.empty(len(x), dtype=object)
     centres: dict[str, np.ndarray] = {}
     order = sorted(set(parents), key=code_key)
@@ -51,7 +54,10 @@ def _split(x: np.ndarray, parents: np.ndarray, level: str, k: int | dict[str, in
             codes[rows] = parent + _suffix(level, 0)
             centres[parent + _suffix(level, 0)] = sub.mean(axis=0)
             continue
-        fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed)
+        fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed,
+                         time_cap=LOWER_TIER_CAP * len(rows) / len(x))
+        if report is not None:
+            report.append(report_row(fit, level, parent, len(rows), kk))
         for c in range(kk):
             code = parent + _suffix(level, c)
             codes[rows[fit.labels == c]] = code
@@ -69,16 +75,22 @@ def code_key(code: str) -> tuple:
 
 def build_hierarchy(matrix: pd.DataFrame, k: int, k_groups: int | dict | None = None,
                     k_subgroups: int | dict | None = None, n_init: int = 50, seed: int = 2021,
-                    n_init_lower: int | None = None, progress: bool = False
+                    n_init_lower: int | None = None, progress: bool = False,
+                    report: list | None = None
                     ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], float]:
     """Cluster the OAs (rows of the standardised `matrix`) into up to three tiers.
 
     Returns (codes: DataFrame oa21cd, supergroup[, group[, subgroup]], centres per level
-    (DataFrame code x variable), supergroup WCSS).  ``n_init_lower`` (default ``n_init``) is the
-    number of starts for the group and subgroup tiers.
+    (DataFrame code x variable), supergroup WCSS).  ``n_init`` is the floor of starts for the
+    supergroups, ``n_init_lower`` (default ``n_init``) that of each group and subgroup split
+    (`segments.kmeans.fit_kmeans` adds starts until the best is reached by several);
+    `report` (a list) receives one `segments.kmeans.report_row` per fit.
     """
     x = np.ascontiguousarray(matrix.to_numpy(dtype=np.float64))
-    fit = fit_kmeans(x, k, n_init=n_init, seed=seed)
+    fit = fit_kmeans(x, k, n_init=n_init, seed=seed,
+                     progress="supergroups: k-means starts" if progress else None)
+    if report is not None:
+        report.append(report_row(fit, "supergroup", "", len(x), k))
     codes = pd.DataFrame({"oa21cd": matrix.index.astype(str)})
     codes["supergroup"] = (fit.labels + 1).astype(str)
     centres = {"supergroup": pd.DataFrame(fit.centres, columns=matrix.columns,
@@ -89,7 +101,7 @@ def build_hierarchy(matrix: pd.DataFrame, k: int, k_groups: int | dict | None = 
         if kk is None:
             break
         labels, cents = _split(x, codes[parent_level].to_numpy(), level, kk, lower, seed,
-                               progress)
+                               progress, report)
         codes[level] = labels.astype(str)
         keys = sorted(cents, key=code_key)
         centres[level] = pd.DataFrame(np.vstack([cents[c] for c in keys]), index=keys,

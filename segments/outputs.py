@@ -34,7 +34,7 @@ from pipeline.escape import spreadsheet_frame
 from segments.build import SegmentResult
 from segments.describe import levels_of, names_template
 from segments.diagnostics import k_diagnostics, plot_choose_k, plot_clustergram
-from segments.fit import bootstrap_stability, seed_agreement
+from segments.fit import WEAK_JACCARD, bootstrap_stability, flag_weak, seed_agreement
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ def write_segments(cfg: RunConfig, result: SegmentResult) -> Path:
         _csv(result.fit, folder / "oa_fit.csv")
     if len(result.accounting):
         _csv(result.accounting, folder / "lookup_accounting.csv")
+    if len(result.restarts):
+        _csv(result.restarts, folder / "restarts.csv")
     return folder
 
 
@@ -99,4 +101,12 @@ def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
     boot = bootstrap_stability(matrix, sg.reset_index(drop=True), k, n_init=n_init,
                                seed=cfg.seed, resamples=resamples, progress=progress)
     _csv(boot, folder / "stability_bootstrap.csv")
+    result.names = flag_weak(result.names, boot, resamples)
+    result.pen_portraits = flag_weak(result.pen_portraits, boot, resamples)
+    _csv(result.names, folder / "segment_names.csv")
+    _csv(result.pen_portraits, folder / "pen_portraits.csv")
+    weak = boot[boot["stability"] == "weak"]
+    for row in weak.itertuples(index=False):
+        log.warning("supergroup %s is weak: bootstrap Jaccard %.2f (below %.1f); its pen portrait "
+                    "says so", row.segment, row.jaccard, WEAK_JACCARD)
     return folder

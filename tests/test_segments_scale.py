@@ -182,3 +182,79 @@ def test_short_labels_keep_census_capitals_and_proper_nouns(label, what):
 
     spec = pd.DataFrame({"variable": ["x1"], "name": [label], "short_label": ["with many"]})
     assert vocabulary(spec).at["x1", "what"] == what
+
+
+# ---------------------------------------------------------------- restarts that reach the optimum
+
+
+@pytest.fixture(scope="module")
+def rural(tmp_path_factory) -> Path:
+    """A rural-district-sized area: every other Trafford OA (369), as an OA boundary file."""
+    import geopandas as gpd
+
+    oas = gpd.read_file(TRAFFORD / "boundaries" / "oa21_bgc.geojson").sort_values("area_code")
+    path = tmp_path_factory.mktemp("rural") / "rural_oa21.gpkg"
+    oas.iloc[::2].to_file(path)
+    return path
+
+
+@needs_trafford
+def test_rural_district_supergroups_equal_the_best_of_500_single_starts(rural, tmp_path, capsys):
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from segments.kmeans import _single
+
+    cfg = _config(tmp_path, boundaries=rural)
+    code, out, err = _segments(capsys, cfg, tmp_path)  # default settings, no diagnostics
+    assert code == 0, err
+    assert "369 of its 369 OAs" in out.splitlines()[0]
+    folder = tmp_path / "outputs" / "segments"
+    restarts = pd.read_csv(folder / "restarts.csv")
+    top = restarts.iloc[0]
+    assert top["level"] == "supergroup" and top["oas"] == 369 and top["starts"] >= 50
+    assert top["hits"] >= 1 and top["stopped"] in ("hits", "best stood", "max starts")
+    assert list(restarts["level"].value_counts().sort_index()) == [8, 24, 1]  # group, sub-, supergroup
+    centres = pd.read_csv(folder / "centres.csv")
+    variables = [c for c in centres.columns if c not in ("level", "segment")]
+    result = build_segments(load_config(_write(cfg, tmp_path)))
+    x = result.variables[variables].to_numpy()
+    with threadpool_limits(1):
+        singles = [_single(x, 8, s, tol=0).inertia_ for s in range(500)]
+    best = min(singles)
+    print(f"\nrural district (369 OAs): build {result.wcss:.4f} in {int(top['starts'])} starts "
+          f"(best reached by {int(top['hits'])}); best of 500 single starts {best:.4f}")
+    assert result.wcss <= best * (1 + 1e-9)
+    assert np.isclose(result.wcss, top["wcss"], rtol=1e-5)  # the CSV keeps 6 significant digits
+
+
+def test_weak_segments_are_flagged_in_words():
+    from segments.fit import flag_weak, stability_word
+
+    names = pd.DataFrame({"level": ["supergroup", "supergroup", "group"], "segment": ["1", "2", "1a"],
+                          "description": ["Mostly flats.", "Mostly houses.", "Flats by the park."]})
+    boot = pd.DataFrame({"segment": ["1", "2"], "jaccard": [0.42, 0.81], "oas": [10, 20]})
+    out = flag_weak(names, boot, resamples=20)
+    assert list(out["stability"]) == ["weak", "stable", ""]
+    assert out.at[0, "description"].startswith("Mostly flats. Caution: a weak segment. Rebuilt from 20 "
+                                               "resamples")
+    assert "overlapped it by only 42% on average" in out.at[0, "description"]
+    assert out.at[1, "description"] == "Mostly houses." and out.at[2, "description"] == "Flats by the park."
+    assert [stability_word(j) for j in (0.59, 0.6, 0.75)] == ["weak", "fairly stable", "stable"]
+
+
+@needs_trafford
+def test_diagnostics_flag_weak_supergroups_in_the_outputs(rural, tmp_path, capsys):
+    cfg = _config(tmp_path, boundaries=rural, k_groups=None)
+    code = segments_main([str(_write(cfg, tmp_path)), "--seeds", "1", "--resamples", "5"])
+    assert code == 0, capsys.readouterr().err
+    folder = tmp_path / "outputs" / "segments"
+    boot = pd.read_csv(folder / "stability_bootstrap.csv", dtype={"segment": str})
+    names = pd.read_csv(folder / "segment_names.csv", dtype={"segment": str}, keep_default_na=False)
+    pens = pd.read_csv(folder / "pen_portraits.csv", dtype={"segment": str}, keep_default_na=False)
+    for frame in (names, pens):
+        top = frame[frame["level"] == "supergroup"].set_index("segment")
+        for row in boot.itertuples():
+            weak = row.jaccard < 0.6
+            assert (top.at[row.segment, "stability"] == "weak") == weak
+            assert ("Caution: a weak segment" in top.at[row.segment, "description"]) == weak
