@@ -22,8 +22,10 @@ from segments.kmeans import fit_kmeans, report_row
 log = logging.getLogger(__name__)
 
 LEVELS = ("supergroup", "group", "subgroup")
-#: Safety time cap (seconds) of all the splits of one lower tier, shared by size.
+#: Safety time cap (seconds) of all the splits of one lower tier, shared by size, and the least
+#: any split gets.
 LOWER_TIER_CAP = 60.0
+MIN_SPLIT_CAP = 10.0
 
 
 def _k_for(k: int | dict[str, int], parent: str, default: int) -> int:
@@ -55,7 +57,7 @@ def _split(x: np.ndarray, parents: np.ndarray, level: str, k: int | dict[str, in
             centres[parent + _suffix(level, 0)] = sub.mean(axis=0)
             continue
         fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed,
-                         time_cap=LOWER_TIER_CAP * len(rows) / len(x))
+                         time_cap=max(MIN_SPLIT_CAP, LOWER_TIER_CAP * len(rows) / len(x)))
         if report is not None:
             report.append(report_row(fit, level, parent, len(rows), kk))
         for c in range(kk):
