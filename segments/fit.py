@@ -77,15 +77,23 @@ def fit_table(codes: pd.DataFrame, matrix: pd.DataFrame, centres: pd.DataFrame) 
 
 
 def seed_agreement(matrix: pd.DataFrame, labels: np.ndarray, k: int, n_init: int, seed: int,
-                   seeds: int = 5) -> pd.DataFrame:
-    """seed, wcss, ari (vs `labels`) for `seeds` other seeds."""
+                   seeds: int = 5, progress: bool = False) -> pd.DataFrame:
+    """seed, wcss, ari (vs `labels`), starts, hits for `seeds` other seeds (the build's own
+    adaptive search with another seed)."""
     x = matrix.to_numpy()
     rows = []
-    for s in range(1, seeds + 1):
+    for s in tqdm(range(1, seeds + 1), desc="seed check", disable=not progress, leave=False):
         fit = fit_kmeans(x, k, n_init=n_init, seed=seed + s)
         rows.append((seed + s, round(fit.wcss, 6), round(adjusted_rand_score(labels, fit.labels),
-                                                         6)))
-    return pd.DataFrame(rows, columns=["seed", "wcss", "ari"])
+                                                         6), fit.n_init, fit.hits))
+    return pd.DataFrame(rows, columns=["seed", "wcss", "ari", "starts", "hits"])
+
+
+def nearest(x: np.ndarray, centres: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+    """Index of each row's nearest centre, in chunks (no n x k x p array)."""
+    cc = np.einsum("ij,ij->i", centres, centres)
+    return np.concatenate([(cc[None, :] - 2 * x[i:i + chunk] @ centres.T).argmin(axis=1)
+                           for i in range(0, len(x), chunk)]) if len(x) else np.zeros(0, int)
 
 
 def bootstrap_stability(matrix: pd.DataFrame, labels: pd.Series, k: int, n_init: int = 10,
@@ -100,7 +108,7 @@ def bootstrap_stability(matrix: pd.DataFrame, labels: pd.Series, k: int, n_init:
     for b in tqdm(range(resamples), desc="bootstrap", disable=not progress, leave=False):
         rows = rng.integers(0, len(x), len(x))
         fit = fit_kmeans(x[rows], k, n_init=n_init, seed=seed + b, hits=None)
-        near = ((x[:, None, :] - fit.centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        near = nearest(x, fit.centres)
         for c in codes:
             members = lab == c
             best = max(((members & (near == d)).sum() / (members | (near == d)).sum())

@@ -26,6 +26,8 @@ LEVELS = ("supergroup", "group", "subgroup")
 #: any split gets.
 LOWER_TIER_CAP = 60.0
 MIN_SPLIT_CAP = 10.0
+#: Most starts of one group or subgroup split.
+LOWER_MAX_STARTS = 100
 
 
 def _k_for(k: int | dict[str, int], parent: str, default: int) -> int:
@@ -56,7 +58,7 @@ def _split(x: np.ndarray, parents: np.ndarray, level: str, k: int | dict[str, in
             codes[rows] = parent + _suffix(level, 0)
             centres[parent + _suffix(level, 0)] = sub.mean(axis=0)
             continue
-        fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed,
+        fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed, max_starts=LOWER_MAX_STARTS,
                          time_cap=max(MIN_SPLIT_CAP, LOWER_TIER_CAP * len(rows) / len(x)))
         if report is not None:
             report.append(report_row(fit, level, parent, len(rows), kk))

@@ -13,7 +13,7 @@ Small inputs thus get hundreds of starts for a few seconds and large ones stop e
 fit reports the starts run, how many reached the best, the next-best distinct solution's WCSS
 and why the search stopped (`KMeansFit`).
 
-* Up to ``LOCAL_SEARCH_ROWS`` rows each Lloyd solution is improved by single-point moves
+* Up to ``LOCAL_SEARCH_ROWS`` (2,000) rows each Lloyd solution is improved by single-point moves
   (Hartigan's rule: move OA i from cluster a to b when
   n_b/(n_b+1) ||z_i - c_b||^2 < n_a/(n_a-1) ||z_i - c_a||^2, the exact WCSS change), then Lloyd
   again, until neither changes it.  Lloyd stops at many near-equal local optima on a district
@@ -59,7 +59,7 @@ STOOD = 2
 MAX_STARTS = 1_000
 TIME_CAP = 120.0
 #: Inputs up to this many rows get single-point (Hartigan) moves after each Lloyd run.
-LOCAL_SEARCH_ROWS = 4_000
+LOCAL_SEARCH_ROWS = 2_000
 #: Relative WCSS difference below which two solutions are the same.
 SAME = 1e-9
 #: OpenMP threads for k-means.  One by default: on a shared machine (load above the core count)

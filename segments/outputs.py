@@ -19,7 +19,10 @@ lookup_accounting.csv      lookups only: rows of the lookup file by outcome
 
 `write_diagnostics` (``make segments``) adds choose_k.csv / choose_k.png (WCSS, silhouette,
 Calinski-Harabasz for k = 2..15), clustergram.png, stability_seeds.csv and
-stability_bootstrap.csv.
+stability_bootstrap.csv, and the supergroups' stability to segment_names.csv and pen_portraits.csv
+(a caution in a weak one's portrait).  Above 40,000 OAs choosing k, the clustergram and the
+bootstrap use a seeded sample of 20,000 OAs (the ``oas`` and ``sample_oas`` columns say so);
+the seed check rebuilds the supergroups of every OA.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import RunConfig
@@ -78,6 +82,18 @@ def write_segments(cfg: RunConfig, result: SegmentResult) -> Path:
     return folder
 
 
+#: Above twice this many OAs, choosing k and the bootstrap run on a seeded sample of this many.
+DIAGNOSTIC_SAMPLE = 20_000
+
+
+def diagnostic_rows(n: int, seed: int, sample: int = DIAGNOSTIC_SAMPLE) -> np.ndarray:
+    """Row positions the k and bootstrap diagnostics use: all, or a seeded sample at national
+    scale (more than twice `sample` OAs)."""
+    if n <= 2 * sample:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
+
+
 def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
                       resamples: int = 20, progress: bool = False) -> Path:
     """Choosing-k table and figures, clustergram, stability across seeds and by bootstrap."""
@@ -89,17 +105,25 @@ def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
     seg = cfg.segmentation
     n_init = min(seg.n_init, 20)
     matrix = matrix.loc[result.assignments["oa21cd"]]
-    table, labels = k_diagnostics(matrix, n_init=n_init, seed=cfg.seed, progress=progress)
+    sg = result.assignments["supergroup"].reset_index(drop=True)
+    rows = diagnostic_rows(len(matrix), cfg.seed)
+    if len(rows) < len(matrix):
+        log.info("choosing k and the bootstrap on a seeded sample of %d of the %d OAs (stated "
+                 "in choose_k.csv and stability_bootstrap.csv); the seed check on them all",
+                 len(rows), len(matrix))
+    sample = matrix.iloc[rows]
+    table, labels = k_diagnostics(sample, n_init=n_init, seed=cfg.seed, progress=progress)
+    table["oas"] = len(sample)
     _csv(table, folder / "choose_k.csv")
     k = result.assignments["supergroup"].nunique()
     plot_choose_k(table, folder / "choose_k.png", chosen=k)
-    plot_clustergram(matrix, labels, folder / "clustergram.png")
-    sg = result.assignments["supergroup"]
+    plot_clustergram(sample, labels, folder / "clustergram.png")
     lab = sg.astype(int).to_numpy() - 1 if sg.str.isdigit().all() else pd.factorize(sg)[0]
-    _csv(seed_agreement(matrix, lab, k, seg.n_init, cfg.seed, seeds),
+    _csv(seed_agreement(matrix, lab, k, seg.n_init, cfg.seed, seeds, progress=progress),
          folder / "stability_seeds.csv")
-    boot = bootstrap_stability(matrix, sg.reset_index(drop=True), k, n_init=n_init,
+    boot = bootstrap_stability(sample, sg.iloc[rows].reset_index(drop=True), k, n_init=n_init,
                                seed=cfg.seed, resamples=resamples, progress=progress)
+    boot["sample_oas"] = len(sample)
     _csv(boot, folder / "stability_bootstrap.csv")
     result.names = flag_weak(result.names, boot, resamples)
     result.pen_portraits = flag_weak(result.pen_portraits, boot, resamples)

@@ -258,3 +258,22 @@ def test_diagnostics_flag_weak_supergroups_in_the_outputs(rural, tmp_path, capsy
             weak = row.jaccard < 0.6
             assert (top.at[row.segment, "stability"] == "weak") == weak
             assert ("Caution: a weak segment" in top.at[row.segment, "description"]) == weak
+
+
+# ---------------------------------------------------------------- diagnostics at national scale
+
+
+def test_national_diagnostics_use_a_stated_seeded_sample_and_chunked_distances():
+    import numpy as np
+
+    from segments.fit import nearest
+    from segments.outputs import diagnostic_rows
+
+    assert list(diagnostic_rows(1_000, 7)) == list(range(1_000))  # a district: every OA
+    rows = diagnostic_rows(190_000, 7)
+    assert len(rows) == 20_000 and len(set(rows)) == 20_000 and list(rows) == sorted(rows)
+    assert np.array_equal(rows, diagnostic_rows(190_000, 7))
+    rng = np.random.default_rng(1)
+    x, c = rng.random((1_234, 5)), rng.random((4, 5))
+    brute = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    assert np.array_equal(nearest(x, c, chunk=100), brute)
