@@ -31,6 +31,8 @@ class RunResult:
     profiles: dict  # (sub-)service -> view -> unsuppressed numeric frame (private)
     publication: object | None  # pipeline.publish.Publication: what was shared
     notes: list[str]
+    computed: object | None = None  # pipeline.profiles.ProfileRun: what publication took
+    report: object | None = None  # pipeline.quality.MatchReport (unsuppressed)
 
 
 def build_segments(cfg: RunConfig):
@@ -99,16 +101,7 @@ def _run_stages(cfg: RunConfig, until: str, progress: bool, shared: Path | None 
                 write_private(cfg, computed, report, summ)
                 published = publish(cfg, computed, report, summ)
             elif stage == "render":
-                from pipeline.render.stage import run as render
-
-                oas, wards = geography.load_areas(cfg)
-                labels = {s.name: s.label for s in cfg.services}
-                for s in cfg.services:
-                    for opt in s.options:
-                        labels[f"{s.name}__{ingest.option_column(opt).removeprefix('option_')}"] = (
-                            f"{s.label} ({opt})"
-                        )
-                render(cfg, published, wards, labels, oas=oas)
+                render(cfg, published)
     finally:
         try:
             privacy.record_run(con, cfg, ingested, reached, failed=sys.exc_info()[0] is not None,
@@ -116,4 +109,21 @@ def _run_stages(cfg: RunConfig, until: str, progress: bool, shared: Path | None 
         finally:
             con.close()
     views = {n: p.views for n, p in computed.services.items()} if computed else {}
-    return RunResult(summ, views, published, notes)
+    return RunResult(summ, views, published, notes, computed, report if computed else None)
+
+
+def labels(cfg: RunConfig) -> dict[str, str]:
+    """The label of every (sub-)service: 'Garden waste (Recycling bags)' for an option."""
+    out = {s.name: s.label for s in cfg.services}
+    for s in cfg.services:
+        for opt in s.options:
+            out[f"{s.name}__{ingest.option_column(opt).removeprefix('option_')}"] = f"{s.label} ({opt})"
+    return out
+
+
+def render(cfg: RunConfig, published) -> list:
+    """The render stage: every shareable file of the run from its Publication."""
+    from pipeline.render.stage import run as render_stage
+
+    oas, wards = geography.load_areas(cfg)
+    return render_stage(cfg, published, wards, labels(cfg), oas=oas)

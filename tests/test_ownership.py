@@ -383,7 +383,7 @@ def test_segments_tool_marks_the_outputs_folder_and_refuses_a_foreign_one(demo_d
     foreign.parent.mkdir(parents=True)
     foreign.write_text("mine")
     assert segments_main([str(config), "--no-diagnostics"]) == 2
-    assert "not replaced" in capsys.readouterr().err and foreign.read_text() == "mine"
+    assert "did not write" in capsys.readouterr().err and foreign.read_text() == "mine"
     foreign.unlink()
     assert segments_main([str(config), "--no-diagnostics"]) == 0
     assert marker_run(cfg.outputs / OUTPUTS_MARKER) == cfg.run

@@ -88,10 +88,16 @@ def test_date_of_birth_and_age_band_are_not_both_mapped(tmp_path):
     assert svc.stored_fields == {"postcode", "age_band"}
 
 
-@pytest.mark.parametrize("bands", [{}, {"Adults": 18}, {"Young": 0, "Old": 0}, {"A": 0, "B": 60, "C": 40}])
+@pytest.mark.parametrize("bands", [{}, {"Adults": 18}, {"Young": 0, "Old": 0}, {"A": 0, "B": 40, "C": 40}])
 def test_age_bands_must_start_at_0_and_rise(tmp_path, bands):
     with pytest.raises(ValidationError, match="age_bands must name each band"):
         tiny_config(tmp_path, [_service()], privacy={"age_bands": bands})
+
+
+def test_age_bands_are_read_in_age_order(tmp_path):
+    """A config re-saved with its keys sorted still gives the bands youngest first."""
+    cfg = tiny_config(tmp_path, [_service()], privacy={"age_bands": {"A": 0, "C": 60, "B": 40}})
+    assert list(cfg.privacy.age_bands.items()) == [("A", 0), ("B", 40), ("C", 60)]
 
 
 def test_privacy_defaults(tmp_path):

@@ -20,8 +20,7 @@ from openpyxl import load_workbook
 
 from pipeline.config import Suppression
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
-from pipeline.run import run_all
-from tests.e2e import REPO, relocated_config
+from tests.e2e import REPO, republished
 
 #: CSV columns that hold counts of people or records (base households are census counts).
 COUNT_COLUMNS = {"service_count", "non_users", "records", "matched", "rejected", "rows_read", "address_level",
@@ -33,12 +32,10 @@ COUNT_HEADINGS = {"Users", "Households not using"}
 
 
 @pytest.fixture(scope="session")
-def ons_run(demo_data, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ons")
-    raw, _ = demo_data
-    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
-    cfg = cfg.model_copy(update={"suppression": Suppression(rule="ons")})
-    return cfg, run_all(cfg, progress=False)
+def ons_run(demo_run, tmp_path_factory):
+    """The demo run published and rendered under the ONS rule."""
+    cfg, result, _, _ = demo_run
+    return republished(cfg, result, tmp_path_factory.mktemp("ons"), suppression=Suppression(rule="ons"))
 
 
 def _breaks(value, rule: str) -> bool:

@@ -24,8 +24,7 @@ from pipeline.config import Suppression
 from pipeline.render.charts import index_chart
 from pipeline.render.headlines import about
 from pipeline.render.screenshots import print_pdf
-from pipeline.run import run_all
-from tests.e2e import relocated_config
+from tests.e2e import republished
 
 sys.path.insert(0, str(Path(__file__).parent))
 from browser import find_chromium, render_page  # noqa: E402
@@ -43,13 +42,12 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def run(demo_data, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
-    raw, _ = demo_data
-    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
-    cfg = cfg.model_copy(update={"suppression": Suppression(threshold=THRESHOLD, symbol="#")})
-    result = run_all(cfg, progress=False)
-    return cfg, result
+def run(demo_run, tmp_path_factory):
+    """The demo run published and rendered again with a high threshold, so that some wards of every
+    service are hidden."""
+    cfg, result, _, _ = demo_run
+    return republished(cfg, result, tmp_path_factory.mktemp("report"),
+                       suppression=Suppression(threshold=THRESHOLD, symbol="#"))
 
 
 def _maps(out: Path) -> list[Path]:

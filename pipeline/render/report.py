@@ -235,6 +235,10 @@ def report_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_report.html"
 
 
+#: findings of each kind in the summary at most (the sections hold the rest)
+SUMMARY_EQUALITY, SUMMARY_OUTCOMES = 2, 2
+
+
 def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str) -> ServiceReport:
     """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts."""
     service = name.split("__")[0]
@@ -248,9 +252,12 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
                       cfg.area_name, what=f"the {label.lower()}" if label else "the service")
     found += findings.biggest_gap(seg, cfg.area_name) + findings.wards_below(ward, cfg.area_name)
     complete = {v: t for v, t in views.items() if not t.incomplete}  # incomplete views: no headlines
-    found += findings.equality_under(complete) + findings.channel_shift(views.get("channels"))
+    # the summary stays short: two equality findings (broad groups) and two outcome findings at most;
+    # the rest are in their sections
+    broad = {v: t for v, t in complete.items() if not v.endswith("_detailed")}
+    found += findings.equality_under(broad)[:SUMMARY_EQUALITY] + findings.channel_shift(views.get("channels"))
     outcome_labels = _outcome_labels(cfg, service)
-    found += findings.who_benefits(views, outcome_labels)
+    found += findings.who_benefits(views, outcome_labels)[:SUMMARY_OUTCOMES]
     found += access_render.headline(views.get("access_band"), cfg.area_name)
     found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
@@ -263,7 +270,7 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         if view.startswith("equality_") or view == "channels":
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
                         else channel_section(cfg, name, t, folder, label))
-            extras.append(extra)
+            (appendix if view.endswith("_detailed") else extras).append(extra)  # detailed: reference
             charts += [c] if c is not None else []
             continue
         if view in ("segment", "ward") or not set(PROFILE_COLUMNS) <= set(t.frame.columns):
@@ -281,9 +288,11 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         appendix += more
         charts += [c] if c is not None else []
     access, more, access_charts = access_render.sections(views, folder, name, label)
-    for title, cols, rows, what, c, wide in access:
+    for i, (title, cols, rows, what, c, wide) in enumerate(access):
         table = display_table(views["access_band"]) if cols is None else Table(cols, rows)
-        extras.append(Extra(title, table, what, c and {"href": f"charts/{c.path.name}", "alt": c.alt}, wide))
+        # the first (take-up by distance) in the body; the target and candidate lists for reference
+        (extras if i == 0 else appendix).append(
+            Extra(title, table, what, c and {"href": f"charts/{c.path.name}", "alt": c.alt}, wide))
     if access:
         appendix.append(Extra("Profile by distance band and segment",
                               display_table(views["access_band_segment"]), "access_band_segment", wide=True))
