@@ -66,8 +66,8 @@ segments: $(STAMP) ## rebuild the classification + diagnostics, pen portraits, f
 bench-segments: $(STAMP) ## time the three-tier build on 190,000 OAs x 60 variables (prints figures; BENCH_ARGS=--long: 2,000 starts)
 	$(BIN)/python bench/bench_segments.py $(BENCH_ARGS)
 
-test: $(STAMP) ## run the test suite
-	$(BIN)/python -m pytest -q
+test: $(STAMP) ## run the test suite (two workers: this machine has two cores; each builds its own session runs)
+	$(BIN)/python -m pytest -q -n 2
 
 lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .
