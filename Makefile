@@ -53,7 +53,7 @@ area: $(STAMP) ## cut the national ONS/Nomis/OS downloads to your council: LAD="
 reference: $(STAMP) ## build the reusable postcode reference DB named in a config, if not current (CONFIG=...)
 	$(BIN)/insight reference $(CONFIG)
 
-.PHONY: segments bench-segments
+.PHONY: segments bench-segments bench-segments-cli bench-area
 CONFIG ?= config/demo.yaml
 .PHONY: purge
 purge: $(STAMP) ## remove a run's record-level data older than privacy.retention_days, keep aggregates (CONFIG=...)
@@ -65,6 +65,12 @@ segments: $(STAMP) ## rebuild the classification + diagnostics, pen portraits, f
 
 bench-segments: $(STAMP) ## time the three-tier build on 190,000 OAs x 60 variables (prints figures; BENCH_ARGS=--long: 2,000 starts)
 	$(BIN)/python bench/bench_segments.py $(BENCH_ARGS)
+
+bench-segments-cli: $(STAMP) ## time python -m segments with its diagnostics on national-size census files (188,880 OAs; prints figures)
+	$(BIN)/python bench/bench_segments_cli.py
+
+bench-area: $(STAMP) ## time insight area cutting one LAD from national-size products (prints figures)
+	$(BIN)/python bench/bench_area.py
 
 test: $(STAMP) ## run the test suite (two workers: this machine has two cores; each builds its own session runs)
 	$(BIN)/python -m pytest -q -n 2
@@ -96,7 +102,7 @@ bench-profile: $(STAMP) ## time every profile view for 1,000,000 records (prints
 bench-outcomes: $(STAMP) ## time the outcome profiles for 1,000,000 records over 190,000 OAs (prints figures)
 	$(BIN)/python bench/bench_outcomes.py
 
-bench: bench-geocode bench-address bench-segments bench-profile bench-outcomes ## run every benchmark (prints figures; slow)
+bench: bench-geocode bench-address bench-segments bench-segments-cli bench-area bench-profile bench-outcomes ## run every benchmark (prints figures; slow)
 	$(BIN)/python bench/bench_maps.py
 
 clean: ## remove generated data and outputs (keeps .venv)

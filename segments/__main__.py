@@ -36,11 +36,14 @@ def main(argv: list[str] | None = None) -> int:
         cfg = validate_config(args.config)  # every file checked as `insight run` checks it
         print(scope_line(cfg), flush=True)
         result = build_segments(cfg, progress=True)
+        steps = {"read and build": time.perf_counter() - t0}
         with adding_to_outputs(cfg):  # outputs/<run>/ must be new or this run's; marked as such
             folder = write_segments(cfg, result)
+            steps["tables"] = time.perf_counter() - t0 - sum(steps.values())
             if not args.no_diagnostics:
                 write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
                                   progress=True)
+                steps["diagnostics"] = time.perf_counter() - t0 - sum(steps.values())
     except (ConfigError, AreaError, CensusError, SpecError, ValueError, FileNotFoundError,
             FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{cfg.run}: {len(result.assignments)} OAs, "
           + ", ".join(f"{n} {lv}s" for lv, n in sizes.items())
           + f", supergroup WCSS {result.wcss:.3f}; written to {folder} "
-          f"in {time.perf_counter() - t0:.1f}s")
+          f"in {time.perf_counter() - t0:.1f}s ("
+          + ", ".join(f"{step} {secs:.1f}s" for step, secs in steps.items()) + ")")
     if len(result.restarts):
         print(f"k-means: {restarts_line(result.restarts)} (restarts.csv)")
     if "stability" in result.names:

@@ -185,8 +185,12 @@ def restarts_line(restarts: pd.DataFrame) -> str:
         return "no k-means report"
     top = restarts.iloc[0]
     where = f" on a sample of {int(top['sample_oas']):,} OAs" if pd.notna(top["sample_oas"]) else ""
-    gap = (f"the next-best distinct solution found is {top['gap_pct']:.4g}% higher"
-           if pd.notna(top["gap_pct"]) else "every start reached it")
+    if pd.isna(top["gap_pct"]):
+        gap = "every start reached it"
+    elif top["gap_pct"] < 0.001:  # another local optimum, as good to every figure a reader uses
+        gap = "the next-best distinct solution found is under 0.001% higher"
+    else:
+        gap = f"the next-best distinct solution found is {top['gap_pct']:.3g}% higher"
     lower = restarts.iloc[1:]
     rest = (f"; lower tiers: {int(lower['starts'].sum()):,} starts in {len(lower)} splits, the best "
             f"reached by 2 or more starts in {int((lower['hits'] >= 2).sum())}" if len(lower) else "")

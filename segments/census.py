@@ -151,13 +151,19 @@ def _find(census_cfg: Census, table: str) -> tuple[Path | None, str | None]:
 
 
 def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[str]]:
-    """Read and check one Nomis bulk file; return (frame or None, problems)."""
+    """Read and check one Nomis bulk file; return (frame or None, problems).
+
+    Columns are parsed as numbers by the CSV reader; only a column it leaves as text (a blank, a
+    word, a thousands comma) is read again as text and checked cell by cell, so a national table
+    of 188,880 clean rows costs one parse."""
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns
+        ids = {c: str for c in header if str(c).strip() in ID_COLUMNS}  # codes stay text
+        parsed = pd.read_csv(path, dtype=ids, na_filter=False, encoding="utf-8-sig", low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         return None, [f"table {table}: {path} cannot be read as CSV: {exc}"]
-    columns = [str(c).strip() for c in raw.columns]
-    raw.columns = columns
+    columns = [str(c).strip() for c in parsed.columns]
+    parsed.columns = columns
     if CODE_COLUMN not in columns:
         shown = ", ".join(repr(c) for c in columns[:12]) + (" ..." if len(columns) > 12 else "")
         return None, [
@@ -172,21 +178,27 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[str]]:
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         problems.append(f"table {table}: {path} repeats the categories {dups}")
-    codes = raw[CODE_COLUMN].str.strip()
+    codes = parsed[CODE_COLUMN].str.strip()
     dup_codes = codes[codes.duplicated()].unique().tolist()
     if dup_codes:
         problems.append(
             f"table {table}: {path} repeats the area codes {dup_codes[:10]}"
             + (" ..." if len(dup_codes) > 10 else "")
         )
+    text: pd.DataFrame | None = None  # the file as text, read only if a column needs checking
     bad: list[str] = []
     values = {}
     for col, name in zip(value_cols, names, strict=True):
-        text = raw[col].str.strip().str.replace(",", "", regex=False)
-        num = pd.to_numeric(text, errors="coerce")
-        for i in np.flatnonzero(num.isna().to_numpy()):
-            # Row numbers count the header as line 1, as a spreadsheet would show them.
-            bad.append(f"row {i + 2}, column {col!r}: {raw[col].iloc[i]!r}")
+        num = parsed[col]
+        if not _plain_numbers(num):
+            if text is None:
+                text = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+                text.columns = columns
+            raw = text[col]
+            num = pd.to_numeric(raw.str.strip().str.replace(",", "", regex=False), errors="coerce")
+            for i in np.flatnonzero(num.isna().to_numpy()):
+                # Row numbers count the header as line 1, as a spreadsheet would show them.
+                bad.append(f"row {i + 2}, column {col!r}: {raw.iloc[i]!r}")
         values[name] = num
     if bad:
         more = f" ... and {len(bad) - _MAX_BAD_CELLS} more" if len(bad) > _MAX_BAD_CELLS else ""
@@ -204,6 +216,13 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[str]]:
         if np.all(np.isfinite(col)) and np.all(col == np.round(col)):
             frame[name] = col.astype(np.int64)
     return frame, []
+
+
+def _plain_numbers(column: pd.Series) -> bool:
+    """Parsed by the CSV reader as integers, or as finite floats (no 'nan' or 'inf' text)."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return True
+    return pd.api.types.is_float_dtype(column.dtype) and bool(np.isfinite(column.to_numpy()).all())
 
 
 def _load(census_cfg: Census, table: str) -> tuple[pd.DataFrame | None, list[str]]:

@@ -197,7 +197,7 @@ def report_row(fit: KMeansFit, level: str, parent: str, oas: int, k: int,
     return {"level": level, "parent": parent, "oas": oas, "k": k, "starts": fit.n_init,
             "hits": fit.hits, "wcss": round(fit.wcss, 6),
             "next_best_wcss": round(fit.next_wcss, 6) if not math.isnan(fit.next_wcss) else None,
-            "gap_pct": round(100 * fit.gap, 6) if not math.isnan(fit.gap) else None,
+            "gap_pct": float(f"{100 * fit.gap:.3g}") if not math.isnan(fit.gap) else None,
             "stopped": fit.stopped, "sample_oas": sample_size if fit.sampled else None,
             "refined": fit.refined or None, "refined_hits": fit.refined_hits or None}
 

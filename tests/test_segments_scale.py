@@ -13,7 +13,7 @@ import yaml
 from pipeline.cli import main as insight
 from pipeline.config import load_config
 from segments.__main__ import main as segments_main
-from segments.build import AreaError, build_segments
+from segments.build import AreaError, build_segments, restarts_line
 from tests.conftest import TRAFFORD
 
 needs_trafford = pytest.mark.skipif(not (TRAFFORD / "census2021").is_dir(),
@@ -277,3 +277,17 @@ def test_national_diagnostics_use_a_stated_seeded_sample_and_chunked_distances()
     x, c = rng.random((1_234, 5)), rng.random((4, 5))
     brute = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     assert np.array_equal(nearest(x, c, chunk=100), brute)
+
+
+def test_restarts_line_states_the_gap_in_words_a_reader_can_use():
+    from segments.kmeans import REPORT_COLUMNS
+
+    def line(gap):
+        row = dict.fromkeys(REPORT_COLUMNS) | {"level": "supergroup", "oas": 738, "k": 8, "starts": 120,
+                                               "hits": 3, "wcss": 854.76, "gap_pct": gap, "stopped": "hits"}
+        return restarts_line(pd.DataFrame([row], columns=REPORT_COLUMNS))
+
+    assert "the next-best distinct solution found is 0.126% higher" in line(0.126)
+    assert "under 0.001% higher" in line(2.7e-05) and "0%" not in line(2.7e-05)
+    assert "every start reached it" in line(None)
+    assert line(0.126).startswith("supergroups: 120 k-means starts (") and "reached by 3" in line(0.126)
