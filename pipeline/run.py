@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline import assign, geocode, geography, ingest, privacy, profiles, quality, summary
+from pipeline import geocode, geography, ingest, privacy, summary
 from pipeline.config import RunConfig
 from pipeline.ownership import OUTPUTS_MARKER, claim, clear_outputs  # noqa: F401 (re-exported)
 from pipeline.warehouse import connect
@@ -88,12 +88,16 @@ def _run_stages(cfg: RunConfig, until: str, progress: bool, shared: Path | None 
                 seg = build_segments(cfg)
                 write_segments(cfg, seg)
             elif stage == "assign":
+                from pipeline import assign, quality  # imported when reached (faster --until geocode)
+
                 assign.store_segments(con, seg.assignments, seg.names)
                 assign.run(con, cfg)
                 report = quality.run(con, cfg)  # the match report
                 summ = summ.merge(report.extras, on="service", how="left")
                 summary.write(summ, cfg.private)
             elif stage == "profile":
+                from pipeline import profiles
+
                 computed = profiles.run(con, cfg)
             elif stage == "publish":
                 from pipeline.publish import publish, write_private

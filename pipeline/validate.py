@@ -84,27 +84,6 @@ def _decoded_lines(path: Path, encoding: str) -> list[str]:
     return lines if at_end or len(lines) < 2 else lines[:-1]
 
 
-def _sniff_lines(path: Path, lines: list[str], service: Service) -> tuple[int, str]:
-    """(0-based header line, delimiter) by the rule of `pipeline.ingest.sniff_csv`, on lines decoded
-    in memory: validate writes no transcoded copy of an extract that is not UTF-8."""
-    from pipeline.ingest import SNIFF_LINES, IngestError, _header_hint, _line_score, _wanted_headers
-
-    wanted = _wanted_headers(service)
-    delims = [service.delimiter] if service.delimiter else [",", "\t", ";", "|"]
-    if service.header_row:
-        if service.header_row > len(lines):
-            raise IngestError([f"{path}: services.{service.name}.header_row is {service.header_row} but "
-                               f"the file has only {len(lines)} lines; fix: set it to the line holding the "
-                               "headers"])
-        return service.header_row - 1, _line_score(lines[service.header_row - 1], delims, wanted)[1]
-    scored = [(*_line_score(line, delims, wanted), i) for i, line in enumerate(lines)]
-    score, delim, line = max(scored[:SNIFF_LINES], key=lambda s: (s[0], -s[2]))
-    later = [i for s, _, i in scored[SNIFF_LINES:] if s]
-    if score == 0 and later:
-        raise _header_hint(path, service, later[0] + 1, "line")
-    return line, delim
-
-
 def csv_header(path: Path, service: Service) -> tuple[int, list[str]]:
     """(1-based line, cells) of a CSV extract's header, found as the ingest stage finds it: in the
     encoding it detects (a declared one checked), on the line and delimiter it sniffs."""
@@ -114,8 +93,9 @@ def csv_header(path: Path, service: Service) -> tuple[int, list[str]]:
     if service.delimiter is not None and len(service.delimiter) != 1:
         raise Unreadable(f"delimiter {service.delimiter!r} must be one character, such as ',', ';', "
                          "'|' or a tab ('\\t'). Fix: set `delimiter:` to the one the file uses")
-    lines = _decoded_lines(path, "utf-8-sig" if _is_utf8(encoding) else encoding)
-    line, delim = sniff_csv(path, service) if _is_utf8(encoding) else _sniff_lines(path, lines, service)
+    readable = "utf-8-sig" if _is_utf8(encoding) else encoding
+    line, delim = sniff_csv(path, service, encoding=readable)  # the stage's rule, read in memory
+    lines = _decoded_lines(path, readable)
     cells = next(csv.reader([lines[line]], delimiter=delim), []) if line < len(lines) else []
     return line + 1, cells
 
@@ -446,7 +426,6 @@ def classification_problems(cfg: RunConfig) -> list[str]:
 
 def census_problems(cfg: RunConfig) -> list[str]:
     """The households table, and the census table and columns of each service's base."""
-    from pipeline.profiles.levels import _census_base
     from segments.census import CensusError, households
 
     problems = []
@@ -458,6 +437,8 @@ def census_problems(cfg: RunConfig) -> list[str]:
     for i, service in enumerate(cfg.services):
         if service.base == "households":
             continue
+        from pipeline.profiles.levels import _census_base  # the profile stage's own reading
+
         where = f"services[{i}].base ({service.name})"
         try:
             _census_base(cfg, service.base)
@@ -564,7 +545,9 @@ def writable_problems(cfg: RunConfig) -> list[str]:
 def equality_map_problems(cfg: RunConfig) -> list[str]:
     """Each `equality.codes` entry maps to a category (or age band) the profile recognises, and each
     `equality.age_bands` entry is an age band."""
-    from pipeline.profiles.equality import parse_band, target_problem
+    if not any(s.equality.codes or s.equality.age_bands for s in cfg.services):
+        return []
+    from pipeline.profiles.equality import parse_band, target_problem  # (the profile stage: heavy)
 
     problems = []
     for i, s in enumerate(cfg.services):
@@ -587,10 +570,7 @@ def _csv_columns_of(path: Path, service: Service, fields: list[str]) -> dict[str
 
     encoding = detect_encoding(path, service.encoding)
     readable = "utf-8-sig" if _is_utf8(encoding) else encoding
-    if _is_utf8(encoding):
-        line, delim = sniff_csv(path, service)
-    else:
-        line, delim = _sniff_lines(path, _decoded_lines(path, readable), service)
+    line, delim = sniff_csv(path, service, encoding=readable)
     with open(path, encoding=readable, errors="replace", newline="") as fh:
         for _ in range(line):
             fh.readline()
@@ -625,6 +605,10 @@ def equality_code_report(cfg: RunConfig) -> list[str]:
     """Per service and characteristic: the distinct codes the profile will not recognise, with their
     records, and whether the view will be marked incomplete. Read from the extracts themselves; the
     lines name codes, so they go to the terminal (private), never to the shareable outputs."""
+    from pipeline.config import EQUALITY_FIELDS
+
+    if not any(f in s.columns for s in cfg.services for f in EQUALITY_FIELDS):
+        return []
     from pipeline.ingest import IngestError
     from pipeline.profiles import equality
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 from tqdm import tqdm
 
 from segments.kmeans import fit_kmeans
@@ -80,6 +79,8 @@ def seed_agreement(matrix: pd.DataFrame, labels: np.ndarray, k: int, n_init: int
                    seeds: int = 5, progress: bool = False) -> pd.DataFrame:
     """seed, wcss, ari (vs `labels`), starts, hits for `seeds` other seeds (the build's own
     adaptive search with another seed)."""
+    from sklearn.metrics import adjusted_rand_score  # on first use, as in segments.kmeans
+
     x = matrix.to_numpy()
     rows = []
     for s in tqdm(range(1, seeds + 1), desc="seed check", disable=not progress, leave=False):

@@ -39,11 +39,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,8 @@ def _ordered(x: np.ndarray, labels: np.ndarray, k: int) -> KMeansFit:
 
 def _single(x: np.ndarray, k: int, seed: int, init: np.ndarray | str = "k-means++",
             tol: float = 1e-4) -> KMeans:
+    from sklearn.cluster import KMeans  # on first use: checking a config (validate) needs no sklearn
+
     return KMeans(n_clusters=k, init=init, n_init=1, algorithm="lloyd", max_iter=500,
                   random_state=seed, tol=tol).fit(x)
 

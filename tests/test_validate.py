@@ -521,3 +521,33 @@ def test_missing_names_file_reported_with_the_others(demo, capsys):
     problem = only_problem(capsys, cfg, tmp)
     assert problem == (f"segmentation.names: no such file or folder: {tmp / 'no_names.csv'}. Fix: correct "
                        "the path, or create it")
+
+
+STARTUP = """
+import sys
+from pipeline.cli import main
+code = main(["run", sys.argv[1], "--until", "geocode", "--quiet"])
+heavy = ("sklearn", "scipy.stats", "pipeline.profiles.service", "pipeline.quality", "matplotlib", "folium")
+print("imported:", code, *sorted(m for m in heavy if m in sys.modules))
+"""
+
+
+def test_checking_and_geocoding_load_no_clustering_profile_or_render_code(demo_data, tmp_path):
+    """`insight run --until geocode` (validation included) imports only what those stages use: the
+    start-up cost of every run stays small (bench/bench_geocode.py measures it)."""
+    import subprocess
+    import sys
+
+    from pipeline.config import EQUALITY_FIELDS
+    from tests.e2e import relocated_config
+
+    raw, _ = demo_data
+    relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp_path)
+    path = tmp_path / "demo.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["services"] = [s for s in cfg["services"] if not set(s["columns"]) & set(EQUALITY_FIELDS)]
+    assert len(cfg["services"]) >= 2  # postcode-only services remain
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", STARTUP, str(path)], capture_output=True, text=True,
+                          cwd=REPO, check=False)
+    assert done.stdout.splitlines()[-1] == "imported: 0", done.stdout + done.stderr
