@@ -178,8 +178,10 @@ def cmd_area(args) -> int:
         return 2
     result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
                         config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
-                        force=args.force, command="insight area " + " ".join(args.lads)
-                        + f" --sources {sources}" + (f" --name {args.name}" if args.name else ""))
+                        force=args.force, ranges=args.national_ranges,
+                        command="insight area " + " ".join(args.lads) + f" --sources {sources}"
+                        + (f" --name {args.name}" if args.name else "")
+                        + (" --national-ranges" if args.national_ranges else ""))
     print(result.text())
     return 0
 
@@ -250,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--reference-dir", default="data/reference",
                    help="where the national postcode directory and its reference database are kept")
     a.add_argument("--force", action="store_true", help="replace an existing config of the same name")
+    a.add_argument("--national-ranges", action="store_true",
+                   help="standardise the area's classification on the ranges of every Output Area in the "
+                   "national census files (as the official OAC does), written as segmentation.reference")
     a.add_argument("--download", action="store_true",
                    help="first fetch the products with a published address that the folder lacks (census "
                    "tables; Code-Point Open if no postcode directory) into --sources, or --cache")

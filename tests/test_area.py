@@ -588,3 +588,74 @@ def test_code_point_open_is_the_fallback_postcode_directory(nation, tmp_path, ca
     assert "no ONSPD or NSPL was found, so OS Code-Point Open is the postcode directory" in out
     columns = load_config(tmp_path / "config" / "demoborough.yaml").geography.postcode_directory.columns
     assert columns.oa is None and columns.terminated is None and columns.lad == "oslaua"
+
+
+def test_national_ranges_put_the_area_on_the_national_scale(nation, tmp_path, capsys):
+    """--national-ranges: the ranges of every OA in the national files (as a census-wide build takes
+    them) become segmentation.reference, and the area is clustered on that scale."""
+    import numpy as np
+
+    from pipeline.config import Census, Segmentation
+    from segments.build import build_segments, census_profile
+
+    rc, out, err = area([DEMO_LAD, "--sources", str(nation["zipped"]), "--national-ranges"], tmp_path, capsys)
+    assert rc == 0, err
+    national, _, _ = census_profile(Census(dir=nation["unpacked"], pattern="census2021-{table}-oa.csv"),
+                                    Segmentation())
+    assert len(national) == 400 + 400 + 738  # Demoborough, Demoborough East, Trafford
+    text = " ".join(out.split())
+    assert f"national ranges 60 variables over {len(national):,} Output Areas of the national census" in text
+    path = tmp_path / "areas" / "demoborough" / "census2021" / "national_ranges.csv"
+    ranges = pd.read_csv(path).set_index("variable")
+    assert list(ranges.index) == list(national.columns)
+    assert np.allclose(ranges["min"], national.min(), rtol=1e-11, atol=0)
+    assert np.allclose(ranges["max"], national.max(), rtol=1e-11, atol=0)
+
+    cfg = load_config(tmp_path / "config" / "demoborough.yaml")
+    assert Path(cfg.segmentation.reference).resolve() == path.resolve()
+    values, matrix, _ = census_profile(cfg.census, cfg.segmentation)
+    _, local, _ = census_profile(cfg.census, cfg.segmentation.model_copy(update={"reference": None}))
+    assert len(values) == 400
+    varying = values.columns[values.nunique() > 1]
+    assert (local[varying].max() == 1).all() and (local[varying].min() == 0).all()  # the area's own ends
+    assert (matrix[varying].max() < 1 - 1e-9).sum() >= 10  # on the national scale it spans less
+    lo, hi = np.arcsinh(ranges["min"]), np.arcsinh(ranges["max"])
+    for v in ("v01", "v38", "v42"):  # z = (asinh x - asinh min) / (asinh max - asinh min), weight 1
+        assert np.allclose(matrix[v], (np.arcsinh(values[v]) - lo[v]) / (hi[v] - lo[v]))
+    result = build_segments(cfg.model_copy(update={"segmentation": cfg.segmentation.model_copy(
+        update={"n_init": 5, "k_groups": None})}))
+    assert result.assignments["supergroup"].nunique() == 8
+
+
+def test_a_national_build_loaded_as_the_area_classification(nation, tmp_path, capsys):
+    """The other scope of docs/area.md: classify every OA of the national files once (`python -m
+    segments`, `scope: census`) and give each area that classification as a lookup."""
+    from segments.__main__ import main as segments_main
+    from segments.build import build_segments
+
+    national = {"run": "national", "area_name": "The nation", "outputs_dir": str(tmp_path / "out"),
+                "private_dir": str(tmp_path / "data"),
+                "census": {"dir": str(nation["unpacked"]), "pattern": "census2021-{table}-oa.csv"},
+                "segmentation": {"scope": "census", "n_init": 5}}
+    (tmp_path / "national.yaml").write_text(yaml.safe_dump(national), encoding="utf-8")
+    assert segments_main([str(tmp_path / "national.yaml"), "--no-diagnostics"]) == 0
+    assert "1,538 OAs" in capsys.readouterr().out
+    seg = tmp_path / "out" / "segments"
+    rc, _, err = area([DEMO_LAD, "--sources", str(nation["zipped"])], tmp_path, capsys)
+    assert rc == 0, err
+    path = tmp_path / "config" / "demoborough.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["segmentation"] = {"method": "lookup", "lookup": {
+        "path": str(seg / "segments_oa.csv"), "key": "oa", "key_column": "oa21cd",
+        "code_column": "supergroup", "group_column": "group", "subgroup_column": "subgroup",
+        "names": str(seg / "names_template.csv")}}
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+    result = build_segments(load_config(path))
+    codes = result.assignments.set_index("oa21cd")
+    built = pd.read_csv(seg / "segments_oa.csv", dtype=str).set_index("oa21cd").loc[codes.index]
+    assert len(codes) == 400
+    for level in ("supergroup", "group", "subgroup"):
+        assert (codes[level].astype(str) == built[level]).all()
+    names = pd.read_csv(seg / "names_template.csv", dtype=str).set_index("code")["name"]
+    mine = result.names[result.names["level"] == "supergroup"].set_index("segment")["segment_name"]
+    assert mine.to_dict() == names.loc[mine.index].to_dict()

@@ -8,6 +8,8 @@ One module per step:
 - `cut`: cut each national file to the chosen local authorities in DuckDB, file to file (CSV in,
   CSV out, never through pandas); boundary layers through GDAL with an attribute filter. The
   postcode directory stays national, in a reusable reference database.
+- `ranges`: with `--national-ranges`, the classification variables' ranges over every OA of the
+  national census files, for `segmentation.reference`.
 - `writeconfig`: write `config/areas/<name>.yaml` and validate it.
 - `build`: the whole command, and what it prints.
 - `download`: the optional `--download` of the products with a published address, into a cache.

@@ -26,6 +26,7 @@ from boundaries.reference import ensure_reference
 from pipeline.area import AreaError
 from pipeline.area import cut as cutting
 from pipeline.area.find import Found, Sources, find
+from pipeline.area.ranges import RANGES_FILE, national_ranges
 from pipeline.area.sources import missing_text, product
 from pipeline.area.writeconfig import AreaFiles, config_text, shown, write_config
 from pipeline.config import PostcodeColumns, PostcodeDirectory
@@ -154,8 +155,10 @@ def _describe(f: Found) -> str:
 def build_area(lads: list[str], sources: Path, *, name: str | None = None,
                data_root: Path = Path("data/areas"), config_root: Path = Path("config/areas"),
                reference_dir: Path = Path("data/reference"), force: bool = False,
-               command: str | None = None) -> AreaResult:
-    """Make the area of `lads` from the national products in `sources` (see the module docstring)."""
+               command: str | None = None, ranges: bool = False) -> AreaResult:
+    """Make the area of `lads` from the national products in `sources` (see the module docstring);
+    `ranges`: also standardise its classification on the national census files' ranges
+    (`pipeline.area.ranges`)."""
     t0 = time.perf_counter()
     lads = list(dict.fromkeys(code.strip().upper() if cutting.LAD_CODE.match(code.strip().upper()) else
                               code.strip() for code in lads))
@@ -172,7 +175,7 @@ def build_area(lads: list[str], sources: Path, *, name: str | None = None,
     ws = cutting.Workspace(Path(data_root))
     try:
         return _build(ws, lads, src, tables, name, Path(data_root), Path(config_root), Path(reference_dir),
-                      force, command or f"insight area {' '.join(lads)} --sources {sources}", t0)
+                      force, command or f"insight area {' '.join(lads)} --sources {sources}", t0, ranges)
     finally:
         ws.close()
 
@@ -220,7 +223,7 @@ def _households_check(ws: cutting.Workspace, src: Sources, lads: list[str], hh: 
 
 def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[str, str], name: str | None,
            data_root: Path, config_root: Path, reference_dir: Path, force: bool, command: str,
-           t0: float) -> AreaResult:
+           t0: float, ranges: bool) -> AreaResult:
     stage = ws.dir / "area"
     lk = src.found["oa_ward_lookup"]
     lookup_name = f"oa21_{lk.columns['ward'].lower()}_{lk.columns['lad'].lower()}_lookup.csv"
@@ -237,6 +240,8 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
     ts041 = stage / "census2021" / "census2021-ts041-oa.csv"
     hh = cutting.households(ws, ts041) if census_rows.get("ts041") else 0
     hh_check = _households_check(ws, src, lads, hh)
+    national_oas, n_ranges = (national_ranges(ws, src.census, list(drop), stage / "census2021" / RANGES_FILE)
+                              if ranges else (0, 0))
 
     # boundaries
     oa_f, ward_f = src.found["oa_boundaries"], src.found["wards"]
@@ -272,7 +277,8 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
         lookup_ward_name=lk.columns.get("ward_name"), directory=directory, directory_columns=columns,
         reference_db=db, directory_note=f"{_describe(pc)} (national, reduced to the columns the pipeline "
                                          "reads)",
-        census_dir=data_dir / "census2021")
+        census_dir=data_dir / "census2021",
+        ranges=data_dir / "census2021" / RANGES_FILE if ranges else None)
     missing_notes, optional_cut = _optional_products(ws, src, files, stage, db, columns["oa"] is not None,
                                                      result)
     result.notes += missing_notes + src.notes
@@ -283,7 +289,7 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     counts = {"oas": n_oas, "wards": len(area_wards), "households": hh, "postcodes": pcs["area"],
               "postcodes_live": pcs["area_live"], "postcodes_national": pcs["national"],
-              "census_tables": len(census_rows)}
+              "census_tables": len(census_rows), "national_ranges_oas": national_oas}
     manifest = {
         "made_by": command, "made": datetime.now().isoformat(timespec="seconds"), "lads": lad_names,
         "sources": {pid: [e.label() for e in f.entries] for pid, f in src.found.items()},
@@ -317,6 +323,9 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
                       f"the national directory, kept whole in {shown(db)}" + (" (reused)" if reused else "")),
         ("households (TS041)", f"{hh:,}{hh_check}"),
         ("census tables", f"{len(census_rows)} files of {n_oas:,} rows in {shown(data_dir / 'census2021')}/"),
+        *([("national ranges", f"{n_ranges} variables over {national_oas:,} Output Areas of the national "
+                               f"census files, in {shown(files.ranges)} (segmentation.reference)")]
+          if ranges else []),
         *optional_cut,
     ]
     result.counts = counts

@@ -62,6 +62,7 @@ class AreaFiles:
     gazetteer: Path | None = None
     gazetteer_columns: dict[str, str | None] = field(default_factory=dict)
     onsud: Path | None = None
+    ranges: Path | None = None  # national ranges of the classification's variables (--national-ranges)
 
 
 def shown(path: Path) -> str:
@@ -146,6 +147,10 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
         "  k: 8",
         "  n_init: 50",
     ]
+    if f.ranges:
+        lines += _comment("clustered on this area's Output Areas, standardised on the ranges of every Output "
+                          "Area in the national census files (insight area --national-ranges)", "  ")
+        lines.append(f"  reference: {_q(shown(f.ranges))}")
     if drop:
         lines += _comment("variables whose census tables were not in the sources folder (add the tables "
                           "and run `insight area` again to use them):", "  ")
