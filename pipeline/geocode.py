@@ -114,16 +114,7 @@ def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: Gaz
     )
     if index is not None:
         widen = ", ".join(f"'{w}'" for w in WIDEN_FOR)
-        rows = con.execute(
-            f"""SELECT p.row_number, p.address_text AS address,
-                       CASE WHEN p.pc_valid OR p.pc_sector IS NULL THEN p.pc_key  -- else the sector shown
-                            ELSE left(p.pc_sector, -1) || ' ' || right(p.pc_sector, 1) END AS postcode,
-                       p.pc_outcome IN ({widen}) AS widen
-                FROM geocode_pc_{service.name} p
-                WHERE NOT p.row_blank AND p.duplicate_of IS NULL AND p.non_record IS NULL
-                  AND trim(coalesce(p.address_text, '')) <> '' AND p.pc_outcome <> 'out_of_area'
-                ORDER BY p.row_number"""
-        ).df()
+        rows = con.execute(sql("geocode_address_rows", service=service.name, widen=widen)).df()
         if len(rows):
             chunks = [rows.iloc[i : i + 5000] for i in range(0, len(rows), 5000)]
             bar = tqdm(chunks, desc=f"address {service.name}", unit="5k rows", leave=False,

@@ -107,15 +107,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
             levels.append({"service": name, "outcome": o,
                            "kind": "matched" if o in MATCH_LEVELS else "rejected",
                            "records": n, "share_pct": round(100 * n / total, 2) if total else 0.0})
-        c = con.execute(
-            f"""SELECT count(*) FILTER (postcode_corrected), count(*) FILTER (postcode_terminated),
-                       count(*) FILTER (postcode_large_user),
-                       count(*) FILTER (uprn_given = 'used'),
-                       count(*) FILTER (uprn_given = 'contradicts_record'),
-                       count(*) FILTER (uprn_given = 'not_found'),
-                       count(*) FILTER (match_level = 'address_fuzzy')
-                FROM geocode_{name}"""
-        ).fetchall()[0]
+        c = con.execute(sql("quality_corrections", service=name)).fetchall()[0]
         corrections.append(dict(zip(
             ["service", "postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
              "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"],

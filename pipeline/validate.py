@@ -310,13 +310,13 @@ def _uprn_lookup_problems(cfg: RunConfig) -> list[str]:
     import glob
 
     from boundaries.loaders import GeographyError
-    from pipeline.address.uprn_lookup import _lookup_sql
+    from pipeline.address.uprn_lookup import _lookup_parts
 
     if cfg.geography.uprn_lookup is None or not glob.glob(cfg.geography.uprn_lookup.path):
         return []
     con = duckdb.connect()
     try:
-        _lookup_sql(con, cfg)
+        _lookup_parts(con, cfg)
     except GeographyError as exc:
         return _with_fix(exc.problems, "set geography.uprn_lookup.columns", "geography.uprn_lookup.columns")
     except duckdb.Error as exc:

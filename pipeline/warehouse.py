@@ -45,7 +45,8 @@ def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 def sql(name: str, **params: str) -> str:
-    """Load a SQL file kept beside the stages, filling `{placeholders}` (identifiers only)."""
+    """Load a SQL file kept beside the stages, filling its `{placeholders}`: table names, and the
+    quoted column names or expressions a stage builds from the run config."""
     text = (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
     return text.format(**params)
 

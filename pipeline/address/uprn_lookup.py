@@ -21,6 +21,7 @@ from boundaries.loaders import GeographyError
 from pipeline.address import postcode
 from pipeline.address.gazetteer import normalise_uprn_sql
 from pipeline.config import RunConfig
+from pipeline.warehouse import sql
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ EMPTY_UPRN = """CREATE TABLE IF NOT EXISTS ref_uprn (uprn VARCHAR, postcode VARC
     oa21cd VARCHAR, ward_code VARCHAR, x DOUBLE, y DOUBLE, source VARCHAR)"""
 
 
-def _lookup_sql(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> str:
-    """SELECT of the configured lookup under standard names, after checking its columns."""
+def _lookup_parts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, str]:
+    """The placeholders of uprn_lookup_rows.sql for the configured lookup, after checking its columns."""
     spec = cfg.geography.uprn_lookup
     src = f"read_csv('{spec.path.replace(chr(39), chr(39) * 2)}', all_varchar = true, header = true, " \
           "union_by_name = true)"
@@ -41,13 +42,8 @@ def _lookup_sql(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> str:
         raise GeographyError(missing + ["fix: set geography.uprn_lookup.columns in the run config "
                                         "(a column you do not have can be set to null, except uprn and oa)"])
     q = lambda c: f'"{c}"' if c else "CAST(NULL AS VARCHAR)"  # noqa: E731
-    return f"""SELECT {normalise_uprn_sql(q(cols['uprn']))} AS uprn,
-                      upper(regexp_replace(trim({q(cols['postcode'])}), '\\s+', ' ', 'g')) AS postcode,
-                      pc_key({q(cols['postcode'])}) AS pc_key,
-                      trim({q(cols['oa'])}) AS oa21cd,
-                      TRY_CAST({q(cols['easting'])} AS DOUBLE) AS x,
-                      TRY_CAST({q(cols['northing'])} AS DOUBLE) AS y
-               FROM {src}"""
+    return {"source": src, "uprn": normalise_uprn_sql(q(cols["uprn"])), "postcode": q(cols["postcode"]),
+            "oa": q(cols["oa"]), "easting": q(cols["easting"]), "northing": q(cols["northing"])}
 
 
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
@@ -58,14 +54,7 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
                    FROM ref_gazetteer""")
     if cfg.geography.uprn_lookup is not None:
         postcode.install(con)
-        con.execute(
-            f"""INSERT INTO ref_uprn
-                SELECT u.uprn, u.postcode, u.pc_key, u.oa21cd, o.ward_code, u.x, u.y, 'uprn_lookup'
-                FROM ({_lookup_sql(con, cfg)}) u JOIN ref_oa o USING (oa21cd)
-                WHERE u.uprn IS NOT NULL
-                  AND u.uprn NOT IN (SELECT uprn FROM ref_gazetteer WHERE uprn IS NOT NULL)
-                ORDER BY u.uprn"""
-        )
+        con.execute(sql("uprn_lookup_rows", **_lookup_parts(con, cfg)))
         dups = con.execute(
             "SELECT uprn FROM ref_uprn GROUP BY uprn HAVING count(*) > 1 ORDER BY uprn LIMIT 10").fetchall()
         if dups:
