@@ -439,6 +439,9 @@ class Service(_Strict):
     delimiter: str | None = None
     sheet: str | int | None = None
     header_row: int | None = Field(default=None, ge=1, description="1-based row holding the headers")
+    max_xlsx_mb: int = Field(default=200, ge=1, description="the most an .xlsx extract may expand to "
+                             "when unzipped, in MB: a workbook beyond it is refused before it is parsed "
+                             "(a guard against a file that would exhaust memory)")
     columns: dict[str, str | list[str]] = Field(
         description="standard field -> header in the file (or a list of candidate headers)"
     )

@@ -19,7 +19,8 @@ CSV files are read as UTF-8 (with or without a BOM), UTF-16 or UTF-32 (told by t
 Windows-1252; a file that is not UTF-8 is decoded by Python as it is read, in batches, and no
 copy of it is written anywhere. Raw files are only ever read.
 An .xlsx is checked before it is parsed (a zip, not an .xls or a web page; its unzipped size under
-`XLSX_MAX_EXPANDED_MB`), and formula cells saved without a result are reported in the notes.
+the service's `max_xlsx_mb`, 200 MB unless set), and formula cells saved without a result are
+reported in the notes.
 
 Every failure is an `IngestError` naming the file, the row and line where known, and the fix;
 messages never quote a record's content (it holds personal data).
@@ -46,8 +47,6 @@ from pipeline.privacy import AgeRule
 
 logger = logging.getLogger(__name__)
 
-#: Largest uncompressed size of an .xlsx (all its zip members), checked before it is parsed
-XLSX_MAX_EXPANDED_MB = 200
 #: Lines (CSV) or rows (XLSX) searched for the header row when `header_row` is not set
 SNIFF_LINES = 20
 #: Lines searched beyond those, only to suggest a `header_row` in the error
@@ -586,21 +585,21 @@ def _check_path(path: Path, service: Service) -> None:
 # --- Excel workbooks -----------------------------------------------------------------------------
 
 
-def _check_xlsx_size(path: Path) -> None:
-    """Refuse a workbook whose zip members expand beyond XLSX_MAX_EXPANDED_MB, before parsing it.
-    The declared sizes bound what zipfile will inflate (it stops at them), so they can be trusted."""
+def _check_xlsx_size(path: Path, service: Service) -> None:
+    """Refuse a workbook whose zip members expand beyond the service's `max_xlsx_mb`, before parsing
+    it. The declared sizes bound what zipfile will inflate (it stops at them), so they can be trusted."""
     try:
         with zipfile.ZipFile(path) as zf:
             expanded = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, OSError, EOFError):
         raise IngestError([f"{path}: the workbook is damaged or incomplete (truncated): it cannot be opened "
                            f"as an .xlsx; fix: export it again, or open and re-save it in Excel"]) from None
-    if expanded > XLSX_MAX_EXPANDED_MB * 1_000_000:
+    if expanded > service.max_xlsx_mb * 1_000_000:
         raise IngestError(
             [f"{path}: the workbook expands to {expanded / 1e6:,.0f} MB when unzipped, over the "
-             f"{XLSX_MAX_EXPANDED_MB} MB limit that keeps a workbook from exhausting memory; fix: save "
+             f"{service.max_xlsx_mb} MB limit that keeps a workbook from exhausting memory; fix: save "
              f"the sheet as CSV UTF-8 (.csv, no size limit) and point `file:` at it, or raise "
-             f"XLSX_MAX_EXPANDED_MB in pipeline/ingest.py"]
+             f"services.{service.name}.max_xlsx_mb if the machine has the memory"]
         )
 
 
@@ -699,7 +698,7 @@ def _xlsx_header(rows: list[list[str]], path: Path, service: Service) -> int:
 
 def _read_xlsx(path: Path, service: Service, notes: list[str]) -> pd.DataFrame:
     """Read the configured sheet of an .xlsx as text cells, headers from `header_row` or detected."""
-    _check_xlsx_size(path)
+    _check_xlsx_size(path, service)
     rows, uncached = _workbook_rows(path, service)
     if not rows:
         raise IngestError([f"{path}: the sheet is empty"])

@@ -108,7 +108,7 @@ def xlsx_header(path: Path, service: Service) -> tuple[int, list[str]]:
     from pipeline.ingest import HINT_LINES, SNIFF_LINES, IngestError, _check_xlsx_size, _pick_sheet
     from pipeline.ingest import _xlsx_header as header_index
 
-    _check_xlsx_size(path)
+    _check_xlsx_size(path, service)
     damaged = IngestError([f"{path}: the workbook is damaged or not a real .xlsx; fix: export it again, "
                            "or open it in Excel and save it as .xlsx or as CSV UTF-8"])
     try:

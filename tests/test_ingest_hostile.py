@@ -241,15 +241,14 @@ def test_xlsx_expanded_size_capped_before_parsing(tmp_path, monkeypatch):
     rows = [["Ref", "Postcode"]] + [[f"R{i}", "A" * 300] for i in range(8000)]
     path = _workbook(tmp_path / "bomb.xlsx", rows)
     assert path.stat().st_size < 1_000_000
-    assert _ingest(tmp_path, path)[1].rows == 8000  # under the default cap it loads
-    monkeypatch.setattr(ingest, "XLSX_MAX_EXPANDED_MB", 1)
+    assert _ingest(tmp_path, path)[1].rows == 8000  # under the default cap (200 MB) it loads
 
     def never(*args, **kwargs):
         raise AssertionError("the workbook was parsed before its size was checked")
 
     monkeypatch.setattr(openpyxl, "load_workbook", never)
-    msg = _error(tmp_path, path)
-    assert "expands to 3 MB" in msg and "1 MB limit" in msg and "XLSX_MAX_EXPANDED_MB" in msg
+    msg = _error(tmp_path, path, max_xlsx_mb=1)
+    assert "expands to 3 MB" in msg and "1 MB limit" in msg and "raise services.svc.max_xlsx_mb" in msg
 
 
 def test_service_file_that_is_a_folder(tmp_path):

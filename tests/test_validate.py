@@ -275,14 +275,14 @@ def test_csv_renamed_xlsx_and_truncated_workbook(demo, capsys):
     assert all("fix: " in p for p in problems)
 
 
-def test_workbook_expanding_past_the_cap(demo, capsys, monkeypatch):
-    monkeypatch.setattr("pipeline.ingest.XLSX_MAX_EXPANDED_MB", 2)
+def test_workbook_expanding_past_the_cap(demo, capsys):
     cfg, _, tmp = demo
     big = tmp / "big.xlsx"
     with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/sharedStrings.xml", "<sst>" + "x" * 3_000_000 + "</sst>")
     garden = service(cfg, "garden_waste")
     garden["file"] = str(big)
+    garden["max_xlsx_mb"] = 2
     problem = only_problem(capsys, cfg, tmp)
     assert big.stat().st_size < 100_000
     assert "the workbook expands to 3 MB when unzipped, over the 2 MB limit" in problem and "fix:" in problem
