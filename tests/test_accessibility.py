@@ -1,10 +1,11 @@
 """WCAG 2.2 AA: axe-core in headless Chromium finds no violation on the demo's reports, index page,
 maps and pen portraits; and the reports print as a service lead needs (summary first, <= 8 pages
-before the appendix, no near-empty page)."""
+before the appendix, no near-empty page, none without a table or figure)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,12 +74,29 @@ def test_reports_print_summary_first_without_near_empty_pages(demo_run, tmp_path
     reports = sorted(cfg.outputs.glob("*/*_report.html"))
     assert len(reports) >= 5
     for report in reports:
-        pages = _pdf_pages(print_pdf(report, tmp_path / f"{report.stem}.pdf", CHROMIUM))
+        pdf = print_pdf(report, tmp_path / f"{report.stem}.pdf", CHROMIUM)
+        pages = _pdf_pages(pdf)
         assert "Summary" in pages[0] and "What this suggests" in "".join(pages[:2]), report.name
         appendix = next(i for i, p in enumerate(pages) if "Appendix: reference tables" in p)
         assert appendix <= MAX_PAGES_BEFORE_APPENDIX, (report.name, appendix)
         words = [len(p.split()) for p in pages]
         assert min(words) >= MIN_WORDS, (report.name, words)
+        figures = _pages_with_images(pdf)
+        bare = [i + 1 for i, p in enumerate(pages) if i + 1 not in figures and not _table_lines(p)]
+        assert not bare, f"{report.name}: pages {bare} have neither a table nor a figure"
+
+
+def _pages_with_images(pdf: Path) -> set[int]:
+    """Pages (1-based) holding an image: the charts and maps (`pdfimages -list`)."""
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    return {int(line.split()[0]) for line in listing if line.strip()}
+
+
+def _table_lines(page: str) -> list[str]:
+    """Lines of a page's text (pdftotext -layout) laid out in columns: cells apart by 2+ spaces.
+    Running text has none (checked on the demo's reports), a table row has at least two cells."""
+    return [line for line in page.splitlines() if len(re.split(r"\s{2,}", line.strip())) >= 2]
 
 
 def _guide_checks(out: Path) -> None:

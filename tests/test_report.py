@@ -185,6 +185,37 @@ def test_headline_numbers_come_from_the_profile_table(run):
     assert checked > 50
 
 
+def test_key_figures_are_the_published_total_and_match_rate(run):
+    """The summary's key-figures table repeats published cells: the segment table's Total row (users,
+    households, users per 100 households) and the run summary's match rate and rows read."""
+    cfg, result = run
+    for name in result.publication.services:
+        service = name.split("__")[0]
+        html = (cfg.outputs / service / f"{name}_report.html").read_text(encoding="utf-8")
+        block = re.search(r'<table class="keyfigures">(.*?)</table>', html, re.S).group(1)
+        heads = re.findall(r"<th scope=\"col\">(.*?)</th>", block)
+        cells = [html_lib.unescape(c) for c in re.findall(r"<td>(.*?)</td>", block)]
+        total = _published(cfg, name, "segment").loc["Total"]
+        run_row = _published(cfg, name, "run_summary").loc[service]
+
+        def shown(v: str) -> str:
+            return f"{int(v):,}" if v.isdigit() else v
+
+        assert heads == ["Users matched", "Households", "Users per 100 households", "Records matched"]
+        assert cells == [shown(total["service_count"]), shown(total["base_count"]), total["penetration_pct"],
+                         f"{run_row['match_rate_pct']}% of {shown(run_row['rows_read'])}"], name
+        assert html.index('class="keyfigures"') < html.index('class="headlines"')  # first in the summary
+
+
+def test_definitions_table_rows():
+    from pipeline.render.report import definition_rows
+
+    note = "Each segment is tested separately at the 95% level (a check: would it survive?)."
+    assert definition_rows(["Index: service % / base % x 100.", note,
+                            "Service %: the share; Base %: its share."]) == [
+        ("Index", "Service % / base % x 100."), ("", note), ("Service %", "The share; Base %: its share.")]
+
+
 def test_about_rounds_to_two_significant_figures():
     assert about(7_962) == "8,000" and about(7_949) == "7,900" and about(85) == "85" and about(150) == "150"
     assert about(12_345) == "12,000"

@@ -239,6 +239,18 @@ def report_path(cfg: RunConfig, name: str) -> Path:
 SUMMARY_EQUALITY, SUMMARY_OUTCOMES = 2, 2
 
 
+def definition_rows(lines: list[str]) -> list[tuple[str, str]]:
+    """The definitions as (term, meaning) rows of the report's table: 'Index: service % / ...' gives
+    ('Index', 'Service % / ...'); a line without a short term first (a note on the line above)
+    gets an empty term."""
+    rows = []
+    for line in lines:
+        term, sep, meaning = line.partition(": ")
+        short = sep and len(term) <= 32 and "." not in term
+        rows.append((term, meaning[:1].upper() + meaning[1:]) if short else ("", line))
+    return rows
+
+
 def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str) -> ServiceReport:
     """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts."""
     service = name.split("__")[0]
@@ -308,9 +320,11 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         segment_table=seg_table, ward_table=ward_table, extras=extras,
         map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx",
         match=_match(pub.run["run_summary"], service), warnings=pub.warnings,
-        definitions=[*METHOD[1:], *DEFINITIONS, *pub.notes,
-                     *dict.fromkeys(n for t in views.values() for n in t.notes if n not in pub.notes)],
-        attribution=cfg.attribution,
+        key_figures=findings.key_figures(seg, pub.run["run_summary"], service,
+                                         next(s.base for s in cfg.services if s.name == service)),
+        method=[*METHOD[1:], *pub.notes,
+                *dict.fromkeys(n for t in views.values() for n in t.notes if n not in pub.notes)],
+        definitions=[*definition_rows(DEFINITIONS), ("Sources and attribution", cfg.attribution)],
     )
     path = report_path(cfg, name)
     path.write_text(html, encoding="utf-8")
