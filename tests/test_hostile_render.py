@@ -340,7 +340,8 @@ def test_report_templates_autoescape(template):
         headlines=[SimpleNamespace(view="segment", codes=[OPTION], text=LABEL)],
         chart={"href": "charts/x.png", "alt": OPTION}, interval_note=ATTRIBUTION,
         segment_table=table, ward_table=table, extras=[], match=[(LABEL, OPTION)],
-        definitions=[ATTRIBUTION], warnings=[LABEL], map_href="m.html", workbook_href="w.xlsx",
+        key_figures=[(LABEL, OPTION)], method=[ATTRIBUTION], definitions=[(LABEL, ATTRIBUTION)],
+        warnings=[LABEL], map_href="m.html", workbook_href="w.xlsx",
         services=[{"label": LABEL, "report": "r.html", "map": "m.html", "workbook": "w.xlsx",
                    "csvs": ["a.csv"], "name": OPTION, "service_count": OPTION, "base_count": 1,
                    "penetration_pct": 1, "index": 1}],
@@ -365,7 +366,8 @@ def test_service_report_payloads_inert_in_chromium(pages, tmp_path):
         title=TITLE, label=LABEL, area=OPTION, attribution=ATTRIBUTION,
         headlines=[SimpleNamespace(view="segment", codes=["1"], text=LABEL)],
         chart={"href": "charts/x.png", "alt": OPTION}, interval_note="n", segment_table=table,
-        ward_table=table, extras=[], match=[(LABEL, "1")], definitions=[ATTRIBUTION], warnings=[],
+        ward_table=table, extras=[], match=[(LABEL, "1")], key_figures=[(LABEL, OPTION)],
+        method=[ATTRIBUTION], definitions=[("Sources and attribution", ATTRIBUTION)], warnings=[],
         map_href=pages["ward"].name, workbook_href="w.xlsx",
     )
     report = pages["ward"].parent / "hostile_report.html"
