@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.address import postcode
 from pipeline.config import BoundaryFile, LookupFile, PostcodeDirectory
+from pipeline.warehouse import sql
 
 logger = logging.getLogger(__name__)
 
@@ -110,31 +111,20 @@ def postcode_directory_sql(spec: PostcodeDirectory) -> str:
     large-user when its user type is 1 (ONSPD `usertype`: one address receiving much mail).
     """
     c = spec.columns
-    path = str(spec.path).replace("'", "''")
 
-    def col(name: str | None, cast: str = "VARCHAR") -> str:
-        return f'CAST("{name}" AS {cast})' if name else f"CAST(NULL AS {cast})"
+    def col(name: str | None) -> str:
+        return f'CAST("{name}" AS VARCHAR)' if name else "CAST(NULL AS VARCHAR)"
 
     if c.live_flag:
-        live = f"lower(trim(CAST(\"{c.live_flag}\" AS VARCHAR))) IN ('true', '1', 'y', 'yes')"
+        live = f"lower(trim({col(c.live_flag)})) IN ('true', '1', 'y', 'yes')"
     elif c.terminated:
-        live = f"coalesce(trim(CAST(\"{c.terminated}\" AS VARCHAR)), '') = ''"
+        live = f"coalesce(trim({col(c.terminated)}), '') = ''"
     else:
         live = "TRUE"
-    return f"""
-        SELECT pc_key("{c.postcode}") AS pc_key,
-               "{c.postcode}" AS pcds,
-               nullif(trim({col(c.oa)}), '') AS oa21cd,
-               nullif(trim({col(c.ward)}), '') AS ward_code,
-               nullif(trim({col(c.lad)}), '') AS lad_code,
-               nullif(TRY_CAST({col(c.easting)} AS DOUBLE), 0) AS easting,  -- 0: no coordinates
-               nullif(TRY_CAST({col(c.northing)} AS DOUBLE), 0) AS northing,
-               {live} AS is_live,
-               coalesce(trim({col(c.grid_quality)}) = '9', false) AS non_geographic,
-               coalesce(trim({col(c.user_type)}) = '1', false) AS large_user
-        FROM read_csv('{path}', all_varchar = true, header = true)
-        WHERE pc_key("{c.postcode}") <> ''
-    """
+    return sql("postcode_directory", postcode=f'"{c.postcode}"', oa=col(c.oa), ward=col(c.ward),
+               lad=col(c.lad), easting=col(c.easting), northing=col(c.northing), live=live,
+               grid_quality=col(c.grid_quality), user_type=col(c.user_type),
+               path="'" + str(spec.path).replace("'", "''") + "'")
 
 
 def check_postcode_directory(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory) -> None:
