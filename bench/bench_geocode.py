@@ -239,7 +239,7 @@ def loadavg() -> str:
         return f"{os.getloadavg()[0]:.2f}"
 
 
-def cli_counts(cfg_path: Path) -> dict[str, int]:
+def cli_counts() -> dict[str, int]:
     warehouse = OUT / "run" / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -310,7 +310,7 @@ def main() -> None:
     print(f"DuckDB baseline (read + pc_key + join + count, new process): median {base:.2f} s wall "
           f"[{' '.join(f'{t:.2f}' for t in base_t)}]; inside the script {statistics.median(in_script):.2f} s")
     print(f"ratio CLI / baseline: {cli / base:.2f}x (bar: <= 2.5x and CLI <= 4 s)")
-    got, want = cli_counts(config), result["counts"]
+    got, want = cli_counts(), result["counts"]
     for k in [*MATCH_LEVELS, *REJECT_REASONS, "postcode_found"]:
         if got.get(k) or want.get(k):
             print(f"  {k:24s} CLI {got.get(k, 0):>9,}  baseline {want.get(k, 0):>9,}")

@@ -297,20 +297,6 @@ def _swap_in(building: Path, outputs: Path) -> None:
     logger.info("Outputs complete: moved from %s into %s", building, outputs)
 
 
-def clear_outputs(folder: Path, run: str = "") -> None:
-    """Empty an outputs folder the pipeline made (it carries the marker) and mark it; refuse to
-    empty any other. (Runs use :func:`claim`, which never empties before the new outputs are
-    complete; this is for tools that write straight into an outputs folder.)"""
-    folder = Path(folder)
-    if folder.is_symlink():
-        raise NotOwnedError(f"outputs folder {folder} is a symbolic link; use the real folder")
-    if folder.exists() and any(folder.iterdir()):
-        _check_outputs(folder, run or (marker_run(folder / OUTPUTS_MARKER) or ""))
-        shutil.rmtree(folder)
-    _mkdir(folder, "outputs folder")
-    write_marker(folder, "outputs", run)
-
-
 @contextmanager
 def adding_to_outputs(cfg: RunConfig) -> Iterator[None]:
     """For tools that add to a run's outputs folder in place (`python -m segments`): the folder must

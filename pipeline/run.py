@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from pipeline import geocode, geography, ingest, privacy, summary
 from pipeline.config import RunConfig
-from pipeline.ownership import OUTPUTS_MARKER, claim, clear_outputs  # noqa: F401 (re-exported)
+from pipeline.ownership import claim
 from pipeline.warehouse import connect
 
 logger = logging.getLogger(__name__)

@@ -517,7 +517,7 @@ def _nearest_existing(folder: Path) -> Path:
 def writable_problems(cfg: RunConfig) -> list[str]:
     """Each run folder can be made and written, the outputs folder is a real folder (not a link)
     and holds nothing the pipeline did not write (the run would refuse to empty it)."""
-    from pipeline.run import OUTPUTS_MARKER
+    from pipeline.ownership import OUTPUTS_MARKER
 
     problems = []
     for key, folder in (("outputs_dir", Path(cfg.outputs)), ("private_dir", Path(cfg.private))):

@@ -60,22 +60,6 @@ def test_cli_reports_config_error_without_traceback(tmp_path):
     assert "Traceback" not in out.stderr and "area_name" in out.stderr
 
 
-def test_outputs_folder_not_made_by_us_is_never_emptied(tmp_path):
-    from pipeline.run import clear_outputs
-
-    precious = tmp_path / "reports"
-    precious.mkdir()
-    (precious / "board_paper.docx").write_text("keep me")
-    with pytest.raises(FileExistsError, match="did not write"):
-        clear_outputs(precious)
-    assert (precious / "board_paper.docx").exists()
-    ours = tmp_path / "ours"
-    clear_outputs(ours)
-    (ours / "stale.csv").write_text("old")
-    clear_outputs(ours)
-    assert not (ours / "stale.csv").exists()
-
-
 def test_directory_without_oas_needs_its_points():
     import pydantic
 

@@ -73,12 +73,3 @@ def channel_profile(cells: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     out["significance"] = out["significance"].fillna("")
     out["channel_shift_candidate"] = out["channel_shift_candidate"].fillna(False).astype(bool)
     return out
-
-
-def reliant_segments(profile: pd.DataFrame) -> dict[str, list[str]]:
-    """Segments significantly over-represented in each assisted channel, highest index first."""
-    out = {}
-    for ch in ASSISTED:
-        rows = profile[(profile["channel"] == ch) & profile["channel_shift_candidate"]]
-        out[ch] = rows.sort_values("index", ascending=False)["segment_code"].tolist()
-    return out

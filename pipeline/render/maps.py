@@ -70,7 +70,6 @@ INDEX_BAND_LABELS: tuple[str, ...] = (
 )
 SUPPRESSED_COLOUR = "#bdbdbd"
 SUPPRESSED_HATCH = "#6e6e6e"
-NO_DATA_COLOUR = "#f0f0f0"
 TARGET_COLOUR = "#000000"
 HATCH_ID = "ci-suppressed-hatch"
 

@@ -42,13 +42,6 @@ def _leaflet_dir() -> Path:
     return Path(xleaflet.BASE_DIR)
 
 
-def leaflet_version() -> str:
-    """Version of the Leaflet bundled in the installed xstatic-leaflet package."""
-    import xstatic.pkg.leaflet as xleaflet
-
-    return str(xleaflet.VERSION)
-
-
 @functools.cache
 def leaflet_assets() -> tuple[str, str]:
     """Return ``(js, css)`` for Leaflet from xstatic-leaflet, CSS images as data URIs."""
