@@ -118,6 +118,19 @@ def _guide_checks(out: Path) -> None:
             assert r.description and r.description in text, (level, r.segment)
             for pic in (f"guide/index_{r.segment}.png", f"guide/map_{r.segment}.png"):
                 assert (out / "segments" / pic).read_bytes()[:4] == b"\x89PNG" and pic in text, pic
+    # the first page: a contents table with each supergroup's households, share and Output Areas (as in
+    # pen_portraits.csv, the shares adding to 100%), and the overview map
+    pens = pd.read_csv(out / "segments" / "pen_portraits.csv", dtype=str, keep_default_na=False)
+    top = pens[pens["level"] == "supergroup"]
+    rows = re.findall(r'<tr><td class="t"><span class="swatch"[^>]*></span> (\w+)</td><td class="t links">'
+                      r'<a href="#segment-\w+">[^<]*</a>(?: \(weak\))?</td><td>([\d,]+)</td>'
+                      r"<td>([\d.]+)%</td><td>([\d,]+)</td></tr>", guide.read_text(encoding="utf-8"))
+    assert [r[0] for r in rows] == list(top["segment"])
+    assert [int(r[1].replace(",", "")) for r in rows] == top["households"].astype(int).tolist()
+    assert [int(r[3].replace(",", "")) for r in rows] == top["oas"].astype(int).tolist()
+    assert abs(sum(float(r[2]) for r in rows) - 100) < 0.5
+    assert (out / "segments" / "guide" / "overview.png").read_bytes()[:4] == b"\x89PNG"
+    assert 'src="guide/overview.png"' in text
     assert re.search(r'href="segments/segment_guide.html"', (out / "index.html").read_text(encoding="utf-8"))
     assert 'href="segment_guide.html"' in (out / "segments" / "segment_map.html").read_text(encoding="utf-8")
     for report in out.glob("*/*_report.html"):

@@ -258,6 +258,16 @@ def test_diagnostics_flag_weak_supergroups_in_the_outputs(rural, tmp_path, capsy
             weak = row.jaccard < 0.6
             assert (top.at[row.segment, "stability"] == "weak") == weak
             assert ("Caution: a weak segment" in top.at[row.segment, "description"]) == weak
+    # the segment guide flags each weak supergroup by its heading and in its contents row
+    from pipeline.config import RunConfig
+    from pipeline.render.guide import write_segment_guide
+    from pipeline.render.report import report_env
+
+    guide = write_segment_guide(RunConfig.model_validate(cfg), report_env(), None).read_text(encoding="utf-8")
+    flags = re.findall(r"Weak segment \(bootstrap Jaccard (\d\.\d\d), below 0\.6\)", guide)
+    weak = boot[boot["jaccard"] < 0.6]
+    assert sorted(flags) == sorted(f"{j:.2f}" for j in weak["jaccard"])
+    assert guide.count(" (weak)</td>") == len(weak)
 
 
 # ---------------------------------------------------------------- diagnostics at national scale

@@ -47,6 +47,9 @@ class GuideEntry:
     chart_alt: str = ""
     thumb: str = ""
     weak: str = ""
+    households: str = ""
+    share: str = ""
+    oas: str = ""
     children: list[GuideEntry] = field(default_factory=list)
 
 
@@ -91,7 +94,45 @@ def _thumb(base: gpd.GeoDataFrame, mask: pd.Series, colour: str, out: Path) -> N
     save_chart(fig, out)
 
 
-def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None, weak: dict[str, str]) -> list[GuideEntry]:
+def _overview(base: gpd.GeoDataFrame, colours: dict[str, str], out: Path) -> None:
+    """The area's map with every Output Area in its supergroup's colour (the guide's first page)."""
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
+    base.plot(ax=ax, color=base["supergroup"].map(colours).fillna("#777777").tolist(), linewidth=0)
+    ax.set_axis_off()
+    fig.tight_layout(pad=0.1)
+    save_chart(fig, out)
+
+
+def _weak_note(row) -> str:
+    """A short flag for a supergroup the bootstrap found weak (`segments.fit.flag_weak` columns, written
+    by `python -m segments`); its portrait ends with the caution in full."""
+    if row.get("stability", "") != "weak":
+        return ""
+    return (f"Weak segment (bootstrap Jaccard {float(row['bootstrap_jaccard']):.2f}, below 0.6): read the "
+            "caution at the end of its portrait.")
+
+
+def _sizes(seg_dir: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """(level, code) -> households, share of the area's households and Output Areas, as shown."""
+    path = seg_dir / "pen_portraits.csv"
+    if not path.exists():
+        return {}
+    pens = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not {"households", "oas"} <= set(pens.columns):
+        return {}
+    out = {}
+    for level, rows in pens.groupby("level"):
+        hh = pd.to_numeric(rows["households"], errors="coerce")
+        total = hh.sum()
+        for r, h in zip(rows.itertuples(), hh, strict=True):
+            out[(level, r.segment)] = ("" if pd.isna(h) else f"{int(h):,}",
+                                       "" if pd.isna(h) or not total else f"{100 * h / total:.1f}%",
+                                       f"{int(r.oas):,}" if str(r.oas).isdigit() else "")
+    return out
+
+
+def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEntry], str]:
+    """The guide's supergroups with their groups, and the overview map's path ('' without polygons)."""
     names = pd.read_csv(seg_dir / "segment_names.csv", dtype=str, keep_default_na=False)
     oa = pd.read_csv(seg_dir / "segments_oa.csv", dtype=str, keep_default_na=False)
     chart_path = seg_dir / "portrait_chart.csv"
@@ -105,12 +146,14 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None, weak: dict[str, str]) 
         base = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(oa, on="oa21cd")
         base["geometry"] = base.geometry.simplify(THUMB_SIMPLIFY_M)
     folder = seg_dir / "guide"
+    sizes = _sizes(seg_dir)
 
     def entry(row) -> GuideEntry:
         code, level = row["segment"], row["level"]
         colour = row["colour"] if row.get("colour", "").startswith("#") else colours.get(code[:1], "#777777")
         e = GuideEntry(code, level, row["segment_name"], colour, row.get("description", ""),
-                       weak=weak.get(code, ""))
+                       weak=_weak_note(row))
+        e.households, e.share, e.oas = sizes.get((level, code), ("", "", ""))
         stem = file_stem(code)
         if charts is not None:
             rows = charts[(charts["level"] == level) & (charts["segment"] == code)]
@@ -132,7 +175,11 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None, weak: dict[str, str]) 
         for child in e.children:
             child.colour = e.colour
         entries.append(e)
-    return entries
+    overview = ""
+    if base is not None and "supergroup" in base.columns:
+        _overview(base, {e.code: e.colour for e in entries}, folder / "overview.png")
+        overview = "guide/overview.png"
+    return entries, overview
 
 
 def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Path | None:
@@ -140,16 +187,10 @@ def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Pa
     seg_dir = cfg.outputs / "segments"
     if not (seg_dir / "segment_names.csv").exists() or not (seg_dir / "segments_oa.csv").exists():
         return None
-    weak_path = seg_dir / "stability.csv"
-    weak: dict[str, str] = {}
-    if weak_path.exists():
-        st = pd.read_csv(weak_path, dtype=str, keep_default_na=False)
-        if {"segment", "weak_note"} <= set(st.columns):
-            weak = dict(zip(st["segment"], st["weak_note"], strict=False))
-    entries = _entries(seg_dir, oas, weak)
+    entries, overview = _entries(seg_dir, oas)
     html = env.get_template("guide.html.j2").render(
         title=f"Segment guide: {cfg.area_name}", area=cfg.area_name, entries=entries,
-        attribution=cfg.attribution, anchor=anchor)
+        overview=overview, attribution=cfg.attribution, anchor=anchor)
     path = seg_dir / GUIDE
     path.write_text(html, encoding="utf-8")
     logger.info("Wrote segment guide %s (%d supergroups)", path, len(entries))
