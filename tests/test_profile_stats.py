@@ -60,3 +60,7 @@ def test_gaps_are_base_minus_users_and_shortfall_against_the_borough_rate():
     assert p.loc[1, "shortfall"] == pytest.approx(20) and p.loc[0, "shortfall"] == 0
     assert p.loc[0, "significance"] == stats.OVER and p.loc[1, "significance"] == stats.UNDER
     assert p.loc[1, "non_users_lower"] < 290 < p.loc[1, "non_users_upper"]
+
+
+def test_z95_is_scipys_normal_quantile_to_the_last_bit():
+    assert stats.Z95 == float(sps.norm.ppf(0.975))

@@ -12,8 +12,19 @@ Nothing here is shareable: the publication step (:mod:`pipeline.publish`) suppre
 
 from __future__ import annotations
 
-from pipeline.profiles.service import ProfileRun, ServiceProfile, profiles_for, run
-from pipeline.profiles.table import PROFILE_COLUMNS, format_profile, profile_table, with_uncertainty
+from importlib import import_module
 
-__all__ = ["PROFILE_COLUMNS", "ProfileRun", "ServiceProfile", "format_profile", "profile_table",
-           "profiles_for", "run", "with_uncertainty"]
+#: The stage's entry points and the submodule holding each, imported on first use (PEP 562), so
+#: that a light submodule (`pipeline.profiles.equality`, which `insight validate` reads) does not
+#: load the whole stage and scipy with it.
+_EXPORTS = {"ProfileRun": "service", "ServiceProfile": "service", "profiles_for": "service", "run": "service",
+            "PROFILE_COLUMNS": "table", "format_profile": "table", "profile_table": "table",
+            "with_uncertainty": "table"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"pipeline.profiles.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'pipeline.profiles' has no attribute {name!r}")

@@ -26,9 +26,11 @@ level about k / 20 are flagged by chance alone (see MULTIPLE_COMPARISONS_NOTE).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-Z95 = float(stats.norm.ppf(0.975))
+#: The 97.5% point of the standard normal, float(scipy.stats.norm.ppf(0.975)) to the last bit (a
+#: test checks): a literal, so that importing this module (as `insight validate` does through the
+#: equality checks) does not load scipy.stats.
+Z95 = 1.959963984540054
 EXACT_BELOW = 10
 OVER, UNDER, NO_CLEAR = "over-represented", "under-represented", "no clear difference"
 MULTIPLE_COMPARISONS_NOTE = (
@@ -58,6 +60,8 @@ def wilson(successes, trials, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
 def poisson_interval(observed, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
     """95% interval for a Poisson mean given the observed count: exact (Garwood) below
     EXACT_BELOW, Byar's approximation from there on."""
+    from scipy import stats
+
     o = np.asarray(observed, dtype=float)
     alpha = 2 * (1 - stats.norm.cdf(z))
     with np.errstate(divide="ignore", invalid="ignore"):
