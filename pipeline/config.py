@@ -316,6 +316,12 @@ class Equality(_Strict):
         description="a view is marked incomplete when more than this share of its records carry "
                     "codes that are not recognised",
     )
+    code_lists: list[Literal["nhs_ethnic_category"]] = Field(
+        default_factory=list,
+        description="built-in code lists of other schemes to read the extract's codes by: "
+                    "'nhs_ethnic_category', the NHS Data Dictionary's ETHNIC CATEGORY letters (A-S, Z "
+                    "not stated, 99 not known); the service's own `codes` come first",
+    )
 
     @field_validator("codes")
     @classmethod

@@ -442,3 +442,50 @@ def test_validate_lists_unmapped_codes_with_counts(tmp_path):
     bad = service.model_copy(update={"equality": Equality(codes={"sex": {"Z": "Zed"}}, age_bands=["old"])})
     problems = equality_map_problems(SimpleNamespace(services=[bad]))
     assert len(problems) == 2 and "'Zed' is not a category of sex" in problems[0] and "'old'" in problems[1]
+
+
+# --- NHS ethnic category codes --------------------------------------------------------------------
+
+#: The NHS Data Dictionary's ETHNIC CATEGORY codes and their 2021 census groups (written out here
+#: from the Data Dictionary, not read from the pipeline's list)
+NHS_ETHNIC = {"A": "White: English, Welsh, Scottish, Northern Irish or British", "B": "White: Irish",
+              "C": "White: Other White", "D": "Mixed: White and Black Caribbean",
+              "E": "Mixed: White and Black African", "F": "Mixed: White and Asian",
+              "G": "Mixed: Other Mixed or Multiple ethnic groups", "H": "Asian: Indian",
+              "J": "Asian: Pakistani", "K": "Asian: Bangladeshi", "L": "Asian: Other Asian",
+              "M": "Black: Caribbean", "N": "Black: African", "P": "Black: Other Black",
+              "R": "Asian: Chinese", "S": "Other: Any other ethnic group"}
+
+
+def test_nhs_ethnic_category_letters_read_when_the_service_says_so():
+    plain = equality.Options.of(_service({"ethnicity": "Ethnicity"}))
+    assert equality.map_code("ethnicity", "H", plain.codes.get("ethnicity")) == equality.UNKNOWN
+    nhs = equality.Options.of(_service({"ethnicity": "Ethnicity"}, code_lists=["nhs_ethnic_category"]))
+    extra = nhs.codes["ethnicity"]
+    for code, group in NHS_ETHNIC.items():
+        assert equality.map_code("ethnicity_detailed", code, extra) == group, code
+        assert equality.map_code("ethnicity_detailed", code.lower(), extra) == group, code
+    assert equality.map_code("ethnicity", "R", extra) == "Asian or Asian British"
+    assert equality.map_code("ethnicity", "Z", extra) == equality.PREFER_NOT
+    assert equality.map_code("ethnicity", "99", extra) == equality.MISSING
+    assert equality.map_code("ethnicity", "White - Irish", extra) == "White"  # words still read
+    # the service's own map comes first
+    own = equality.Options.of(_service({"ethnicity": "Ethnicity"}, code_lists=["nhs_ethnic_category"],
+                                       codes={"ethnicity": {"Z": "Missing"}}))
+    assert equality.map_code("ethnicity", "Z", own.codes["ethnicity"]) == equality.MISSING
+
+
+@needs_trafford
+def test_nhs_letters_through_the_profile_stage():
+    """An extract in NHS letters profiles as the same extract written in words."""
+    letters = [c for c in NHS_ETHNIC for _ in range(7)] + ["Z"] * 5 + ["99"] * 3
+    words = [NHS_ETHNIC.get(c, {"Z": "Prefer not to say", "99": ""}.get(c)) for c in letters]
+    nhs = _profile({"ethnicity": letters}, _service({"ethnicity": "E"}, code_lists=["nhs_ethnic_category"]),
+                   _area())
+    plain = _profile({"ethnicity": words}, _service({"ethnicity": "E"}), _area())
+    assert not nhs.incomplete
+    for view in ("equality_ethnicity", "equality_ethnicity_detailed"):
+        pd.testing.assert_frame_equal(nhs.views[view], plain.views[view])
+    detailed = nhs.views["equality_ethnicity_detailed"].set_index("segment_code")
+    assert detailed.at["Asian: Chinese", "service_count"] == 7
+    assert detailed.at[equality.UNKNOWN, "service_count"] == 0

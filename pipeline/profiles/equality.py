@@ -482,7 +482,27 @@ class Options:
         eq = getattr(service, "equality", None)
         if eq is None:
             return cls()
-        return cls(dict(eq.codes), list(eq.age_bands), float(eq.incomplete_share))
+        codes = {f: dict(m) for f, m in eq.codes.items()}
+        for name in eq.code_lists:  # a built-in list of another scheme; the service's own map wins
+            field, table = code_list(name)
+            codes[field] = {**table, **codes.get(field, {})}
+        return cls(codes, list(eq.age_bands), float(eq.incomplete_share))
+
+
+#: Built-in code lists of other schemes: name -> (characteristic, CSV of code,category beside this module)
+CODE_LISTS = {"nhs_ethnic_category": ("ethnicity", "nhs_ethnic_category.csv")}
+
+
+@cache
+def code_list(name: str) -> tuple[str, dict[str, str]]:
+    """(characteristic, code -> category) of a built-in code list (config `equality.code_lists`).
+
+    nhs_ethnic_category: the NHS Data Dictionary's ETHNIC CATEGORY codes (the 2001 census groups) onto
+    the 2021 census groups; its 'Other Ethnic Groups - Chinese' (R) is 'Asian: Chinese', where the
+    2021 census puts Chinese, Z (not stated) 'Prefer not to say' and 99 (not known) 'Missing'."""
+    field, file = CODE_LISTS[name]
+    table = pd.read_csv(Path(__file__).with_name(file), dtype=str, keep_default_na=False)
+    return field, dict(zip(table["code"], table["category"], strict=True))
 
 
 @dataclass
