@@ -65,6 +65,16 @@ IDENTIFIER_PATTERNS = (
              r"names?\d*|initials?|knownas|nickname|alias"),
 )
 _IDENTIFIERS = tuple((kind, re.compile(pattern)) for kind, pattern in IDENTIFIER_PATTERNS)
+#: A service or outcome name: it names files and columns (lower-case letters, digits, underscores)
+SLUG = re.compile(r"[a-z][a-z0-9_]*")
+#: A run name: it names outputs/<run>/ and data/<run>/ (and an area made by `insight area`)
+RUN_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _slug(v: str, what: str) -> str:
+    if not SLUG.fullmatch(v):
+        raise ValueError(f"{what} name {v!r} must be a lower-case slug (letters, digits, underscores)")
+    return v
 
 
 def identifier_kind(name: str) -> str | None:
@@ -356,9 +366,7 @@ class Outcome(_Strict):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
-            raise ValueError(f"outcome name {v!r} must be a lower-case slug (letters, digits, underscores)")
-        return v
+        return _slug(v, "outcome")
 
     @model_validator(mode="after")
     def _ordinal_scale(self) -> Outcome:
@@ -481,11 +489,7 @@ class Service(_Strict):
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
-            raise ValueError(
-                f"service name {v!r} must be a lower-case slug (letters, digits, underscores)"
-            )
-        return v
+        return _slug(v, "service")
 
     @field_validator("columns")
     @classmethod
@@ -672,7 +676,7 @@ class RunConfig(_Strict):
     @field_validator("run")
     @classmethod
     def _run_slug(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_-]+", v):
+        if not RUN_NAME.fullmatch(v):
             raise ValueError(f"run name {v!r} may hold only letters, digits, '-' and '_'")
         return v
 

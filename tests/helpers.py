@@ -3,6 +3,20 @@
 from pathlib import Path
 
 from pipeline.config import RunConfig
+from pipeline.escape import FORMULA_PREFIXES
+
+
+def formula_cells(cells) -> list[str]:
+    """The cells a spreadsheet would read as a formula: starting = + - @ tab or CR, and not a plain
+    number (a negative count is data). Written independently of `pipeline.escape`'s own test."""
+    def number(text: str) -> bool:
+        try:
+            float(text)
+        except ValueError:
+            return False
+        return True
+
+    return [c for c in cells if c.startswith(FORMULA_PREFIXES) and not number(c)]
 
 
 def tiny_config(tmp: Path, services: list[dict], **extra) -> RunConfig:

@@ -257,8 +257,21 @@ def _quick(raw: dict, services: tuple[str, ...], tmp: Path, name: str) -> dict:
     return raw
 
 
-def test_one_lad_trafford_profiles_equal_the_hand_made_config(nation, tmp_path, capsys):
+def _hand_and_area_runs(hand_raw: dict, area_yaml: Path, services: tuple[str, ...], tmp: Path):
+    """Run the hand-made config and the area's (with the hand-made one's services and settings) up
+    to the profiles; assert at least 10 profile tables equal; return both results."""
     from pipeline.run import run_all
+
+    hand = _quick(hand_raw, services, tmp, "hand")
+    (tmp / "hand.yaml").write_text(yaml.safe_dump(hand, sort_keys=False), encoding="utf-8")
+    made = _same_settings(area_yaml, hand, tmp, "made")
+    by_hand = run_all(load_config(tmp / "hand.yaml"), until="profile", progress=False)
+    by_area = run_all(load_config(made), until="profile", progress=False)
+    assert _profiles_equal(by_hand.profiles, by_area.profiles) >= 10
+    return by_hand, by_area
+
+
+def test_one_lad_trafford_profiles_equal_the_hand_made_config(nation, tmp_path, capsys):
     from pipeline.synth.extracts import generate_for_real_area
 
     rc, out, err = area([TRAFFORD_LAD, "--sources", str(nation["zipped"])], tmp_path, capsys)
@@ -290,12 +303,8 @@ def test_one_lad_trafford_profiles_equal_the_hand_made_config(nation, tmp_path, 
     text = (REPO / "config/examples/trafford.yaml").read_text(encoding="utf-8")
     text = text.replace("data/trafford/raw/extracts", str(extracts)).replace("../shared", str(SHARED))
     text = text.replace("data/reference", str(tmp_path / "hand_reference"))
-    hand = _quick(yaml.safe_load(text), ("stop_smoking", "library"), tmp_path, "hand")
-    (tmp_path / "hand.yaml").write_text(yaml.safe_dump(hand, sort_keys=False), encoding="utf-8")
-    made = _same_settings(config, hand, tmp_path, "made")
-    by_hand = run_all(load_config(tmp_path / "hand.yaml"), until="profile", progress=False)
-    by_area = run_all(load_config(made), until="profile", progress=False)
-    assert _profiles_equal(by_hand.profiles, by_area.profiles) >= 10
+    by_hand, by_area = _hand_and_area_runs(yaml.safe_load(text), config, ("stop_smoking", "library"),
+                                           tmp_path)
     seg = by_area.profiles["stop_smoking"]["segment"]
     assert seg.loc[seg["segment_code"] == "Total", "base_count"].iloc[0] == 96_271
     pd.testing.assert_frame_equal(by_hand.summary, by_area.summary)
@@ -338,8 +347,6 @@ def _hand_made_pair(nation: dict, tmp: Path) -> dict:
 
 
 def test_two_lads_make_one_area_whose_profiles_equal_the_hand_made_config(nation, tmp_path, capsys):
-    from pipeline.run import run_all
-
     rc, out, err = area([DEMO_LAD, EAST_LAD, "--sources", str(nation["unpacked"]), "--name", "pair"],
                         tmp_path, capsys)
     assert rc == 0, err
@@ -352,12 +359,8 @@ def test_two_lads_make_one_area_whose_profiles_equal_the_hand_made_config(nation
     assert cfg.lad_code is None
     assert "an area of 2 local authorities: E06009999, E06009997" in config.read_text()
     assert cfg.geography.gazetteer is None  # none in the unpacked folder
-    hand = _quick(_hand_made_pair(nation, tmp_path), ("stop_smoking", "garden_waste"), tmp_path, "hand")
-    (tmp_path / "hand.yaml").write_text(yaml.safe_dump(hand, sort_keys=False), encoding="utf-8")
-    made = _same_settings(config, hand, tmp_path, "made")
-    by_hand = run_all(load_config(tmp_path / "hand.yaml"), until="profile", progress=False)
-    by_area = run_all(load_config(made), until="profile", progress=False)
-    assert _profiles_equal(by_hand.profiles, by_area.profiles) >= 10
+    _, by_area = _hand_and_area_runs(_hand_made_pair(nation, tmp_path), config,
+                                     ("stop_smoking", "garden_waste"), tmp_path)
     wards = by_area.profiles["stop_smoking"]["ward"]
     assert len(wards) == 40 + 1  # both authorities' wards and the Total row
 

@@ -24,6 +24,7 @@ from pipeline.escape import (
     spreadsheet_cell,
     spreadsheet_frame,
 )
+from tests.helpers import formula_cells
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -169,7 +170,7 @@ def test_spreadsheet_frame_neutralises_text_cells_and_headers():
     buf = io.StringIO()
     out.to_csv(buf, index=False)
     cells = [c for row in csv.reader(io.StringIO(buf.getvalue())) for c in row]
-    bad = [c for c in cells if c.startswith(FORMULA_PREFIXES) and not _is_number(c)]
+    bad = formula_cells(cells)
     assert bad == []
 
 
@@ -177,13 +178,6 @@ def test_spreadsheet_frame_categorical_collision_falls_back_to_text():
     frame = pd.DataFrame({"c": pd.Categorical(["=a", "'=a"])})
     assert spreadsheet_frame(frame)["c"].tolist() == ["'=a", "'=a"]
 
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
 
 
 # --- mathtext_safe -------------------------------------------------------------------

@@ -26,10 +26,10 @@ import pytest
 from PIL import Image
 from shapely.geometry import box
 
-from pipeline.escape import FORMULA_PREFIXES
 from pipeline.render.charts import channel_chart, index_chart
 from pipeline.render.maps import layered_map, multi_service_map, segment_map, ward_map
 from pipeline.render.offline import assert_offline
+from tests.helpers import formula_cells
 
 sys.path.insert(0, str(Path(__file__).parent))
 import browser  # noqa: E402
@@ -404,17 +404,10 @@ def test_segment_csvs_have_no_formula_cells(tmp_path):
     for path in written:
         with path.open(encoding="utf-8", newline="") as f:
             cells = [c for row in csv.reader(f) for c in row]
-        bad = [c for c in cells if c.startswith(FORMULA_PREFIXES) and not _is_number(c)]
+        bad = formula_cells(cells)
         assert bad == [], path.name
     back = pd.read_csv(folder / "segment_names.csv", dtype=str, keep_default_na=False)
     assert back["segment_name"].tolist()[0] == "'" + SEGMENT_NAMES["1"]  # kept, as text
     assert back["segment_name"].tolist()[1] == SEGMENT_NAMES["2"]  # not a formula start: as is
     assert pd.read_csv(folder / "pen_portraits.csv")["households"].tolist() == [-1, 2, 3, 4]
 
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True

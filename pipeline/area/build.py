@@ -29,7 +29,7 @@ from pipeline.area.find import Found, Sources, find
 from pipeline.area.ranges import RANGES_FILE, national_ranges
 from pipeline.area.sources import missing_text, product
 from pipeline.area.writeconfig import AreaFiles, config_text, shown, write_config
-from pipeline.config import PostcodeColumns, PostcodeDirectory
+from pipeline.config import RUN_NAME, PostcodeColumns, PostcodeDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _area_name_and_paths(rows, lads: list[str], name: str | None, data_root: Pat
         named = rows.loc[rows["lad"] == code, "lad_name"].dropna()
         lad_names[code] = str(named.iloc[0]) if len(named) else code
     name = name or slug(list(lad_names.values()))
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+    if not RUN_NAME.fullmatch(name):  # the area's name is its run's
         raise AreaError("the area name cannot be used", [
             f"--name {name!r}: a name may hold only letters, digits, '-' and '_' (it names "
             "data/areas/<name> and the run). Fix: e.g. --name greater_manchester"])
