@@ -248,20 +248,6 @@ def load_table(census_cfg: Census, table: str) -> pd.DataFrame:
     return frame
 
 
-def load_tables(census_cfg: Census, tables: list[str]) -> dict[str, pd.DataFrame]:
-    """Several tables at once, keyed by lower-case table id; problems of all tables together."""
-    out: dict[str, pd.DataFrame] = {}
-    problems: list[str] = []
-    for table in dict.fromkeys(_table_key(t) for t in tables):
-        frame, found = _load(census_cfg, table)
-        problems.extend(found)
-        if frame is not None:
-            out[table] = frame
-    if problems:
-        raise CensusError(problems)
-    return out
-
-
 def households(census_cfg: Census) -> pd.Series:
     """Households per OA from the households table (TS041: one value column)."""
     table = _table_key(census_cfg.households_table)

@@ -57,11 +57,7 @@ VOCABULARY_PATH = Path(__file__).resolve().parent / "spec" / "descriptors.csv"
 
 #: Domains in the order a distinguishing suffix is looked for; ``diversity`` is restricted.
 DOMAINS = ("life_stage", "household", "housing", "work", "place", "other", "diversity")
-DOMAIN_LABELS = {"life_stage": "life stage", "household": "household",
-                 "housing": "housing and tenure", "work": "work and education", "place": "place",
-                 "other": "other", "diversity": "ethnicity, country of birth, religion, language"}
 RESTRICTED = "diversity"
-ROLES = ("adj", "noun", "in", "with")
 MAX_CHARS = {"supergroup": 40, "group": 48, "subgroup": 48}
 #: The head of a name with no noun among its traits ("Older residents in detached homes").
 DEFAULT_HEAD = "residents"

@@ -25,8 +25,3 @@ def supergroup_colours(codes) -> dict[str, str]:
     for i, c in enumerate(others):
         out[c] = PALETTE[(len(PALETTE) - 1 - i) % len(PALETTE)]
     return out
-
-
-def colour_of(code: str, supergroup_of: dict[str, str], colours: dict[str, str]) -> str:
-    """The colour of any tier's code: that of its supergroup."""
-    return colours[supergroup_of.get(str(code), str(code))]

@@ -38,16 +38,6 @@ CENTRE = (430000.0, 390000.0)
 N_OA = 400
 N_WARDS = 20
 
-TYPE_NAMES = {
-    1: "Retired Professionals",
-    2: "Suburbanites & Peri-Urbanites",
-    3: "Multicultural & Educated Urbanites",
-    4: "Low-Skilled Migrant & Student Communities",
-    5: "Ethnically Diverse Suburban Professionals",
-    6: "Baseline UK",
-    7: "Semi- & Un-Skilled Workforce",
-    8: "Legacy Households",
-}
 #: share of OAs per type, and how strongly each type prefers dense (urban) OAs
 TYPE_QUOTA = {1: 0.12, 2: 0.14, 3: 0.10, 4: 0.11, 5: 0.13, 6: 0.15, 7: 0.14, 8: 0.11}
 TYPE_URBANITY = {1: -1.0, 2: -1.1, 3: 1.4, 4: 1.2, 5: 0.0, 6: -0.2, 7: 0.3, 8: 0.8}

@@ -32,7 +32,6 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-ATTRIBUTION = "Derived from Census 2021 (ONS, OGL v3) and the 2021 OAC (ONS/UCL)"
 
 #: Tables whose nesting is not visible in the headers: column -> parent column (0-based).
 PARENT_OVERRIDES = {

@@ -71,7 +71,6 @@ DIRT = {
 BLANK_ROW_RATE = 0.005
 DUPLICATE_RATE = 0.005
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2}$")
 
 #: The stop-smoking extract records age, sex and ethnicity in the council guidance's monitoring
 #: categories: its age bands (Under 18 and 19-24 leave out age 18, as the guidance's do), the 19
@@ -721,8 +720,3 @@ def generate_for_real_area(
     summary = generate_extracts(hh, d, out_dir, truth_dir, seed, propensity)
     summary["households"] = int(len(hh))
     return summary
-
-
-def is_valid_postcode(pc: str) -> bool:
-    """True when ``pc`` is in the standard UK format (e.g. 'DM4 7QX')."""
-    return bool(POSTCODE_RE.match(pc))
