@@ -362,14 +362,6 @@ def _census_oas(cfg: RunConfig) -> pd.Index:
     return pd.Index(households(cfg.census).index.astype(str))
 
 
-def ari_table(a: pd.Series, b: pd.Series) -> float:
-    """Adjusted Rand index of two OA-indexed label series on their common OAs."""
-    from sklearn.metrics import adjusted_rand_score
-
-    common = a.index.intersection(b.index)
-    return float(adjusted_rand_score(a.loc[common], b.loc[common]))
-
-
 __all__ = ["SegmentResult", "AreaError", "area_mismatch", "scope_line", "build_segments",
            "build_segments_from", "build_kmeans", "build_lookup", "census_profile",
-           "variable_spec", "area_oas", "oa_wards", "ari_table"]
+           "variable_spec", "area_oas", "oa_wards"]

@@ -41,7 +41,6 @@ __all__ = [
     "DEFINITIONS",
     "FIXED_TIMESTAMP",
     "column_kind",
-    "standard_notes",
     "write_profile_workbook",
 ]
 
@@ -75,15 +74,6 @@ INDEX_LOW, INDEX_MID, INDEX_HIGH = "FF2166AC", "FFFFFFFF", "FFE66101"
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-
-
-def standard_notes(suppression_threshold: int, symbol: str = "#") -> list[str]:
-    """Definitions plus the suppression rule, ready to pass as ``notes``."""
-    return [
-        *DEFINITIONS,
-        f"Suppression: counts below {suppression_threshold} (and the percentages and indices "
-        f"derived from them) are shown as '{symbol}' to protect individuals.",
-    ]
 
 
 def column_kind(name: str, series: pd.Series | None = None) -> str:
