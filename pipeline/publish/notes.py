@@ -10,6 +10,11 @@ from pipeline.publish.suppression import rounding, threshold
 #: the significance calls of the published tables (render reads them from here, not from profiles)
 OVER, UNDER = stats.OVER, stats.UNDER
 
+#: The attribution of a map or workbook written without one (the pipeline always passes the
+#: run's `attribution`). Plain text: it is escaped where it is written.
+DEFAULT_ATTRIBUTION = ("Contains OS data © Crown copyright and database right. "
+                       "Contains ONS data licensed under the Open Government Licence v3.0.")
+
 DEFINITIONS = [
     "Service count: records matched to an Output Area of the area (see Data quality).",
     "Base: households in the segment or ward (Census 2021, table TS041) unless the service's "

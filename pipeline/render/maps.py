@@ -37,6 +37,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from pipeline.escape import html_text, js_string
+from pipeline.publish.notes import DEFAULT_ATTRIBUTION
 from pipeline.render.offline import (
     assert_offline,
     inline_leaflet_tags,
@@ -47,7 +48,6 @@ from segments.naming import short_label
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFAULT_ATTRIBUTION",
     "PALETTE",
     "SUPPRESSED_COLOUR",
     "class_breaks",
@@ -72,12 +72,6 @@ SUPPRESSED_COLOUR = "#bdbdbd"
 SUPPRESSED_HATCH = "#6e6e6e"
 TARGET_COLOUR = "#000000"
 HATCH_ID = "ci-suppressed-hatch"
-
-#: Plain text, like every attribution passed in (it is escaped, so entities would show as typed).
-DEFAULT_ATTRIBUTION = (
-    "Contains OS data © Crown copyright and database right. "
-    "Contains ONS data licensed under the Open Government Licence v3.0."
-)
 
 SIMPLIFY_TOLERANCE_M = 5.0
 COORD_DECIMALS = 6

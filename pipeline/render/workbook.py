@@ -34,11 +34,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from pipeline.escape import spreadsheet_cell
+from pipeline.publish.notes import DEFAULT_ATTRIBUTION, DEFINITIONS
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DEFINITIONS",
     "FIXED_TIMESTAMP",
     "column_kind",
     "write_profile_workbook",
@@ -52,18 +52,6 @@ COUNT_FORMAT = "#,##0"
 PCT_FORMAT = "0.00"
 INDEX_FORMAT = "0"
 FLOAT_FORMAT = "#,##0.00"
-
-DEFINITIONS: tuple[str, ...] = (
-    "Penetration = service users / base households x 100 (users per 100 households).",
-    "Profile % = share of the service's users (or of the base) in each segment.",
-    "Index = user % / base % x 100. 100 = same as the base; above 100 = over-represented; "
-    "below 100 = under-represented.",
-)
-
-DEFAULT_ATTRIBUTION = (
-    "Contains OS data © Crown copyright and database right. Contains ONS data licensed "
-    "under the Open Government Licence v3.0."
-)
 
 HEADER_FILL = PatternFill("solid", start_color="FF1F4E79", end_color="FF1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFFFF")
