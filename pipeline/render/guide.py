@@ -25,13 +25,12 @@ import pandas as pd  # noqa: E402
 
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
-from pipeline.render.charts import save_chart  # noqa: E402
+from pipeline.render.charts import OVER, UNDER, save_chart  # noqa: E402
 from pipeline.render.segment_info import supergroup_colours  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 GUIDE = "segment_guide.html"
-OVER, UNDER = "#B2182B", "#2166AC"
 CHART_VARIABLES = 10
 THUMB_SIMPLIFY_M = 20
 
