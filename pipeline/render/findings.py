@@ -89,17 +89,17 @@ def key_figures(seg: PublishedTable, summary: PublishedTable, service: str, base
     per 100 of it (the segment table's Total row), and the records matched (the run summary)."""
     total = seg.frame[seg.frame["segment_code"] == "Total"].iloc[0]
     noun = base if base in ("households", "residents", "adults") else "people in the base"
-    out = [("Users matched", _count(total["service_count"])),
-           (noun.capitalize(), _count(total["base_count"])),
+    out = [("Users matched", count_text(total["service_count"])),
+           (noun.capitalize(), count_text(total["base_count"])),
            (f"Users per 100 {noun}", str(total["penetration_pct"]))]
     row = summary.frame[summary.frame["service"] == service]
     if len(row):
         r = row.iloc[0]
-        out.append(("Records matched", f"{r['match_rate_pct']}% of {_count(r['rows_read'])}"))
+        out.append(("Records matched", f"{r['match_rate_pct']}% of {count_text(r['rows_read'])}"))
     return out
 
 
-def _count(value) -> str:
+def count_text(value) -> str:
     """A published count as the summary shows it: digits grouped, a suppression symbol as it is."""
     return f"{int(value):,}" if str(value).isdigit() else str(value)
 
@@ -111,7 +111,7 @@ def quality_line(summary: PublishedTable, service: str) -> list[Headline]:
     if row.empty:
         return []
     r = row.iloc[0]
-    shown = {c: _count(r[c]) for c in ("rows_read", "matched", "rejected")}
+    shown = {c: count_text(r[c]) for c in ("rows_read", "matched", "rejected")}
     return [Headline(
         f"Data quality: {shown['matched']} of {shown['rows_read']} records matched "
         f"({r['match_rate_pct']}%); {shown['rejected']} rejected, each with a reason (see the match report).",

@@ -97,7 +97,7 @@ def _match(summary: PublishedTable, service: str) -> list[tuple[str, str]]:
     for k, v in row.iloc[0].items():
         if k == "service" or (k not in ("rows_read", "matched", "rejected") and str(v) in ("0", "")):
             continue
-        out.append((str(k).replace("_", " ").capitalize(), f"{int(v):,}" if str(v).isdigit() else str(v)))
+        out.append((str(k).replace("_", " ").capitalize(), findings.count_text(v)))
     return out
 
 
