@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import dates
 from pipeline.config import RunConfig, Service
 
 logger = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.d
 AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv")
 #: Ages outside this range are taken as a wrong date of birth: no age band.
 MAX_AGE = 125
-#: How dates of birth and record dates are read (the first format that fits); Excel dates come as
-#: 'yyyy-mm-dd hh:mm:ss'.
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S",
-                "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
 def _literal(text: str) -> str:
@@ -69,7 +66,8 @@ class AgeRule:
     configured `privacy.age_reference_date` for every record; else the record's own `date` where
     the service maps one and it reads as a date; else the day the run started), then the last band
     (`privacy.age_bands`, label -> lowest age) whose lowest age it reaches. A date that cannot be
-    read, or gives an age below 0 or over MAX_AGE, gives no band (counted as missing)."""
+    read by the one date rule (`pipeline.dates`), or gives an age below 0 or over MAX_AGE, gives
+    no band (counted as missing)."""
 
     bands: Mapping[str, int]
     reference: date | None
@@ -80,10 +78,9 @@ class AgeRule:
         return cls(dict(cfg.privacy.age_bands), cfg.privacy.age_reference_date, run_date or date.today())
 
     def install(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Define the temporary macros `insight_date(text)` and `insight_age_band(dob, day)` on `con`."""
-        formats = ", ".join(_literal(f) for f in DATE_FORMATS)
-        con.execute(f"CREATE OR REPLACE TEMP MACRO insight_date(x) AS "
-                    f"CAST(try_strptime(trim(x), [{formats}]) AS DATE)")
+        """Define the temporary macros `insight_date(text)` (the one date rule, `pipeline.dates`) and
+        `insight_age_band(dob, day)` on `con`."""
+        dates.install(con)
         con.execute("CREATE OR REPLACE TEMP MACRO insight_age(d, r) AS "
                     "year(r) - year(d) - CAST(strftime(r, '%m%d') < strftime(d, '%m%d') AS INTEGER)")
         cases = " ".join(f"WHEN a >= {low} THEN {_literal(label)}"

@@ -1,8 +1,9 @@
 """Trends: the segment profile per period (year or quarter) where records carry a date, and the
 change in index from the previous period with its 95% interval.
 
-Dates are read as dd/mm/yyyy, yyyy-mm-dd or dd-mm-yyyy (records without a readable date are
-counted in the period 'unknown', listed last, with no change computed). Each period's profile is
+Dates are read by the one date rule, `pipeline.dates` (the same forms that give a date of birth
+its age band); records without a readable date are counted in the period 'unknown', listed last,
+with no change computed. Each period's profile is
 a `profile_table` over that period's users against the same base. The change in index I2 - I1 of
 a segment between consecutive periods has the standard error sqrt(I1^2 / O1 + I2^2 / O2)
 (Poisson counts O1, O2; the delta method), giving the interval (I2 - I1) +/- 1.96 SE; 'no clear
@@ -14,15 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline import dates
 from pipeline.profiles import stats
 from pipeline.profiles.table import profile_table
-
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S")
 
 
 def period_sql(period: str) -> str:
     """DuckDB expression of a record's period from its `date` text."""
-    parsed = "coalesce(" + ", ".join(f"try_strptime(trim(date), '{f}')" for f in DATE_FORMATS) + ")"
+    parsed = dates.date_sql("date")
     if period == "quarter":
         label = f"strftime({parsed}, '%Y') || '-Q' || CAST(quarter({parsed}) AS VARCHAR)"
     else:

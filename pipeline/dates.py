@@ -1,0 +1,58 @@
+"""The date rule: which texts are read as a date, used by every stage that reads one.
+
+**Formats** (`FORMATS`, the first that fits the whole trimmed text wins): ``dd/mm/yyyy``,
+``yyyy-mm-dd``, ``dd-mm-yyyy``, ``dd.mm.yyyy``, ``yyyy/mm/dd``, and with a time of day
+``yyyy-mm-dd hh:mm:ss`` (how Excel dates come out of a workbook), ``dd/mm/yyyy hh:mm``,
+``dd/mm/yyyy hh:mm:ss`` and ISO 8601's ``yyyy-mm-ddThh:mm:ss``. The time of day is dropped: the rule
+gives a day. Days and months are read day first (a UK extract's ``05/03/2024`` is 5 March); a text
+in none of these forms, or naming a day that does not exist (``31/02/2024``), is no date.
+
+The rule is written once, here, and read two ways:
+
+* in DuckDB, `date_sql(expr)`: the SQL of the day an expression's text gives (NULL for no date);
+  `install(con)` defines it as the macro `insight_date(x)`. Dates of birth become age bands by it
+  (`pipeline.privacy.AgeRule`, as each row is read) and records fall into their trend period by it
+  (`pipeline.profiles.trends`);
+* in Python, `parse(text)`: the same day or None, for checks and for files read with pandas.
+
+A test (`tests/test_dates.py`) holds the two readings equal on every format and on texts that are
+near misses.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+
+#: The forms a date is read in, first that fits; strftime codes as both Python and DuckDB read them.
+FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S",
+           "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def date_sql(expr: str) -> str:
+    """DuckDB SQL of the day the text of `expr` (SQL) gives by the rule, NULL where it gives none."""
+    formats = ", ".join(_literal(f) for f in FORMATS)
+    return f"CAST(try_strptime(trim(CAST({expr} AS VARCHAR)), [{formats}]) AS DATE)"
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Define the temporary macro `insight_date(x)` (`date_sql`) on a connection (idempotent)."""
+    con.execute(f"CREATE OR REPLACE TEMP MACRO insight_date(x) AS {date_sql('x')}")
+
+
+def parse(text: object) -> date | None:
+    """The day a text gives by the rule (Python's reading of `date_sql`), or None."""
+    if text is None:
+        return None
+    value = str(text).strip()
+    for fmt in FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
