@@ -19,8 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import secret
-from pipeline.address import postcode, uprn_lookup
-from pipeline.address.gazetteer import normalise_uprn_sql
+from pipeline.address import postcode, uprn, uprn_lookup
 from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.address.uprn_lookup import EMPTY_UPRN
 from pipeline.config import RunConfig, Service
@@ -146,12 +145,13 @@ def geocode_service(
     con.execute(EMPTY_GAZETTEER)
     con.execute(EMPTY_UPRN)
     postcode.install(con)
+    uprn.install(con)
     outside = "(p.oa21cd IS NULL AND p.easting IS NOT NULL)" if oa_by_point else "FALSE"
     con.execute(sql("geocode_postcode", service=service.name, located_outside=outside,
                     **address_sql(service)))
     match_addresses(con, service, index)
     secret.install(con)  # insight_key(): household keys are keyed hashes, never plain ones
-    con.execute(sql("geocode_match", service=service.name, uprn_norm=normalise_uprn_sql("p.uprn_as_given")))
+    con.execute(sql("geocode_match", service=service.name))
     rows = con.execute(
         f"""SELECT coalesce(match_level, reject_reason) AS outcome, count(*)
             FROM geocode_{service.name} GROUP BY ALL"""

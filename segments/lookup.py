@@ -54,11 +54,14 @@ def _need(path: Path, table: pd.DataFrame, columns: dict[str, str | None]) -> No
                          f"{list(table.columns)} (fix segmentation.lookup in the run config)")
 
 
-def pc_key(series: pd.Series) -> pd.Series:
-    """Postcode match key: the pipeline's one postcode-key rule (`pipeline.address.postcode`)."""
-    from pipeline.address.postcode import keys
+def match_key(series: pd.Series, key: str) -> pd.Series:
+    """The match key of a lookup's postcodes or UPRNs: the pipeline's one postcode rule
+    (`pipeline.address.postcode`) or one UPRN rule (`pipeline.address.uprn`); OA codes as given."""
+    from pipeline.address import postcode, uprn
 
-    return keys(series)
+    if key == "postcode":
+        return postcode.keys(series)
+    return uprn.keys(series) if key == "uprn" else series
 
 
 def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series:
@@ -67,8 +70,7 @@ def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series
         link = _read(Path(lookup.to_oa.path))
         _need(Path(lookup.to_oa.path), link, {"key": lookup.to_oa.key_column,
                                               "OA": lookup.to_oa.oa_column})
-        keys = link[lookup.to_oa.key_column]
-        keys = pc_key(keys) if lookup.key == "postcode" else keys
+        keys = match_key(link[lookup.to_oa.key_column], lookup.key)
         return pd.Series(link[lookup.to_oa.oa_column].to_numpy(), index=keys.to_numpy())
     if lookup.key == "uprn":
         raise ValueError("segmentation.lookup: a UPRN-keyed lookup needs lookup.to_oa "
@@ -101,8 +103,8 @@ def load_lookup(lookup: Lookup, postcodes: PostcodeDirectory | None = None) -> L
     out = pd.DataFrame({"key": table[lookup.key_column]})
     for tier, col in tiers.items():
         out[tier] = table[col]
-    if lookup.key == "postcode":
-        out["key"] = pc_key(out["key"])
+    if lookup.key != "oa":
+        out["key"] = match_key(out["key"], lookup.key).fillna("")
     outcome = pd.Series("matched", index=out.index)
     outcome[(out[list(tiers)] == "").any(axis=1)] = "blank_code"
     outcome[(out["key"] == "") & (outcome == "matched")] = "blank_key"

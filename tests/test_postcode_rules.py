@@ -17,7 +17,7 @@ from pipeline.address import postcode
 from pipeline.config import PostcodeDirectory
 from pipeline.geocode import geocode_service
 from pipeline.ingest import ingest_service
-from segments.lookup import pc_key as lookup_pc_key
+from segments.lookup import match_key
 from tests.helpers import make_ref_postcodes, tiny_config
 
 VALID = ["EC1A 1BB", "W1A 0AX", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "GIR 0AA", "M33 2UX",
@@ -136,7 +136,7 @@ def test_one_key_rule_for_directory_and_lookups(tmp_path):
     check_postcode_directory(con, spec)  # defines the macro the directory SQL uses
     keys = con.execute(f"SELECT pc_key FROM ({postcode_directory_sql(spec)}) ORDER BY 1").fetchall()
     assert keys == [("M332UX",), ("M417AB",)]  # a row with no postcode is dropped
-    looked_up = lookup_pc_key(pd.Series(["m33\u00a02ux", "M33-2UX.", None], index=[5, 6, 7]))
+    looked_up = match_key(pd.Series(["m33\u00a02ux", "M33-2UX.", None], index=[5, 6, 7]), "postcode")
     assert looked_up.tolist() == ["M332UX", "M332UX", ""] and looked_up.index.tolist() == [5, 6, 7]
 
 

@@ -84,3 +84,47 @@ def test_lookup_missing_a_column_names_it(warehouse, tmp_path):
         uprn_lookup.load(con, cfg)
     msg = str(err.value)
     assert "'OA21CD'" in msg and "OA11CD" in msg and "geography.uprn_lookup.columns" in msg
+
+
+def test_uprn_rule_reads_the_forms_a_spreadsheet_gives():
+    """The one UPRN rule (pipeline.address.uprn): Excel's scientific notation, a trailing '.0',
+    leading zeros and spaces give the digits; a blank or a non-number gives no UPRN."""
+    import pandas as pd
+
+    from pipeline.address import uprn
+
+    given = pd.Series(["1.00023336956E11", "100023336956", "100023336956.0", "000100023336956",
+                       " 100023336956 ", "", None, "abc", "1,234"], index=range(10, 19))
+    got = uprn.keys(given)
+    assert got.tolist() == ["100023336956"] * 5 + [None] * 4 and got.index.tolist() == list(range(10, 19))
+
+
+def test_gazetteer_saved_from_excel_matches_its_own_uprns(warehouse, tmp_path):
+    """A gazetteer whose UPRN column Excel saved in scientific notation ('1.00012345678E11') keys
+    its UPRNs by the same rule as the records and ONSUD, so a record's '100012345678' matches it
+    (the gazetteer's own path once left the Excel form as it was, and nothing matched)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from boundaries.loaders import BNG
+    from pipeline.address import gazetteer
+    from pipeline.config import Gazetteer
+
+    cfg, con = warehouse
+    path = tmp_path / "llpg.csv"
+    path.write_text("UPRN,SAON,PAON,STREET,LOCALITY,TOWN,POSTCODE,X,Y\n"
+                    "1.00012345678E11,,5,HIGH STREET,,DEMOTON,DM4 7QX,380000,390000\n"
+                    "00100012345679,,7,HIGH STREET,,DEMOTON,DM4 7QX,380100,390100\n", encoding="utf-8")
+    cfg.geography.gazetteer = Gazetteer(path=path)
+    oas = gpd.GeoDataFrame({"code": ["E00900001", "E00900002"]},
+                           geometry=[box(379950, 389950, 380050, 390050),
+                                     box(380050, 390050, 380150, 390150)],
+                           crs=BNG)
+    assert gazetteer.load(con, cfg, oas) == 2
+    assert con.execute("SELECT uprn FROM ref_gazetteer ORDER BY 1").fetchall() == [
+        ("100012345678",), ("100012345679",)]
+    assert uprn_lookup.load(con, cfg) == {"gazetteer": 2}  # ONSUD adds nothing the gazetteer has
+    ingest_service(con, cfg, cfg.services[0])
+    geocode_service(con, cfg.services[0])
+    got = con.execute("SELECT match_level, uprn_source FROM geocode_svc WHERE row_number = 2").fetchall()
+    assert got == [("uprn", "gazetteer")]

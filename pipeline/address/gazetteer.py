@@ -2,8 +2,8 @@
 
 The gazetteer's points (easting/northing, EPSG:27700) are put in Output Areas by point in polygon
 (geopandas sjoin over an STRtree); only addresses inside the area's OAs are kept, since only they
-can be profiled. Columns: uprn, saon, paon, street, locality, town, postcode, pc_key, x, y,
-oa21cd, ward_code.
+can be profiled. UPRNs are keyed by the one UPRN rule (`pipeline.address.uprn`). Columns: uprn,
+saon, paon, street, locality, town, postcode, pc_key, x, y, oa21cd, ward_code.
 """
 
 from __future__ import annotations
@@ -15,19 +15,11 @@ import geopandas as gpd
 import pandas as pd
 
 from boundaries.loaders import BNG, GeographyError
-from pipeline.address import postcode
+from pipeline.address import postcode, uprn
 from pipeline.config import RunConfig
 
 logger = logging.getLogger(__name__)
 FIELDS = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
-
-
-def normalise_uprn_sql(expr: str) -> str:
-    """SQL turning a UPRN as exported (spaces, Excel's '1.0E11' or '123.0', leading zeros) into digits."""
-    return (
-        f"nullif(ltrim(regexp_replace(CAST(TRY_CAST(nullif(trim({expr}), '') AS DECIMAL(18, 0)) AS VARCHAR),"
-        f" '[^0-9]', '', 'g'), '0'), '')"
-    )
 
 
 def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
@@ -52,7 +44,7 @@ def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFra
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) -> int:
     """Create `ref_gazetteer` (in-area addresses with their OA and ward); return its row count."""
     gaz = read_gazetteer(con, cfg)
-    gaz["uprn"] = gaz["uprn"].str.replace(r"\.0+$", "", regex=True).str.lstrip("0")
+    gaz["uprn"] = uprn.keys(gaz["uprn"])  # the one UPRN rule: a column saved by Excel matches too
     x, y = pd.to_numeric(gaz["x"], errors="coerce"), pd.to_numeric(gaz["y"], errors="coerce")
     bad = int((x.isna() | y.isna() | gaz["uprn"].fillna("").eq("")).sum())
     if bad:

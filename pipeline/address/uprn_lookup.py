@@ -18,8 +18,7 @@ import logging
 import duckdb
 
 from boundaries.loaders import GeographyError
-from pipeline.address import postcode
-from pipeline.address.gazetteer import normalise_uprn_sql
+from pipeline.address import postcode, uprn
 from pipeline.config import RunConfig
 from pipeline.warehouse import sql
 
@@ -42,7 +41,7 @@ def _lookup_parts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, s
         raise GeographyError(missing + ["fix: set geography.uprn_lookup.columns in the run config "
                                         "(a column you do not have can be set to null, except uprn and oa)"])
     q = lambda c: f'"{c}"' if c else "CAST(NULL AS VARCHAR)"  # noqa: E731
-    return {"source": src, "uprn": normalise_uprn_sql(q(cols["uprn"])), "postcode": q(cols["postcode"]),
+    return {"source": src, "uprn": f"uprn_key({q(cols['uprn'])})", "postcode": q(cols["postcode"]),
             "oa": q(cols["oa"]), "easting": q(cols["easting"]), "northing": q(cols["northing"])}
 
 
@@ -54,6 +53,7 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
                    FROM ref_gazetteer""")
     if cfg.geography.uprn_lookup is not None:
         postcode.install(con)
+        uprn.install(con)
         con.execute(sql("uprn_lookup_rows", **_lookup_parts(con, cfg)))
         dups = con.execute(
             "SELECT uprn FROM ref_uprn GROUP BY uprn HAVING count(*) > 1 ORDER BY uprn LIMIT 10").fetchall()

@@ -12,7 +12,7 @@
 -- in every service of the installation.
 CREATE OR REPLACE TABLE geocode_{service} AS
 WITH u AS (
-    SELECT p.*, {uprn_norm} AS uprn_clean
+    SELECT p.*, uprn_key(p.uprn_as_given) AS uprn_clean  -- the one UPRN rule, pipeline.address.uprn
     FROM geocode_pc_{service} p
 ),
 judged AS (

@@ -1,7 +1,7 @@
 -- UPRN lookup (pipeline/address/uprn_lookup.py): the ONSUD-layout file's UPRNs of the area into
 -- ref_uprn, under standard names. {source}: read_csv of the file(s); {uprn}, {postcode}, {oa},
--- {easting}, {northing}: its columns as configured (quoted), or NULL; the UPRN normalised by the
--- one UPRN rule (pipeline.address.gazetteer.normalise_uprn_sql), the postcode keyed by pc_key().
+-- {easting}, {northing}: its columns as configured (quoted), or NULL; the UPRN keyed by the
+-- one UPRN rule (uprn_key(), pipeline.address.uprn), the postcode keyed by pc_key().
 -- A UPRN of the gazetteer keeps the gazetteer's entry; only the area's OAs (ref_oa) are kept.
 INSERT INTO ref_uprn
 SELECT u.uprn, u.postcode, u.pc_key, u.oa21cd, o.ward_code, u.x, u.y, 'uprn_lookup'
