@@ -101,7 +101,10 @@ def cmd_run(args) -> int:
                                         "or build the classification alone with python -m segments "
                                         f"{args.config}"])
     _print_warnings(cfg)
-    result = run_all(cfg, until=args.until, progress=not args.quiet)
+    from pipeline.warehouse import echo_sql
+
+    with echo_sql() if args.sql else contextlib.nullcontext():
+        result = run_all(cfg, until=args.until, progress=not args.quiet)
     print(f"\nRun '{cfg.run}': every input row accounted for (rows read = matched + rejected)")
     print(as_text(result.summary))
     for note in result.notes:
@@ -204,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
     r.add_argument("--until", choices=STAGES, default="render", help="last stage to run")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--sql", action="store_true",
+                   help="print every SQL statement the run executes, with its name, rows and seconds, to "
+                        "stderr (every run also writes them to data/<run>/sql.log)")
     r.set_defaults(func=cmd_run)
 
     f = sub.add_parser(

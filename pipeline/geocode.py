@@ -23,7 +23,7 @@ from pipeline.address import postcode, uprn, uprn_lookup
 from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.address.uprn_lookup import EMPTY_UPRN
 from pipeline.config import RunConfig, Service
-from pipeline.warehouse import sql, table_exists
+from pipeline.warehouse import SCRATCH, drop_scratch, execute, literal, sql, store_frame, table_exists
 
 logger = logging.getLogger(__name__)
 
@@ -98,31 +98,28 @@ def gazetteer_index(
     """The address index of `ref_gazetteer`, or None when the run has no gazetteer."""
     if not table_exists(con, "ref_gazetteer"):
         return None
-    gaz = con.execute(
-        "SELECT uprn, saon, paon, street, locality, town, postcode, pc_key FROM ref_gazetteer ORDER BY uprn"
-    ).df()
+    gaz = execute(con, "gazetteer_index", "SELECT uprn, saon, paon, street, locality, town, postcode, "
+                  "pc_key FROM ref_gazetteer ORDER BY uprn", fetch="df")
     return GazetteerIndex(gaz, min_score, min_margin) if len(gaz) else None
 
 
 def match_addresses(con: duckdb.DuckDBPyConnection, service: Service, index: GazetteerIndex | None) -> int:
-    """Write `address_match_<service>` (row_number, uprn, level, score) for the rows with an address
+    """Write `scratch_address_match_<service>` (row_number, uprn, level, score) for the rows with an address
     whose postcode is not outside the area (rows with a UPRN too: it is checked against the
     address); return the number matched."""
     frame = pd.DataFrame({"row_number": [], "uprn": [], "level": [], "score": []}).astype(
         {"row_number": "int64", "uprn": "string", "level": "string", "score": "float64"}
     )
     if index is not None:
-        widen = ", ".join(f"'{w}'" for w in WIDEN_FOR)
-        rows = con.execute(sql("geocode_address_rows", service=service.name, widen=widen)).df()
+        rows = execute(con, "geocode_address_rows", sql("geocode_address_rows", service=service.name),
+                       [list(WIDEN_FOR)], fetch="df")
         if len(rows):
             chunks = [rows.iloc[i : i + 5000] for i in range(0, len(rows), 5000)]
             bar = tqdm(chunks, desc=f"address {service.name}", unit="5k rows", leave=False,
                        disable=len(chunks) < 4)
             parts = [match_frame(index, c) for c in bar]
             frame = pd.concat(parts, ignore_index=True)
-    con.register("addr_df", frame)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE address_match_{service.name} AS SELECT * FROM addr_df")
-    con.unregister("addr_df")
+    store_frame(con, "geocode_address_matches", f"{SCRATCH}address_match_{service.name}", frame)
     return len(frame)
 
 
@@ -142,20 +139,18 @@ def geocode_service(
     """Geocode one service; return its outcome counts (every match level and reason, zeros included).
     `oa_by_point`: the directory has no OAs (Code-Point), so a postcode that has a point but no OA
     lies outside the area (`geography.place_postcodes_by_point`) and is out of area."""
-    con.execute(EMPTY_GAZETTEER)
-    con.execute(EMPTY_UPRN)
+    execute(con, "empty_gazetteer", EMPTY_GAZETTEER)
+    execute(con, "empty_uprn_lookup", EMPTY_UPRN)
     postcode.install(con)
     uprn.install(con)
     outside = "(p.oa21cd IS NULL AND p.easting IS NOT NULL)" if oa_by_point else "FALSE"
-    con.execute(sql("geocode_postcode", service=service.name, located_outside=outside,
-                    **address_sql(service)))
+    execute(con, "geocode_postcode", sql("geocode_postcode", service=service.name, located_outside=outside,
+                                         **address_sql(service)))
     match_addresses(con, service, index)
     secret.install(con)  # insight_key(): household keys are keyed hashes, never plain ones
-    con.execute(sql("geocode_match", service=service.name))
-    rows = con.execute(
-        f"""SELECT coalesce(match_level, reject_reason) AS outcome, count(*)
-            FROM geocode_{service.name} GROUP BY ALL"""
-    ).fetchall()
+    execute(con, "geocode_match", sql("geocode_match", service=service.name))
+    drop_scratch(con, f"{SCRATCH}address_match_{service.name}")
+    rows = execute(con, "geocode_outcomes", sql("geocode_outcomes", service=service.name), fetch="all")
     counts = dict.fromkeys(MATCH_LEVELS + REJECT_REASONS, 0) | dict(rows)
     unknown = set(counts) - set(MATCH_LEVELS + REJECT_REASONS)
     if unknown:  # an outcome the SQL produced but this module does not know: a bug, not bad data
@@ -168,20 +163,15 @@ def write_rejects(con: duckdb.DuckDBPyConnection, service: Service, private: Pat
     and not found in the directory) to the private run folder."""
     out = private / "rejects" / f"{service.name}_rejects.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"""COPY (SELECT g.row_number, g.reject_reason, i.postcode AS postcode_as_given,
-                         g.postcode_attempted
-                  FROM geocode_{service.name} g JOIN ingest_{service.name} i USING (row_number)
-                  WHERE g.reject_reason IS NOT NULL ORDER BY g.row_number)
-            TO '{out.as_posix()}' (HEADER, DELIMITER ',')"""
-    )
+    execute(con, "geocode_rejects", sql("geocode_rejects", service=service.name,
+                                        target=literal(out.as_posix())))
     return out
 
 
 def load_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> GazetteerIndex | None:
     """Load the configured gazetteer (if any) into `ref_gazetteer` and index it for matching."""
     if cfg.geography.gazetteer is None:
-        con.execute("DROP TABLE IF EXISTS ref_gazetteer")
+        execute(con, "drop_gazetteer", "DROP TABLE IF EXISTS ref_gazetteer")
         return None
     from pipeline.address import gazetteer
     from pipeline.geography import load_areas
@@ -194,7 +184,7 @@ def load_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> GazetteerI
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, int]]:
     index = load_gazetteer(con, cfg)
-    con.execute(EMPTY_GAZETTEER)
+    execute(con, "empty_gazetteer", EMPTY_GAZETTEER)
     uprn_lookup.load(con, cfg)
     results = {}
     for service in cfg.services:

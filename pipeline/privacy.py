@@ -47,8 +47,9 @@ KEPT_PREFIXES = ("ref_", "segments_")
 KEPT_TABLES = ("insight_warehouse",)
 #: Private files and folders (under data/<run>/) that are record-level, removed by a purge.
 RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.duckdb.tmp")
-#: Private files and folders that hold aggregates only (unsuppressed), kept by a purge.
-AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv")
+#: Private files and folders that hold aggregates only (unsuppressed), kept by a purge. sql.log
+#: (pipeline.warehouse) holds each statement's text and row count, never a bound value.
+AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv", "sql.log")
 #: Ages outside this range are taken as a wrong date of birth: no age band.
 MAX_AGE = 125
 

@@ -105,12 +105,18 @@ def install(con, key: bytes | None = None) -> None:
     """Define `insight_key(text)` (HMAC-SHA256 under the installation's secret, 32 hex characters)
     on a DuckDB connection. The padded keys are session variables, passed as parameters: never in
     SQL text (which an error message might quote) and never stored in the database file."""
+    from pipeline.warehouse import execute
+
     ipad, opad = _pads(load_secret() if key is None else key)
-    con.execute("SET VARIABLE insight_key_ipad = ?", [ipad])
-    con.execute("SET VARIABLE insight_key_opad = ?", [opad])
-    con.execute(
-        f"""CREATE OR REPLACE TEMP MACRO insight_key(v) AS left(sha256(
+    execute(con, "secret_ipad", "SET VARIABLE insight_key_ipad = ?", [ipad])  # bound: never logged
+    execute(con, "secret_opad", "SET VARIABLE insight_key_opad = ?", [opad])
+    execute(con, "secret_macro", key_macro_sql())
+
+
+def key_macro_sql() -> str:
+    """The macro `insight_key(v)`: HMAC-SHA256 of v under the padded keys held in session
+    variables, its first KEY_HEX hex characters."""
+    return f"""CREATE OR REPLACE TEMP MACRO insight_key(v) AS left(sha256(
                 getvariable('insight_key_opad')
                 || unhex(sha256(getvariable('insight_key_ipad') || encode(CAST(v AS VARCHAR))))
-            ), {KEY_HEX})"""
-    )
+            ), {int(KEY_HEX)})"""

@@ -17,6 +17,10 @@ import pandas as pd
 from boundaries.loaders import BNG, GeographyError
 from pipeline.address import postcode, uprn
 from pipeline.config import RunConfig
+from pipeline.warehouse import execute, ident
+
+#: The columns of the gazetteer CSV (its bound path)
+COLUMNS = "DESCRIBE SELECT * FROM read_csv(?, header = true)"
 
 logger = logging.getLogger(__name__)
 FIELDS = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
@@ -25,20 +29,21 @@ FIELDS = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x",
 def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
     """The gazetteer under standard column names (text), checked for the configured columns."""
     spec = cfg.geography.gazetteer
-    path = str(spec.path).replace("'", "''")
-    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv('{path}', header = true)").fetchall()]
+    have = [r[0] for r in execute(con, "gazetteer_columns", COLUMNS, [str(spec.path)], fetch="all")]
     cols = spec.columns.model_dump()
     missing = [f"{spec.path}: no column {c!r} (configured as the gazetteer's {f} column); the file has {have}"
                for f, c in cols.items() if c is not None and c not in have]
     if missing:
         raise GeographyError(missing + ["fix: set geography.gazetteer.columns in the run config"])
-    sel = ", ".join(
-        (f'trim(CAST("{c}" AS VARCHAR)) AS {f}' if c else f"CAST(NULL AS VARCHAR) AS {f}")
-        for f, c in cols.items()
-    )
-    return con.execute(
-        f"SELECT {sel} FROM read_csv('{path}', all_varchar = true, header = true)"
-    ).df()
+    return execute(con, "gazetteer_read", gazetteer_read_sql(cols), [str(spec.path)], fetch="df")
+
+
+def gazetteer_read_sql(cols: dict[str, str | None]) -> str:
+    """Read the gazetteer CSV (the bound path $1) under standard column names (field -> the file's
+    column, or None for NULL), every value as trimmed text."""
+    sel = ", ".join((f"trim(CAST({ident(c)} AS VARCHAR)) AS {ident(f)}" if c
+                     else f"CAST(NULL AS VARCHAR) AS {ident(f)}") for f, c in cols.items())
+    return f"SELECT {sel} FROM read_csv($1, all_varchar = true, header = true)"
 
 
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) -> int:
@@ -61,7 +66,7 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
         raise GeographyError([f"{cfg.geography.gazetteer.path}: {dups} UPRN(s) appear more than once"])
     postcode.install(con)
     con.register("gaz_df", gaz)
-    con.execute(
+    execute(con, "gazetteer_table",
         """CREATE OR REPLACE TABLE ref_gazetteer AS
            SELECT g.uprn, g.saon, g.paon, g.street, g.locality, g.town,
                   upper(regexp_replace(trim(g.postcode), '\\s+', ' ', 'g')) AS postcode,
@@ -69,6 +74,6 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
            FROM gaz_df g JOIN ref_oa o USING (oa21cd) ORDER BY g.uprn"""
     )
     con.unregister("gaz_df")
-    n = con.execute("SELECT count(*) FROM ref_gazetteer").fetchall()[0][0]
+    n = execute(con, "gazetteer_count", "SELECT count(*) FROM ref_gazetteer", fetch="value")
     logger.info("Gazetteer: %d addresses in the area (of %d read)", n, len(gaz) + bad)
     return n

@@ -56,7 +56,10 @@ VALID = rf"GIR0AA|{_OUTWARD}[0-9][ABD-HJLNP-UW-Z]{{2}}"
 #: the district alone, or the sector
 PARTIAL = rf"{_OUTWARD}[0-9]?"
 
-MACROS = f"""
+
+def macros_sql() -> str:
+    """The postcode macros (pc_fold, pc_key_full, pc_key, pc_valid, pc_partial), from the rules above."""
+    return f"""
 CREATE OR REPLACE TEMP MACRO pc_fold(s) AS
     strip_accents(translate(upper(coalesce(CAST(s AS VARCHAR), '')), '{_FOLD_FROM}', '{_FOLD_TO}'));
 CREATE OR REPLACE TEMP MACRO pc_key_full(s) AS regexp_replace(pc_fold(s), '[^\\p{{L}}\\p{{N}}]+', '', 'g');
@@ -67,6 +70,9 @@ CREATE OR REPLACE TEMP MACRO pc_key(s) AS CASE
 CREATE OR REPLACE TEMP MACRO pc_valid(k) AS regexp_full_match(k, '{VALID}');
 CREATE OR REPLACE TEMP MACRO pc_partial(k) AS regexp_full_match(k, '{PARTIAL}');
 """
+
+
+MACROS = macros_sql()
 
 # --- correction -----------------------------------------------------------------------------------
 
@@ -128,7 +134,9 @@ def reading(key: str | None) -> str | None:
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Define the macros `pc_fold`, `pc_key`, `pc_valid`, `pc_partial` and the function
     `pc_reading` on a connection (idempotent)."""
-    con.execute(MACROS)
+    from pipeline.warehouse import execute
+
+    execute(con, "postcode_macros", MACROS)
     try:
         con.create_function("pc_reading", reading, ["VARCHAR"], "VARCHAR", null_handling="special",
                             side_effects=False)
@@ -138,11 +146,13 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
 def keys(values: pd.Series) -> pd.Series:
     """`pc_key` of each value of a pandas Series (for lookups read with pandas), same index."""
+    from pipeline.warehouse import execute
+
     con = duckdb.connect()
     try:
         install(con)
         con.register("pc_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
-        out = con.execute("SELECT pc_key(v) AS k FROM pc_values").df()["k"]
+        out = execute(con, "postcode_keys", "SELECT pc_key(v) AS k FROM pc_values", fetch="df")["k"]
     finally:
         con.close()
     return pd.Series(out.to_numpy(), index=values.index)

@@ -20,7 +20,7 @@ import duckdb
 from boundaries.loaders import GeographyError
 from pipeline.address import postcode, uprn
 from pipeline.config import RunConfig
-from pipeline.warehouse import sql
+from pipeline.warehouse import execute, ident, literal, sql
 
 logger = logging.getLogger(__name__)
 
@@ -31,36 +31,47 @@ EMPTY_UPRN = """CREATE TABLE IF NOT EXISTS ref_uprn (uprn VARCHAR, postcode VARC
 def _lookup_parts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, str]:
     """The placeholders of uprn_lookup_rows.sql for the configured lookup, after checking its columns."""
     spec = cfg.geography.uprn_lookup
-    src = f"read_csv('{spec.path.replace(chr(39), chr(39) * 2)}', all_varchar = true, header = true, " \
-          "union_by_name = true)"
-    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    src = source_sql(spec.path)
+    have = [r[0] for r in execute(con, "uprn_lookup_columns", describe_sql(src), fetch="all")]
     cols = spec.columns.model_dump()
     missing = [f"{spec.path}: no column {c!r} (configured as the UPRN lookup's {f} column); "
                f"the file has {have[:30]}" for f, c in cols.items() if c is not None and c not in have]
     if missing:
         raise GeographyError(missing + ["fix: set geography.uprn_lookup.columns in the run config "
                                         "(a column you do not have can be set to null, except uprn and oa)"])
-    q = lambda c: f'"{c}"' if c else "CAST(NULL AS VARCHAR)"  # noqa: E731
+    q = lambda c: ident(c) if c else "CAST(NULL AS VARCHAR)"  # noqa: E731
     return {"source": src, "uprn": f"uprn_key({q(cols['uprn'])})", "postcode": q(cols["postcode"]),
             "oa": q(cols["oa"]), "easting": q(cols["easting"]), "northing": q(cols["northing"])}
 
 
+def source_sql(path: str) -> str:
+    """The UPRN lookup's CSV files (a path or glob) as DuckDB reads them, every value text. The path is
+    a quoted literal: a table function in a DESCRIBE takes no bound parameter here."""
+    return f"read_csv({literal(path)}, all_varchar = true, header = true, union_by_name = true)"
+
+
+def describe_sql(relation: str) -> str:
+    """The columns of a relation (a table function built by a `*_sql()` function)."""
+    return f"DESCRIBE SELECT * FROM {relation}"
+
+
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     """Create `ref_uprn` from the gazetteer and the UPRN lookup; return the UPRNs taken from each."""
-    con.execute("DROP TABLE IF EXISTS ref_uprn")
-    con.execute(EMPTY_UPRN)
-    con.execute("""INSERT INTO ref_uprn SELECT uprn, postcode, pc_key, oa21cd, ward_code, x, y, 'gazetteer'
-                   FROM ref_gazetteer""")
+    execute(con, "drop_uprn_lookup", "DROP TABLE IF EXISTS ref_uprn")
+    execute(con, "empty_uprn_lookup", EMPTY_UPRN)
+    execute(con, "uprn_from_gazetteer", """INSERT INTO ref_uprn SELECT uprn, postcode, pc_key, oa21cd,
+                   ward_code, x, y, 'gazetteer' FROM ref_gazetteer""")
     if cfg.geography.uprn_lookup is not None:
         postcode.install(con)
         uprn.install(con)
-        con.execute(sql("uprn_lookup_rows", **_lookup_parts(con, cfg)))
-        dups = con.execute(
-            "SELECT uprn FROM ref_uprn GROUP BY uprn HAVING count(*) > 1 ORDER BY uprn LIMIT 10").fetchall()
+        execute(con, "uprn_lookup_rows", sql("uprn_lookup_rows", **_lookup_parts(con, cfg)))
+        dups = execute(con, "uprn_lookup_duplicates", "SELECT uprn FROM ref_uprn GROUP BY uprn "
+                       "HAVING count(*) > 1 ORDER BY uprn LIMIT 10", fetch="all")
         if dups:
             raise GeographyError([f"{cfg.geography.uprn_lookup.path}: UPRN(s) listed more than once in "
                                   f"the area: {[d[0] for d in dups]}; a UPRN lookup has one row per UPRN"])
-    counts = dict(con.execute("SELECT source, count(*) FROM ref_uprn GROUP BY ALL").fetchall())
+    counts = dict(execute(con, "uprn_sources", "SELECT source, count(*) FROM ref_uprn GROUP BY ALL",
+                          fetch="all"))
     if cfg.geography.uprn_lookup is not None:
         logger.info("UPRN lookup: %d UPRNs in the area beyond the gazetteer's %d",
                     counts.get("uprn_lookup", 0), counts.get("gazetteer", 0))

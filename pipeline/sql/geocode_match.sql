@@ -5,7 +5,8 @@
 -- does not contradict the record: its postcode is the record's (unless the record's postcode is unusable)
 -- and the address matcher found no other UPRN for the record's address (a mistyped UPRN is often
 -- another real one).
--- address_*: the matcher's UPRN (table address_match_{service}, written by pipeline.address.matcher).
+-- address_*: the matcher's UPRN (scratch table scratch_address_match_{service}, written by
+-- pipeline.geocode.match_addresses and dropped once this has run).
 -- household_key: the UPRN where known, else normalised address + postcode, else the record (service and
 -- row), each keyed by insight_key (HMAC-SHA256 under the installation's secret, pipeline.secret): a
 -- key cannot be confirmed by hashing a guessed address or UPRN, and is the same for one household
@@ -29,7 +30,7 @@ judged AS (
         END AS early_reject
     FROM u
     LEFT JOIN ref_uprn gu ON gu.uprn = u.uprn_clean
-    LEFT JOIN address_match_{service} a USING (row_number)
+    LEFT JOIN scratch_address_match_{service} a USING (row_number)
 ),
 decided AS (
     SELECT j.*,
