@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
 from pipeline.render.charts import OVER, UNDER, save_chart  # noqa: E402
-from pipeline.render.segment_info import supergroup_colours  # noqa: E402
+from pipeline.render.segment_info import segment_colours  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
     if "level" not in names:
         names["level"] = "supergroup"
     top = names[names["level"] == "supergroup"] if (names["level"] == "supergroup").any() else names
-    colours = supergroup_colours(top["segment"])
+    colours = segment_colours(names, oa)  # the one palette, as the segment map and workbook
     base = None
     if oas is not None:
         base = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(oa, on="oa21cd")
@@ -149,7 +149,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
 
     def entry(row) -> GuideEntry:
         code, level = row["segment"], row["level"]
-        colour = row["colour"] if row.get("colour", "").startswith("#") else colours.get(code[:1], "#777777")
+        colour = colours.get(code, "#777777")
         e = GuideEntry(code, level, row["segment_name"], colour, row.get("description", ""),
                        weak=_weak_note(row))
         e.households, e.share, e.oas = sizes.get((level, code), ("", "", ""))

@@ -9,9 +9,11 @@ does not depend on how the classification was built:
   ``colour`` (a segment's own colour wins over the palette);
 * ``pen_portraits.csv`` (optional): ``segment`` and a portrait text column.
 
-Without a ``colour``, segments are coloured by supergroup from Paul Tol's *muted* palette
-(designed to be told apart with the common colour-vision deficiencies). The supergroup of a
-code is the ``supergroup`` column when present, else its leading digits ("5b2" -> "5").
+Without a ``colour``, segments are coloured by supergroup from the one palette,
+`segments.palette` (the colours the classification's own outputs carry), by `segment_colours`:
+the segment map, the guide and the workbook's Segments sheet all take a segment's colour from it.
+The supergroup of a code is the ``supergroup`` column when present, else its leading digits
+("5b2" -> "5").
 """
 
 from __future__ import annotations
@@ -22,12 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from segments.palette import supergroup_colours
+
 logger = logging.getLogger(__name__)
 
-#: Paul Tol "muted" (colour-blind safe), one colour per supergroup in code order.
-SUPERGROUP_PALETTE: tuple[str, ...] = (
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
-)
 _TEXT_COLUMNS = ("pen_portrait", "portrait", "text", "description")
 
 
@@ -41,10 +41,22 @@ def _code_order(codes: pd.Series) -> list[str]:
     return sorted(set(codes.astype(str)), key=lambda c: (len(supergroup_of(c)), supergroup_of(c), c))
 
 
-def supergroup_colours(codes: pd.Series) -> dict[str, str]:
-    """Palette colour per supergroup code, assigned in code order (cycled beyond nine)."""
-    groups = sorted(set(codes.astype(str).map(supergroup_of)), key=lambda c: (len(c), c))
-    return {g: SUPERGROUP_PALETTE[i % len(SUPERGROUP_PALETTE)] for i, g in enumerate(groups)}
+def segment_colours(names: pd.DataFrame, oa: pd.DataFrame) -> dict[str, str]:
+    """Colour per segment code of *names* (any level): the segment's own ``colour`` where it is
+    a hex colour, else its supergroup's in `segments.palette`. The supergroup of a code is read
+    from *oa*'s tier columns (``segment``, ``group``, ``subgroup`` beside ``supergroup``), else
+    from its leading digits."""
+    sg: dict[str, str] = {}
+    if "supergroup" in oa.columns:
+        for col in ("subgroup", "group", "segment", "supergroup"):
+            if col in oa.columns:
+                sg |= dict(zip(oa[col].astype(str), oa["supergroup"].astype(str), strict=True))
+    codes = names["segment"].astype(str)
+    groups = [sg.get(c, supergroup_of(c)) for c in codes]
+    palette = supergroup_colours(sorted(set(groups) | set(sg.values())))
+    own = names["colour"] if "colour" in names.columns else pd.Series("", index=names.index)
+    return {c: (str(o) if re.fullmatch(r"#[0-9A-Fa-f]{6}", str(o)) else palette[g])
+            for c, o, g in zip(codes, own, groups, strict=True)}
 
 
 def load_segments(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -67,10 +79,7 @@ def load_segments(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     names["supergroup"] = names["segment"].map(
         dict(zip(oa["segment"], oa["supergroup"], strict=False))
     ).fillna(names["segment"].map(supergroup_of))
-    palette = supergroup_colours(names["supergroup"])
-    own = names["colour"] if "colour" in names.columns else pd.Series("", index=names.index)
-    names["colour"] = [c if re.fullmatch(r"#[0-9A-Fa-f]{6}", str(c)) else palette[g]
-                       for c, g in zip(own, names["supergroup"], strict=True)]
+    names["colour"] = names["segment"].map(segment_colours(names, oa))
     sg_names = dict(zip(all_levels["segment"], all_levels["segment_name"], strict=False))
     names["supergroup_name"] = [sg_names.get(g, f"Supergroup {g}") if g != s else n
                                 for g, s, n in zip(names["supergroup"], names["segment"],

@@ -16,6 +16,7 @@ from pipeline.config import RunConfig
 from pipeline.escape import spreadsheet_frame
 from pipeline.publish.notes import DEFINITIONS
 from pipeline.publish.tables import Publication, PublishedTable
+from pipeline.render.segment_info import segment_colours
 from pipeline.render.workbook import write_profile_workbook
 
 METHOD = [
@@ -186,15 +187,19 @@ def quality_sheet(pub: Publication, service: str) -> pd.DataFrame:
 
 
 def segments_sheet(cfg: RunConfig) -> pd.DataFrame | None:
-    """Every segment of the classification with its name and pen portrait (from the run's
-    shareable segment outputs), or None when the run has none."""
+    """Every segment of the classification with its name, its colour in the maps and the guide
+    (`segment_info.segment_colours`) and its pen portrait (from the run's shareable segment
+    outputs), or None when the run has none."""
     path = cfg.outputs / "segments" / "segment_names.csv"
     if not path.exists():
         return None
     names = pd.read_csv(path, dtype=str, keep_default_na=False)
+    oa_path = path.with_name("segments_oa.csv")
+    oa = pd.read_csv(oa_path, dtype=str, keep_default_na=False) if oa_path.exists() else pd.DataFrame()
+    colours = segment_colours(names, oa)
     out = _codes_as_numbers(pd.DataFrame({
         "Level": names.get("level", "segment"), "segment": names["segment"], "Name": names["segment_name"],
-        "Pen portrait": names.get("description", "")}))
+        "Colour": names["segment"].map(colours), "Pen portrait": names.get("description", "")}))
     return out.rename(columns={"segment": "Segment"})
 
 
