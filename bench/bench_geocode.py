@@ -206,7 +206,8 @@ BREAKDOWN = textwrap.dedent("""
     build_parser()
     marks["imports (pipeline.cli and its parser)"] = time.perf_counter() - t
     from pipeline.run import run_all
-    from pipeline.validate import privacy_warnings, validate_config
+    from pipeline.ingest import privacy_warnings
+    from pipeline.validate import validate_config
     t = time.perf_counter()
     cfg = validate_config(sys.argv[1])
     marks["insight validate (every file and column checked)"] = time.perf_counter() - t

@@ -68,7 +68,7 @@ def _logging_to_stderr(verbose: bool) -> Iterator[None]:
 def _print_warnings(cfg) -> None:
     """Warnings the user must see before sharing anything (a lowered suppression threshold), and
     extracts carrying names, phone numbers or emails (not read, but better not sent at all)."""
-    from pipeline.validate import privacy_warnings
+    from pipeline.ingest import privacy_warnings
 
     if cfg.suppression.warning:
         print(cfg.suppression.warning, file=sys.stderr)
@@ -201,11 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
     v.set_defaults(func=cmd_validate)
 
-    from pipeline.run import STAGES
+    from pipeline.run import STAGE_NAMES
 
     r = sub.add_parser("run", help="run the pipeline for a config (all stages by default)")
     r.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
-    r.add_argument("--until", choices=STAGES, default="render", help="last stage to run")
+    r.add_argument("--until", choices=STAGE_NAMES, default="render", help="last stage to run")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--sql", action="store_true",
                    help="print every SQL statement the run executes, with its name, rows and seconds, to "

@@ -22,6 +22,7 @@ from pipeline import secret
 from pipeline.address import postcode, uprn, uprn_lookup
 from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.address.uprn_lookup import EMPTY_UPRN
+from pipeline.checks import Problem
 from pipeline.config import RunConfig, Service
 from pipeline.warehouse import SCRATCH, drop_scratch, execute, literal, sql, store_frame, table_exists
 
@@ -194,3 +195,12 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, dict[str, i
         matched = sum(results[service.name][m] for m in MATCH_LEVELS)
         logger.info("Geocoded %s: %d matched", service.name, matched)
     return results
+
+
+def check(cfg: RunConfig) -> list[Problem]:
+    """The gazetteer and the UPRN lookup have the columns their loaders read."""
+    if cfg.geography is None:
+        return []
+    from pipeline.address import gazetteer
+
+    return gazetteer.check(cfg) + uprn_lookup.check(cfg)

@@ -43,6 +43,7 @@ from boundaries.loaders import (
     wards_by_centroid,
 )
 from boundaries.reference import attach_reference, ensure_reference
+from pipeline.checks import Problem, csv_columns, need_columns, with_fix
 from pipeline.config import BoundaryFile, PostcodeDirectory, RunConfig
 from pipeline.ownership import PRIVATE_MARKER, marker_run
 from segments.census import CensusError, find_table_file
@@ -402,3 +403,93 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
         summary,
     )
     return summary
+
+
+# --- check: what `insight validate` asks of this stage's files ------------------------------------
+
+
+def _polygon_problems(key: str, spec: BoundaryFile, kind: str) -> list[Problem]:
+    """A polygon layer is readable, has a CRS and the configured code (and name) columns."""
+    import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    path = Path(spec.path)
+    if not path.exists():
+        return []
+    try:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        if spec.layer is not None and spec.layer not in layers:
+            return [f"{key}.layer: {path} has no layer {spec.layer!r}; its layers are {layers}. Fix: set "
+                    f"{key}.layer to one of them"]
+        info = pyogrio.read_info(path, layer=spec.layer)
+    except (DataSourceError, DataLayerError, OSError) as exc:
+        return [f"{key}.path: {path} cannot be read as a polygon layer ({exc}). Fix: name a GeoJSON, "
+                "GeoPackage or shapefile"]
+    fields = [str(f) for f in info["fields"]]
+    problems = [f"{key}.{role}_column: {path} has no column {col!r} (the {kind} {role} column); its "
+                f"columns are {fields}. Fix: set {key}.{role}_column to one of them"
+                for role, col in (("code", spec.code_column), ("name", spec.name_column))
+                if col is not None and col not in fields]
+    if info["crs"] is None:
+        problems.append(f"{key}.path: {path} has no CRS. Fix: save it with one (EPSG:27700 or 4326)")
+    return problems
+
+
+def oa_boundary_problems(cfg: RunConfig) -> list[Problem]:
+    """The OA boundary layer's problems (also asked by the classification's check, which counts
+    the area's Output Areas in it)."""
+    return _polygon_problems("geography.oa_boundaries", cfg.geography.oa_boundaries, "OA")
+
+
+def _ward_lookup_problems(cfg: RunConfig) -> list[Problem]:
+    spec = cfg.geography.oa_to_ward
+    if spec is None or not Path(spec.path).is_file():
+        return []
+    have = csv_columns(Path(spec.path))  # as boundaries.loaders.load_oa_ward_lookup reads it
+    need = {"oa_column": spec.oa_column, "ward_column": spec.ward_column,
+            "ward_name_column": spec.ward_name_column}
+    return need_columns("geography.oa_to_ward", Path(spec.path), have, need)
+
+
+def _directory_problems(cfg: RunConfig) -> list[Problem]:
+    """The postcode directory has its configured columns (checked as `load_postcodes` does)."""
+    spec = cfg.geography.postcode_directory
+    key = "geography.postcode_directory"
+    if not Path(spec.path).is_file():
+        return [f"{key}.path: {spec.path} is a folder, not a file. Fix: name the directory CSV"] \
+            if Path(spec.path).is_dir() else []
+    con = duckdb.connect()
+    try:
+        check_postcode_directory(con, spec)
+    except GeographyError as exc:
+        return with_fix(exc.problems, f"set {key}.columns", f"{key}.columns")
+    except duckdb.Error as exc:
+        return [f"{key}.path: {spec.path} cannot be read as CSV ({str(exc).splitlines()[0]}). Fix: name "
+                "the ONSPD / NSPL / Code-Point CSV"]
+    finally:
+        con.close()
+    return []
+
+
+def _reference_file_problems(cfg: RunConfig) -> list[Problem]:
+    """An existing reference_db must be a DuckDB database (one the pipeline built), never another
+    file the build would replace."""
+    ref = cfg.geography.postcode_directory.reference_db
+    if ref is None or not Path(ref).is_file():
+        return []
+    with open(ref, "rb") as fh:
+        magic = fh.read(12)[8:12]
+    if magic == b"DUCK":
+        return []
+    return [f"geography.postcode_directory.reference_db: {ref} exists and is not a DuckDB database; "
+            "building the reference would replace it. Fix: name a new file, such as "
+            "data/reference/onspd.duckdb"]
+
+
+def check(cfg: RunConfig) -> list[Problem]:
+    """Boundary layers, the OA->ward lookup, the postcode directory and its reference database."""
+    g = cfg.geography
+    if g is None:  # a census-only classification (the schema allows it only then)
+        return []
+    return (oa_boundary_problems(cfg) + _polygon_problems("geography.wards", g.wards, "ward")
+            + _ward_lookup_problems(cfg) + _directory_problems(cfg) + _reference_file_problems(cfg))

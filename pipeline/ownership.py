@@ -340,3 +340,36 @@ def claim(cfg: RunConfig) -> Iterator[RunConfig]:
             raise
         _swap_in(building, outputs)
 
+
+
+# --- check: what `insight validate` asks of the run's folders ---------------------------------------
+
+
+def _nearest_existing(folder: Path) -> Path:
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def check(cfg: RunConfig) -> list[str]:
+    """Each run folder can be made and written, the outputs folder is a real folder (not a link)
+    and holds nothing the pipeline did not write (the run would refuse to empty it)."""
+    problems = []
+    for key, folder in (("outputs_dir", Path(cfg.outputs)), ("private_dir", Path(cfg.private))):
+        if folder.is_symlink():
+            problems.append(f"{key}: {folder} is a symbolic link (to {folder.resolve()}). Fix: set {key} "
+                            "to the real folder")
+            continue
+        base = _nearest_existing(folder)
+        if not base.is_dir():
+            problems.append(f"{key}: {folder} cannot be made, because {base} is a file. Fix: choose "
+                            "another folder")
+        elif not os.access(base, os.W_OK | os.X_OK):
+            problems.append(f"{key}: {folder} cannot be written ({base} is read-only for this user). "
+                            "Fix: choose a folder you can write, or ask for write access")
+    out = Path(cfg.outputs)
+    if out.is_dir() and not out.is_symlink() and any(out.iterdir()) and not (out / OUTPUTS_MARKER).exists():
+        problems.append(f"outputs_dir: {out} holds files the pipeline did not write, and a run empties "
+                        "its outputs folder. Fix: set outputs_dir to a new or empty folder")
+    return problems

@@ -63,7 +63,7 @@ def category_name(column: str) -> str:
     return clean_text(text)
 
 
-def _table_key(table: str) -> str:
+def table_key(table: str) -> str:
     return str(table).strip().lower()
 
 
@@ -102,7 +102,7 @@ def table_missing(census_cfg: Census, table: str) -> bool:
     """True when no file in an existing census folder matches the table's pattern (as opposed
     to a missing folder or a pattern matching several files)."""
     folder = Path(census_cfg.dir)
-    return folder.is_dir() and not list(folder.glob(census_cfg.pattern.format(table=_table_key(table))))
+    return folder.is_dir() and not list(folder.glob(census_cfg.pattern.format(table=table_key(table))))
 
 
 def missing_tables_message(census_cfg: Census, needed_by: dict[str, list[tuple[str, str]]],
@@ -134,7 +134,7 @@ def find_table_file(census_cfg: Census, table: str) -> Path:
     Raises CensusError naming the table, folder and pattern, and listing the files that are
     there, when no file (or more than one) matches.
     """
-    table = _table_key(table)
+    table = table_key(table)
     path, problem = _find(census_cfg, table)
     if problem:
         raise CensusError([problem])
@@ -225,8 +225,8 @@ def _plain_numbers(column: pd.Series) -> bool:
     return pd.api.types.is_float_dtype(column.dtype) and bool(np.isfinite(column.to_numpy()).all())
 
 
-def _load(census_cfg: Census, table: str) -> tuple[pd.DataFrame | None, list[str]]:
-    table = _table_key(table)
+def load_with_problems(census_cfg: Census, table: str) -> tuple[pd.DataFrame | None, list[str]]:
+    table = table_key(table)
     path, problem = _find(census_cfg, table)
     if problem:
         return None, [problem]
@@ -242,7 +242,7 @@ def load_table(census_cfg: Census, table: str) -> pd.DataFrame:
     Columns are the category texts (see `category_name`); values are integers (floats for a
     table of non-integral values such as population density).  Raises CensusError.
     """
-    frame, problems = _load(census_cfg, table)
+    frame, problems = load_with_problems(census_cfg, table)
     if problems:
         raise CensusError(problems)
     return frame
@@ -250,7 +250,7 @@ def load_table(census_cfg: Census, table: str) -> pd.DataFrame:
 
 def households(census_cfg: Census) -> pd.Series:
     """Households per OA from the households table (TS041: one value column)."""
-    table = _table_key(census_cfg.households_table)
+    table = table_key(census_cfg.households_table)
     frame = load_table(census_cfg, table)
     if frame.shape[1] != 1:
         raise CensusError(

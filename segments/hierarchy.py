@@ -30,13 +30,13 @@ MIN_SPLIT_CAP = 10.0
 LOWER_MAX_STARTS = 100
 
 
-def _k_for(k: int | dict[str, int], parent: str, default: int) -> int:
+def k_for(k: int | dict[str, int], parent: str, default: int) -> int:
     if isinstance(k, dict):
         return int(k.get(parent, default))
     return int(k)
 
 
-def _suffix(level: str, i: int) -> str:
+def code_suffix(level: str, i: int) -> str:
     if level == "group":
         letters = string.ascii_lowercase
         return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
@@ -53,17 +53,17 @@ def _split(x: np.ndarray, parents: np.ndarray, level: str, k: int | dict[str, in
     for parent in tqdm(order, desc=f"{level}s", unit="parent", disable=not progress, leave=False):
         rows = np.flatnonzero(parents == parent)
         sub = x[rows]
-        kk = min(_k_for(k, parent, default), len(np.unique(sub, axis=0)))
+        kk = min(k_for(k, parent, default), len(np.unique(sub, axis=0)))
         if kk <= 1:
-            codes[rows] = parent + _suffix(level, 0)
-            centres[parent + _suffix(level, 0)] = sub.mean(axis=0)
+            codes[rows] = parent + code_suffix(level, 0)
+            centres[parent + code_suffix(level, 0)] = sub.mean(axis=0)
             continue
         fit = fit_kmeans(sub, kk, n_init=n_init, seed=seed, max_starts=LOWER_MAX_STARTS,
                          time_cap=max(MIN_SPLIT_CAP, LOWER_TIER_CAP * len(rows) / len(x)))
         if report is not None:
             report.append(report_row(fit, level, parent, len(rows), kk))
         for c in range(kk):
-            code = parent + _suffix(level, c)
+            code = parent + code_suffix(level, c)
             codes[rows[fit.labels == c]] = code
             centres[code] = fit.centres[c]
     return codes, centres

@@ -58,12 +58,12 @@ import pandas as pd
 from pipeline.config import Census
 from segments.census import (
     CensusError,
-    _load,
-    _table_key,
     category_name,
     clean_text,
     missing_tables_message,
+    load_with_problems,
     table_missing,
+    table_key,
 )
 
 log = logging.getLogger(__name__)
@@ -123,10 +123,10 @@ def load_spec(path: Path | str | None = None) -> pd.DataFrame:
         if col not in spec.columns:
             spec[col] = default
     problems: list[str] = []
-    spec["table"] = spec["table"].map(_table_key)
+    spec["table"] = spec["table"].map(table_key)
     spec["transform"] = spec["transform"].str.lower().replace("", "percent")
     spec["denominator_table"] = [
-        _table_key(d) if d else t for d, t in zip(spec["denominator_table"], spec["table"],
+        table_key(d) if d else t for d, t in zip(spec["denominator_table"], spec["table"],
                                                   strict=True)
     ]
     for i, row in spec.iterrows():
@@ -208,7 +208,7 @@ def compute_percentages(census_cfg: Census, spec: pd.DataFrame | Path | str | No
             absent[table] = [(r.variable, r.name) for r in spec.itertuples(index=False)
                              if table in (r.table, r.denominator_table)]
             continue
-        frame, found = _load(census_cfg, table)
+        frame, found = load_with_problems(census_cfg, table)
         problems.extend(found)
         if frame is not None:
             frames[table] = frame

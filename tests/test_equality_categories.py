@@ -418,7 +418,7 @@ def test_incomplete_only_above_the_threshold_and_a_code_map_fixes_it():
 
 
 def test_validate_lists_unmapped_codes_with_counts(tmp_path):
-    from pipeline.validate import equality_code_report, equality_map_problems
+    from pipeline.profiles.check import equality_code_report, equality_map_problems
 
     path = tmp_path / "extract.csv"
     rows = [["Postcode", "Age", "Sex", "Ethnicity"]]

@@ -23,9 +23,8 @@ from pydantic import ValidationError
 from pipeline import ingest
 from pipeline.cli import main
 from pipeline.config import DEFAULT_AGE_BANDS, RunConfig, identifier_kind, load_config
-from pipeline.ingest import ingest_service
+from pipeline.ingest import ingest_service, privacy_warnings
 from pipeline.privacy import MANIFEST_JSON, MANIFEST_MD, AgeRule, is_record_level, purge
-from pipeline.validate import privacy_warnings
 from tests.conftest import REPO
 from tests.helpers import tiny_config
 
@@ -182,8 +181,8 @@ def test_only_mapped_columns_reach_any_table_and_dob_becomes_a_band(tmp_path, mo
     real = ingest._store
 
     def spy(con, service, *args):  # the scratch table as the numbering step receives it
-        seen["raw"] = [r[0] for r in con.execute(f"DESCRIBE raw_{service.name}").fetchall()]
-        seen["raw_rows"] = con.execute(f"SELECT * FROM raw_{service.name}").fetchall()
+        seen["raw"] = [r[0] for r in con.execute(f"DESCRIBE {ingest.raw_table(service)}").fetchall()]
+        seen["raw_rows"] = con.execute(f"SELECT * FROM {ingest.raw_table(service)}").fetchall()
         return real(con, service, *args)
 
     monkeypatch.setattr(ingest, "_store", spy)

@@ -9,6 +9,7 @@ saon, paon, street, locality, town, postcode, pc_key, x, y, oa21cd, ward_code.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import duckdb
 import geopandas as gpd
@@ -16,6 +17,7 @@ import pandas as pd
 
 from boundaries.loaders import BNG, GeographyError
 from pipeline.address import postcode, uprn
+from pipeline.checks import Problem, need_columns
 from pipeline.config import RunConfig
 from pipeline.warehouse import execute, ident
 
@@ -77,3 +79,19 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
     n = execute(con, "gazetteer_count", "SELECT count(*) FROM ref_gazetteer", fetch="value")
     logger.info("Gazetteer: %d addresses in the area (of %d read)", n, len(gaz) + bad)
     return n
+
+
+def check(cfg: RunConfig) -> list[Problem]:
+    """The gazetteer has its configured columns (as `read_gazetteer` reads it)."""
+    spec = cfg.geography.gazetteer
+    if spec is None or not Path(spec.path).is_file():
+        return []
+    con = duckdb.connect()
+    try:
+        have = [r[0] for r in execute(con, "gazetteer_columns", COLUMNS, [str(spec.path)], fetch="all")]
+    except duckdb.Error as exc:
+        return [f"geography.gazetteer.path: {spec.path} cannot be read as CSV "
+                f"({str(exc).splitlines()[0]}). Fix: export the gazetteer as CSV"]
+    finally:
+        con.close()
+    return need_columns("geography.gazetteer.columns", Path(spec.path), have, spec.columns.model_dump())

@@ -19,6 +19,7 @@ import duckdb
 
 from boundaries.loaders import GeographyError
 from pipeline.address import postcode, uprn
+from pipeline.checks import Problem, with_fix
 from pipeline.config import RunConfig
 from pipeline.warehouse import execute, ident, literal, sql
 
@@ -76,3 +77,22 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
         logger.info("UPRN lookup: %d UPRNs in the area beyond the gazetteer's %d",
                     counts.get("uprn_lookup", 0), counts.get("gazetteer", 0))
     return counts
+
+
+def check(cfg: RunConfig) -> list[Problem]:
+    """The UPRN lookup files (ONSUD) have their configured columns (the stage's own check)."""
+    import glob
+
+    if cfg.geography.uprn_lookup is None or not glob.glob(cfg.geography.uprn_lookup.path):
+        return []
+    con = duckdb.connect()
+    try:
+        _lookup_parts(con, cfg)
+    except GeographyError as exc:
+        return with_fix(exc.problems, "set geography.uprn_lookup.columns", "geography.uprn_lookup.columns")
+    except duckdb.Error as exc:
+        return [f"geography.uprn_lookup.path: {cfg.geography.uprn_lookup.path} cannot be read as CSV "
+                f"({str(exc).splitlines()[0]}). Fix: name the ONSUD CSV files"]
+    finally:
+        con.close()
+    return []

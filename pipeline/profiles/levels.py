@@ -56,7 +56,7 @@ def segment_names(con: duckdb.DuckDBPyConnection, level: str) -> dict[str, str]:
     return {str(c): ("" if n is None else str(n)) for c, n in rows}
 
 
-def _census_base(cfg: RunConfig, spec: str) -> pd.Series:
+def census_base(cfg: RunConfig, spec: str) -> pd.Series:
     from segments.census import load_table
 
     if spec == "residents":
@@ -92,7 +92,7 @@ def area_frame(con: duckdb.DuckDBPyConnection, cfg: RunConfig, base: str = "hous
     if base == "households":
         geo["base"] = geo["households"].astype(int)
     else:
-        per_oa = _census_base(cfg, base)
+        per_oa = census_base(cfg, base)
         geo["base"] = geo["oa21cd"].map(per_oa).fillna(0).astype(int)
     return geo
 

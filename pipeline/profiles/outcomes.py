@@ -56,7 +56,7 @@ from pipeline.config import Outcome
 from pipeline.ingest import outcome_column
 from pipeline.profiles import equality, levels
 from pipeline.profiles.stats import wilson
-from pipeline.profiles.table import _round
+from pipeline.profiles.table import round_half_up
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if col in DECIMALS:
-            out[col] = [_round(v, DECIMALS[col]) for v in out[col]]
+            out[col] = [round_half_up(v, DECIMALS[col]) for v in out[col]]
         elif col in COUNT_COLUMNS:
             out[col] = [str(int(v)) for v in out[col]]
         else:

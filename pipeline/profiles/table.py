@@ -40,7 +40,7 @@ GAP_COLUMNS = ["non_users", "non_users_lower", "non_users_upper", "shortfall"]
 DERIVED_COLUMNS = ["service_pct", "penetration_pct", "index", *INTERVAL_COLUMNS, *GAP_COLUMNS]
 
 
-def _round(value, places: int) -> str:
+def round_half_up(value, places: int) -> str:
     """Round an exact ratio (or a float) half up to `places` decimals, as a string ('' when undefined)."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return ""
@@ -121,17 +121,17 @@ def format_profile(profile: pd.DataFrame) -> pd.DataFrame:
     is_total = out["segment_code"].eq("Total")
     out["service_count"] = profile["service_count"].map(str)
     pairs = zip(is_total, profile["service_pct"], strict=True)
-    out["service_pct"] = ["100" if t and v is not None else _round(v, 2) for t, v in pairs]
+    out["service_pct"] = ["100" if t and v is not None else round_half_up(v, 2) for t, v in pairs]
     out["base_count"] = profile["base_count"].map(str)
     pairs = zip(is_total, profile["base_pct"], strict=True)
-    out["base_pct"] = ["100" if t else _round(v, 2) for t, v in pairs]
-    out["penetration_pct"] = [_round(v, 2) for v in profile["penetration_pct"]]
-    out["index"] = [_round(v, 0) for v in profile["index"]]
+    out["base_pct"] = ["100" if t else round_half_up(v, 2) for t, v in pairs]
+    out["penetration_pct"] = [round_half_up(v, 2) for v in profile["penetration_pct"]]
+    out["index"] = [round_half_up(v, 0) for v in profile["index"]]
     if "index_lower" not in profile:
         return out[PROFILE_COLUMNS]
     for col, places in [("penetration_lower", 2), ("penetration_upper", 2), ("index_lower", 0),
                         ("index_upper", 0), ("non_users", 0), ("non_users_lower", 0),
                         ("non_users_upper", 0), ("shortfall", 0)]:
-        out[col] = [_round(v, places) for v in profile[col]]
+        out[col] = [round_half_up(v, places) for v in profile[col]]
     out["significance"] = profile["significance"].fillna("")
     return out[PROFILE_COLUMNS + INTERVAL_COLUMNS + GAP_COLUMNS]

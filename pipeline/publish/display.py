@@ -8,9 +8,9 @@ import pandas as pd
 from pipeline.config import Suppression
 from pipeline.profiles.table import (
     DERIVED_COLUMNS,
-    _round,
     format_profile,
     profile_table,
+    round_half_up,
     with_uncertainty,
 )
 from pipeline.publish import suppression as sup
@@ -43,7 +43,7 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.drop(columns=["suppressed"], errors="ignore").copy()
     for col in out.columns:
         if col in DECIMALS:
-            out[col] = [_round(None if v is None or (isinstance(v, float) and np.isnan(v)) else v,
+            out[col] = [round_half_up(None if v is None or (isinstance(v, float) and np.isnan(v)) else v,
                                DECIMALS[col]) for v in out[col]]
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "yes", False: ""})
