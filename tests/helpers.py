@@ -50,3 +50,11 @@ def make_ref_postcodes(con, rows: list[tuple]) -> None:
         con.execute("INSERT INTO ref_postcodes VALUES (?, ?, ?, ?, 'E06009999', ?, ?, ?, ?, ?)",
                     [pcds.replace(" ", ""), pcds, oa, ward, *(point or (None, None)), live, non_geographic,
                      large_user])
+
+
+def ward_choropleth(wards, out: Path, title: str, value_column: str = "penetration_pct", **options) -> Path:
+    """One ward layer drawn by the render stage's own map writer (`maps.layered_map`, as the
+    service ward maps are), for the tests of what a map holds."""
+    from pipeline.render.maps import layered_map
+
+    return layered_map([("Wards", wards, value_column)], out, title, **options)

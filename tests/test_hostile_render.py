@@ -27,9 +27,9 @@ from PIL import Image
 from shapely.geometry import box
 
 from pipeline.render.charts import channel_chart, index_chart
-from pipeline.render.maps import layered_map, multi_service_map, segment_map, ward_map
+from pipeline.render.maps import layered_map, multi_service_map, segment_map
 from pipeline.render.offline import assert_offline
-from tests.helpers import formula_cells
+from tests.helpers import formula_cells, ward_choropleth
 
 sys.path.insert(0, str(Path(__file__).parent))
 import browser  # noqa: E402
@@ -116,7 +116,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
         "ward": layered_map([(LABEL, suppressed, "penetration_pct"), (OPTION, suppressed, "index")],
                             out / "ward_map.html", f"{LABEL}: use by ward", attribution=ATTRIBUTION,
                             targets=_targets(), suppressed_symbol="<#>"),
-        "single": ward_map(wards, out / "single.html", TITLE, attribution=ATTRIBUTION),
+        "single": ward_choropleth(wards, out / "single.html", TITLE, attribution=ATTRIBUTION),
         "segments": segment_map(_segment_oas(), out / "segment_map.html", TITLE, attribution=ATTRIBUTION),
     }
 
@@ -155,7 +155,7 @@ def test_strings_reach_the_page_escaped_once(pages):
 
 
 def test_tile_attribution_is_escaped(tmp_path):
-    html = ward_map(_square_wards(WARD_NAMES[:2]), tmp_path / "tiles.html", "Tiles",
+    html = ward_choropleth(_square_wards(WARD_NAMES[:2]), tmp_path / "tiles.html", "Tiles",
                     tiles="https://tiles.example/{z}/{x}/{y}.png",
                     tiles_attribution=TILES_ATTRIBUTION).read_text(encoding="utf-8")
     assert _markup_left(html) == []
@@ -164,7 +164,7 @@ def test_tile_attribution_is_escaped(tmp_path):
 
 def test_attribution_cannot_fill_a_script_slot(tmp_path):
     """A string that looks like one of the map's own script slots is written as typed."""
-    html = ward_map(_square_wards(WARD_NAMES[:2]), tmp_path / "slot.html", "Slot",
+    html = ward_choropleth(_square_wards(WARD_NAMES[:2]), tmp_path / "slot.html", "Slot",
                     attribution="{map} and {layers}").read_text(encoding="utf-8")
     assert 'addAttribution("{map} and {layers}")' in html
 

@@ -28,11 +28,11 @@ from pipeline.render import (
     leaflet_assets,
     make_offline,
     multi_service_map,
-    ward_map,
     write_profile_workbook,
 )
 from pipeline.render.maps import PALETTE, class_breaks, prepare_wards
 from pipeline.render.offline import OfflineError, find_fetched_urls
+from tests.helpers import ward_choropleth
 
 sys.path.insert(0, str(Path(__file__).parent))
 from browser import find_chromium, render_page  # noqa: E402
@@ -83,7 +83,7 @@ def geojson_features(html: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def map_html(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("map") / "wards.html"
-    return ward_map(make_wards(), out, "Library members – penetration by ward")
+    return ward_choropleth(make_wards(), out, "Library members – penetration by ward")
 
 
 # --- offline helpers -----------------------------------------------------------------
@@ -185,14 +185,14 @@ def test_map_title_and_legend(map_html: Path):
 
 
 def test_map_is_deterministic(tmp_path: Path):
-    a = ward_map(make_wards(), tmp_path / "a.html", "Determinism")
-    b = ward_map(make_wards(), tmp_path / "b.html", "Determinism")
+    a = ward_choropleth(make_wards(), tmp_path / "a.html", "Determinism")
+    b = ward_choropleth(make_wards(), tmp_path / "b.html", "Determinism")
     assert a.read_bytes() == b.read_bytes()
     assert not re.search(r"_[0-9a-f]{32}(?![0-9a-f])", a.read_text(encoding="utf-8"))
 
 
 def test_map_optional_tiles(tmp_path: Path):
-    out = ward_map(
+    out = ward_choropleth(
         make_wards(),
         tmp_path / "t.html",
         "Tiles",
@@ -348,7 +348,7 @@ def test_map_formats_numeric_display_values(tmp_path: Path):
     wards["penetration_display"] = ["#" if s else p for s, p in zip(sup, wards.penetration_pct, strict=True)]
     wards["index_display"] = ["#" if s else i for s, i in zip(sup, wards["index"], strict=True)]
     wards["households"] = wards["households"] * 10
-    html = ward_map(wards, tmp_path / "n.html", "Numbers").read_text(encoding="utf-8")
+    html = ward_choropleth(wards, tmp_path / "n.html", "Numbers").read_text(encoding="utf-8")
     props = {f["properties"]["ward_code"]: f["properties"] for f in geojson_features(html)}
     first = props["E05000000"]
     assert first["count"] == "40" and first["households"] == "10,000"

@@ -55,7 +55,6 @@ __all__ = [
     "multi_service_map",
     "prepare_wards",
     "segment_map",
-    "ward_map",
 ]
 
 #: Viridis, 5 classes: sequential, perceptually uniform and colour-blind safe.
@@ -519,35 +518,6 @@ def _ward_layer(
     legend_title = _LEGEND_TITLES.get(value_column, value_column.replace("_", " ").capitalize())
     legend = _legend_html(legend_title, colours, labels, suppressed_symbol, any_suppressed)
     return layer, legend, any_suppressed
-
-
-def ward_map(
-    wards: gpd.GeoDataFrame,
-    out_html: Path,
-    title: str,
-    value_column: str = "penetration_pct",
-    suppressed_symbol: str = "#",
-    attribution: str = DEFAULT_ATTRIBUTION,
-    tiles: str | None = None,
-    tiles_attribution: str = "Base map",
-    simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
-) -> Path:
-    """Write a self-contained ward choropleth of *value_column* to *out_html*.
-
-    *wards* is in EPSG:27700 with ``ward_code``, ``ward_name``, ``households``,
-    *value_column* (NaN where suppressed) and the caller-formatted strings
-    ``service_count_display``, ``penetration_display``, ``index_display``. Only the display
-    strings are embedded, so suppressed raw values never reach the HTML.
-    """
-    if len(wards) == 0:
-        raise ValueError("no wards to map")
-    wards_wgs, outline = prepare_wards(wards, simplify_tolerance_m)
-    m = _new_map(tuple(wards_wgs.total_bounds), tiles, tiles_attribution)
-    layer, legend, _ = _ward_layer(wards_wgs, value_column, suppressed_symbol, name="Wards")
-    layer.add_to(m)
-    _add_outline(m, outline)
-    html = _finish(m, title, legend, attribution, tiles)
-    return _write(html, out_html)
 
 
 def multi_service_map(
