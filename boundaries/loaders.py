@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.address import postcode
 from pipeline.config import BoundaryFile, LookupFile, PostcodeDirectory
+from pipeline.errors import InsightError
 from pipeline.warehouse import sql
 
 logger = logging.getLogger(__name__)
@@ -24,12 +25,11 @@ BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
 
 
-class GeographyError(Exception):
+class GeographyError(InsightError):
     """A geography file that cannot be used; the message lists every problem found."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(f"  - {p}" for p in problems))
+        super().__init__("", problems)
 
 
 def _need_columns(path: Path, have: list[str], need: dict[str, str | None]) -> list[str]:

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import RunConfig
+from pipeline.errors import UserValueError
 from pipeline.ingest import option_column, outcome_column
 from pipeline.warehouse import sql
 
@@ -51,7 +52,7 @@ def store_segments(con: duckdb.DuckDBPyConnection, assignments: pd.DataFrame, na
         "SELECT oa21cd FROM ref_oa ANTI JOIN segments_oa USING (oa21cd) ORDER BY 1"
     ).fetchall()
     if missing:
-        raise ValueError(
+        raise UserValueError(
             f"{len(missing)} OA(s) of the area have no segment in the classification, e.g. "
             f"{[m[0] for m in missing[:10]]}; the classification must cover every OA"
         )

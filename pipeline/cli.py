@@ -9,41 +9,18 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-
-def _expected_errors() -> tuple[type[Exception], ...]:
-    """Errors that report a problem with the user's config or files: printed, never traced."""
-    from boundaries.loaders import GeographyError
-    from pipeline.config import UserError
-    from pipeline.ingest import IngestError
-    from segments.census import CensusError
-    from segments.variables import SpecError
-
-    return (UserError, GeographyError, IngestError, CensusError, SpecError, FileNotFoundError,
-            FileExistsError)
+from pipeline.errors import InsightError, format_error
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    """A user error: one of `_expected_errors`, or a ValueError raised by the classification's
-    own checks (segments/, e.g. k larger than the number of OAs, a names file without code,name)."""
-    if isinstance(exc, _expected_errors()):
-        return True
-    if not isinstance(exc, ValueError) or exc.__traceback__ is None:
-        return False
-    tb = exc.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return Path(tb.tb_frame.f_code.co_filename).resolve().parent.name == "segments"
+    """A user error is an `InsightError` (pipeline.errors), whichever layer raised it: a problem with
+    the config, a file or the command, printed as `error:` lines. Anything else is a bug."""
+    return isinstance(exc, InsightError)
 
 
-def format_error(exc: BaseException) -> str:
-    """`error:` and a headline, then one `  - ` line per problem (each with its fix)."""
-    problems = getattr(exc, "problems", None)
-    if not problems:
-        return f"error: {exc}"
-    headline = getattr(exc, "headline", None) or str(exc).splitlines()[0]
-    if headline.lstrip().startswith("- "):  # the message is the list itself
-        headline = f"{len(problems)} problem(s):"
-    return "\n".join([f"error: {headline}", *(f"  - {p}" for p in problems)])
+#: printed to stderr, above its traceback, when an exception that is not an InsightError escapes
+BUG_NOTE = ("insight: this is a bug in the pipeline, not a problem with your config or files; "
+            "please report it with the traceback below and the command you ran")
 
 
 _LOGGERS = ("pipeline", "segments", "boundaries")
@@ -275,16 +252,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; a user error prints `error:` and its problems and returns 2."""
+    """Run one command; a user error (an InsightError) prints `error:` and its problems and returns
+    2; any other exception is a bug, raised with its traceback and a line asking for a report."""
     args = build_parser().parse_args(argv)
     with _logging_to_stderr(args.verbose):
         try:
             return args.func(args)
-        except Exception as exc:
-            if not _is_user_error(exc):
-                raise  # a bug: the traceback is wanted
+        except InsightError as exc:
             print(format_error(exc), file=sys.stderr)
             return 2
+        except Exception:
+            print(BUG_NOTE, file=sys.stderr)
+            raise  # a bug: the traceback is wanted
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.errors import InsightError
+
 #: Standard record fields a service extract can map its headers to.
 STANDARD_FIELDS = (
     "record_id",
@@ -104,15 +106,12 @@ SAFE_THRESHOLD = 5
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-class UserError(Exception):
+class UserError(InsightError):
     """A problem with the user's config or files (not a bug): reported as `error:` lines with the
     fix, never as a traceback. `problems` lists every problem found, each on its own."""
 
     def __init__(self, headline: str, problems: list[str]):
-        self.headline = headline
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{headline}\n{lines}" if self.problems else headline)
+        super().__init__(headline, problems)
 
 
 class ConfigError(UserError):

@@ -78,12 +78,11 @@ _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE
 csv.field_size_limit(2**31 - 1)
 
 
-class IngestError(Exception):
+class IngestError(InsightError):
     """Extracts that cannot be read as configured; the message lists every problem found."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(f"  - {p}" for p in problems))
+        super().__init__("", problems)
 
 
 @dataclass

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.config import RunConfig
+from pipeline.errors import InsightError
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ RUN_LOCK = ".insight-run.lock"
 WAREHOUSE_MARKER_TABLE = "insight_warehouse"
 
 
-class NotOwnedError(FileExistsError):
+class NotOwnedError(InsightError, FileExistsError):
     """A file or folder the run does not own, or may not use as asked: refused, left untouched."""
 
 

@@ -27,6 +27,8 @@ import secrets
 import stat
 from pathlib import Path
 
+from pipeline.errors import InsightError
+
 logger = logging.getLogger(__name__)
 
 SECRET_ENV = "INSIGHT_SECRET_FILE"
@@ -36,9 +38,9 @@ KEY_BYTES = 32
 KEY_HEX = 32
 
 
-class SecretError(FileExistsError):
-    """The secret file exists but cannot be used (wrong content or not a regular file).
-    A FileExistsError so that the command line reports it as `error: ...`."""
+class SecretError(InsightError, FileExistsError):
+    """The secret file exists but cannot be used (wrong content or not a regular file): reported
+    as `error: ...`; a FileExistsError too, as it was before the one error family."""
 
 
 def secret_path() -> Path:

@@ -12,13 +12,11 @@ import logging
 import sys
 import time
 
-from pipeline.config import ConfigError
+from pipeline.errors import InsightError, format_error
 from pipeline.ownership import adding_to_outputs
 from pipeline.validate import validate_config
-from segments.build import AreaError, build_segments, restarts_line, scope_line
-from segments.census import CensusError
+from segments.build import build_segments, restarts_line, scope_line
 from segments.outputs import write_diagnostics, write_segments
-from segments.variables import SpecError
 
 log = logging.getLogger("segments")
 
@@ -44,9 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                 write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
                                   progress=True)
                 steps["diagnostics"] = time.perf_counter() - t0 - sum(steps.values())
-    except (ConfigError, AreaError, CensusError, SpecError, ValueError, FileNotFoundError,
-            FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except InsightError as exc:  # a problem with the config or files; anything else is a bug
+        print(format_error(exc), file=sys.stderr)
         return 2
     sizes = result.assignments[[c for c in ("supergroup", "group", "subgroup")
                                 if c in result.assignments]].nunique()

@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Census, PostcodeDirectory, RunConfig, Segmentation
+from pipeline.errors import UserValueError
 from segments.census import CensusError, households
 from segments.describe import describe, grand_index, portrait_chart, read_names
 from segments.fit import fit_table
@@ -165,7 +166,7 @@ def build_kmeans(census_cfg: Census, seg_cfg: Segmentation, seed: int,
     values, matrix, labels = census_profile(census_cfg, seg_cfg, oas)
     n, p = matrix.shape
     if n < seg_cfg.k:
-        raise ValueError(f"cannot make {seg_cfg.k} segments from {n} output areas")
+        raise UserValueError(f"cannot make {seg_cfg.k} segments from {n} output areas")
     report: list[dict] = []
     codes, centres, wcss = build_hierarchy(
         matrix, seg_cfg.k, seg_cfg.k_groups, seg_cfg.k_subgroups, n_init=seg_cfg.n_init,
@@ -212,7 +213,7 @@ def build_lookup(census_cfg: Census | None, seg_cfg: Segmentation,
                  wards: pd.Series | None = None) -> SegmentResult:
     """An existing classification, described on the census variables when the tables are there."""
     if seg_cfg.lookup is None:
-        raise ValueError("segmentation.method is 'lookup' but there is no segmentation.lookup")
+        raise UserValueError("segmentation.method is 'lookup' but there is no segmentation.lookup")
     loaded = load_lookup(seg_cfg.lookup, postcodes)
     codes = loaded.codes
     values = matrix = pd.DataFrame()
@@ -261,7 +262,7 @@ def build_segments_from(census_cfg: Census, seg_cfg: Segmentation, seed: int = 2
     return build_kmeans(census_cfg, seg_cfg, seed, oas, progress, wards)
 
 
-class AreaError(ValueError):
+class AreaError(UserValueError):
     """The area the config names cannot be classified (no boundary file, no OA in common with
     the census tables); the message names the file and the fix."""
 

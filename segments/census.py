@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Census
+from pipeline.errors import InsightError
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,11 @@ _SUFFIX = re.compile(r";\s*measures:\s*Value\s*$", re.IGNORECASE)
 _MAX_BAD_CELLS = 10
 
 
-class CensusError(Exception):
+class CensusError(InsightError):
     """Census tables that cannot be used; the message lists every problem found."""
 
     def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) with the census tables:\n{lines}")
+        super().__init__(f"{len(problems)} problem(s) with the census tables:", problems)
 
 
 def clean_text(text: str) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import UserFileNotFoundError, UserValueError
 from segments.hierarchy import LEVELS, code_key
 from segments.naming import (
     MAX_CHARS,
@@ -67,18 +68,18 @@ def read_names(path: Path | str | None) -> pd.DataFrame:
         return pd.DataFrame(columns=["name", "description"])
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"segment names file not found: {path} (segmentation.names)")
+        raise UserFileNotFoundError(f"segment names file not found: {path} (segmentation.names)")
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [c.strip().lower() for c in table.columns]
     if not {"code", "name"} <= set(table.columns):
-        raise ValueError(f"{path}: a segment names file needs the columns code,name "
+        raise UserValueError(f"{path}: a segment names file needs the columns code,name "
                          f"(and optionally description); found {list(table.columns)}")
     if "description" not in table.columns:
         table["description"] = ""
     table = table.apply(lambda c: c.str.strip())
     dups = sorted(set(table["code"][table["code"].duplicated()]))
     if dups:
-        raise ValueError(f"{path}: the code(s) {dups} appear more than once; give each one row")
+        raise UserValueError(f"{path}: the code(s) {dups} appear more than once; give each one row")
     return table.set_index("code")[["name", "description"]]
 
 

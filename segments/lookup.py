@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import Lookup, PostcodeDirectory
+from pipeline.errors import UserFileNotFoundError, UserValueError
 from segments.hierarchy import code_key
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class LookupResult:
 
 def _read(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise FileNotFoundError(f"segmentation.lookup.path: no such file: {path}")
+        raise UserFileNotFoundError(f"segmentation.lookup.path: no such file: {path}")
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [c.strip() for c in table.columns]
     return table.apply(lambda c: c.str.strip())
@@ -50,7 +51,7 @@ def _read(path: Path) -> pd.DataFrame:
 def _need(path: Path, table: pd.DataFrame, columns: dict[str, str | None]) -> None:
     missing = [f"{c!r} ({what})" for what, c in columns.items() if c and c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: no column {', '.join(missing)}; the columns are "
+        raise UserValueError(f"{path}: no column {', '.join(missing)}; the columns are "
                          f"{list(table.columns)} (fix segmentation.lookup in the run config)")
 
 
@@ -73,10 +74,10 @@ def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series
         keys = match_key(link[lookup.to_oa.key_column], lookup.key)
         return pd.Series(link[lookup.to_oa.oa_column].to_numpy(), index=keys.to_numpy())
     if lookup.key == "uprn":
-        raise ValueError("segmentation.lookup: a UPRN-keyed lookup needs lookup.to_oa "
+        raise UserValueError("segmentation.lookup: a UPRN-keyed lookup needs lookup.to_oa "
                          "(a CSV linking each UPRN to its Output Area)")
     if postcodes is None:
-        raise ValueError("segmentation.lookup: a postcode-keyed lookup needs the postcode "
+        raise UserValueError("segmentation.lookup: a postcode-keyed lookup needs the postcode "
                          "directory (geography.postcode_directory) or lookup.to_oa")
     from boundaries.loaders import postcode_directory_sql
     from pipeline.address.postcode import install

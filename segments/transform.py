@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.errors import UserFileNotFoundError, UserValueError
+
 log = logging.getLogger(__name__)
 
 
@@ -26,12 +28,12 @@ def read_reference(path: Path | str) -> pd.DataFrame:
     """A reference range CSV -> DataFrame indexed by variable with columns min, max."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"segmentation.reference: no such file: {path}")
+        raise UserFileNotFoundError(f"segmentation.reference: no such file: {path}")
     table = pd.read_csv(path, encoding="utf-8-sig")
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in ("variable", "min", "max") if c not in table.columns]
     if missing:
-        raise ValueError(f"{path}: a reference range file needs the columns variable,min,max; "
+        raise UserValueError(f"{path}: a reference range file needs the columns variable,min,max; "
                          f"missing {missing} (found {list(table.columns)})")
     return table.set_index("variable")[["min", "max"]].astype(float)
 
@@ -52,7 +54,7 @@ def standardise(values: pd.DataFrame, weights: pd.Series | None = None,
     else:
         missing = [v for v in values.columns if v not in reference.index]
         if missing:
-            raise ValueError(f"the reference ranges have no row for the variable(s) {missing}")
+            raise UserValueError(f"the reference ranges have no row for the variable(s) {missing}")
         lo = np.arcsinh(reference.loc[values.columns, "min"])
         hi = np.arcsinh(reference.loc[values.columns, "max"])
     span = (hi - lo).replace(0.0, np.nan)

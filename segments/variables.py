@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import Census
+from pipeline.errors import InsightError
 from segments.census import (
     CensusError,
     category_name,
@@ -76,15 +77,12 @@ REQUIRED = ("variable", "name", "table", "numerator")
 TRANSFORMS = ("percent", "ratio", "value")
 
 
-class SpecError(Exception):
+class SpecError(InsightError):
     """A variable spec that cannot be used; the message lists every problem found."""
 
     def __init__(self, path: Path | str, problems: list[str]):
         self.path = str(path)
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{self.path}: {len(self.problems)} problem(s) in the variable spec:\n"
-                         f"{lines}")
+        super().__init__(f"{self.path}: {len(problems)} problem(s) in the variable spec:", problems)
 
 
 def _split(text: str) -> list[str]:

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import EQUALITY_FIELDS, RunConfig
+from pipeline.errors import UserValueError
 from pipeline.profiles import stats
 
 logger = logging.getLogger(__name__)
@@ -419,7 +420,7 @@ def age_atoms(census: AreaCensus) -> tuple[str, list[Atom]]:
     atoms.sort(key=lambda a: a.band.key)
     for a, b in zip(atoms, atoms[1:], strict=False):
         if a.band.overlap(b.band) is not None:
-            raise ValueError(f"census table {table}: age columns {a.column!r} and {b.column!r} overlap")
+            raise UserValueError(f"census table {table}: age columns {a.column!r} and {b.column!r} overlap")
     return table, atoms
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import RunConfig
+from pipeline.errors import UserValueError
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def census_base(cfg: RunConfig, spec: str) -> pd.Series:
     wanted = columns.split("|")
     missing = [c for c in wanted if c not in t.columns]
     if missing:
-        raise ValueError(
+        raise UserValueError(
             f"base {spec!r}: census table {table} has no column(s) {missing}; its columns are "
             f"{list(t.columns)}"
         )
