@@ -15,21 +15,11 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.address import postcode
-from pipeline.config import BoundaryFile, LookupFile, PostcodeDirectory
-from pipeline.errors import InsightError
+from pipeline.config import BNG, BoundaryFile, LookupFile, PostcodeDirectory
+from pipeline.errors import GeographyError
 from pipeline.warehouse import sql
 
 logger = logging.getLogger(__name__)
-
-BNG = "EPSG:27700"
-WGS84 = "EPSG:4326"
-
-
-class GeographyError(InsightError):
-    """A geography file that cannot be used; the message lists every problem found."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("", problems)
 
 
 def _need_columns(path: Path, have: list[str], need: dict[str, str | None]) -> list[str]:

@@ -102,6 +102,8 @@ def _identifier_problem(where: str, names: list[str]) -> str:
 
 #: The smallest suppression threshold allowed without `allow_small_threshold: true`.
 SAFE_THRESHOLD = 5
+#: British National Grid, the CRS every boundary, point and gazetteer coordinate is held in
+BNG = "EPSG:27700"
 #: The repository root: the folder holding the `pipeline` package.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

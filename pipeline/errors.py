@@ -4,9 +4,10 @@ An `InsightError` reports a problem with the user's config, files or command, no
 command line prints it as `error:` and one line per problem, each with its fix, and never a
 traceback. Any other exception that reaches the command line is a bug and is shown with its
 traceback. The subclasses live beside the stage that raises them (`ConfigError` in
-`pipeline.config`, `IngestError` in `pipeline.ingest`, `GeographyError` in `boundaries.loaders`,
-`CensusError` in `segments.census`, ...); a subclass may also derive from the built-in type its
-callers catch (`ValueError`, `FileExistsError`).
+`pipeline.config`, `IngestError` in `pipeline.ingest`, `CensusError` in `segments.census`, ...;
+`GeographyError` is here, as `boundaries` and `pipeline.address` below it both raise it); a
+subclass may also derive from the built-in type its callers catch (`ValueError`,
+`FileExistsError`).
 
 This module imports nothing from the project, so every layer may import it (the import-linter
 layers contract in pyproject.toml keeps it at the bottom).
@@ -48,6 +49,15 @@ def format_error(exc: BaseException) -> str:
     if headline.lstrip().startswith("- "):  # the message is the list itself
         headline = f"{len(problems)} problem(s):"
     return "\n".join([f"error: {headline}", *(f"  - {p}" for p in problems)])
+
+
+class GeographyError(InsightError):
+    """A geography file (boundaries, OA-to-ward lookup, postcode directory, gazetteer, UPRN lookup)
+    that cannot be used; the message lists every problem found. Raised by `boundaries` and by
+    `pipeline.address` below it, so defined here (`boundaries.loaders` names it too)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("", problems)
 
 
 class UserValueError(InsightError, ValueError):

@@ -15,10 +15,10 @@ import duckdb
 import geopandas as gpd
 import pandas as pd
 
-from boundaries.loaders import BNG, GeographyError
 from pipeline.address import postcode, uprn
 from pipeline.checks import Problem, need_columns
-from pipeline.config import RunConfig
+from pipeline.config import BNG, RunConfig
+from pipeline.errors import GeographyError
 from pipeline.warehouse import execute, ident
 
 #: The columns of the gazetteer CSV (its bound path)

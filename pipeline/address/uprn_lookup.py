@@ -17,10 +17,10 @@ import logging
 
 import duckdb
 
-from boundaries.loaders import GeographyError
 from pipeline.address import postcode, uprn
 from pipeline.checks import Problem, with_fix
 from pipeline.config import RunConfig
+from pipeline.errors import GeographyError
 from pipeline.warehouse import execute, ident, literal, sql
 
 logger = logging.getLogger(__name__)
