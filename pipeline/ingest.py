@@ -53,6 +53,7 @@ from pipeline.config import (
 )
 from pipeline.errors import InsightError
 from pipeline.privacy import AgeRule
+from pipeline.warehouse import SCRATCH, count_sql, describe_sql, drop_scratch, execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
@@ -410,12 +411,35 @@ def blank_lines(path: Path, header: int, delim: str) -> tuple[list[int], int]:
 def _csv_relation(path: Path, header: int, delim: str, parallel: bool = True) -> str:
     """The read_csv() call for a UTF-8 file: every cell as text, ragged rows padded."""
     opts = ["all_varchar = true", "header = true", "null_padding = true",
-            f"delim = '{delim.replace(chr(39), chr(39) * 2)}'", "quote = '\"'", "escape = '\"'"]
+            f"delim = {literal(delim)}", "quote = '\"'", "escape = '\"'"]
     if header:
-        opts.append(f"skip = {header}")
+        opts.append(f"skip = {int(header)}")
     if not parallel:  # DuckDB's parallel reader cannot pad rows when a quoted field holds a line break
         opts.append("parallel = false")
-    return f"read_csv('{str(path).replace(chr(39), chr(39) * 2)}', {', '.join(opts)})"
+    return f"read_csv({literal(path)}, {', '.join(opts)})"
+
+
+def raw_table(service: Service) -> str:
+    """The scratch table of an extract's mapped fields as read, before numbering (dropped by `_store`)."""
+    return f"{SCRATCH}raw_{service.name}"
+
+
+def blank_table(service: Service) -> str:
+    """The scratch table of an extract's blank lines (dropped by `_store`)."""
+    return f"{SCRATCH}blank_{service.name}"
+
+
+def raw_table_sql(table: str, select: str, source: str, insert: bool = False) -> str:
+    """Read `source` (a read_csv() call or a registered frame) into `table` through the SELECT list of
+    `_projection`, or append to it when `insert`."""
+    into = f"INSERT INTO {ident(table)}" if insert else f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS"
+    return f"{into} SELECT {select} FROM {source}"
+
+
+def empty_raw_sql(table: str, select: str, headers: list[str]) -> str:
+    """An empty `table` with the columns `_projection` gives (an extract with no data rows)."""
+    empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {ident(h)}" for h in headers)
+    return f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT {select} FROM (SELECT {empty}) WHERE false"
 
 
 def _quote_problems(path: Path, src: Path, header: int, delim: str, limit: int = 5,
@@ -497,16 +521,16 @@ def _load_csv(con, service: Service, src: Path, header: int, delim: str,
     """Read the mapped columns of a UTF-8 CSV into the scratch table `raw_<service>` (`_projection`);
     return (its headers, field -> header). Raises duckdb.Error, or IngestError for a missing column."""
     relation = _csv_relation(src, header, delim)
-    headers = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    headers = [r[0] for r in execute(con, "ingest_columns", describe_sql(relation), fetch="all")]
     select, mapping = _projection(service, headers, src, age)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM {relation}")
+        execute(con, "ingest_read_csv", raw_table_sql(raw_table(service), select, relation))
     except duckdb.Error as exc:
         if "quoted new lines" not in str(exc):
             raise
         logger.info("%s has line breaks inside quoted fields: reading it on one thread", src.name)
         relation = _csv_relation(src, header, delim, parallel=False)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM {relation}")
+        execute(con, "ingest_read_csv_one_thread", raw_table_sql(raw_table(service), select, relation))
     return headers, mapping
 
 
@@ -557,22 +581,19 @@ def _load_decoded(con, service: Service, path: Path, encoding: str,
         raise IngestError(_quote_problems(path, path, header, delim, encoding=encoding)) from None
     headers = _header_names([c.lstrip("\ufeff") if i == 0 else c for i, c in enumerate(first)])
     select, mapping = _projection(service, headers, path, age)
-    table, records = f"raw_{service.name}", _decoded_records(path, encoding, header, delim, len(headers))
+    table, records = raw_table(service), _decoded_records(path, encoding, header, delim, len(headers))
     created = found = False
     while batch := list(islice(records, DECODE_BATCH)):
         found = found or any(batch)  # a file of nothing but empty lines has no data rows
         frame = pd.DataFrame([r or [None] * len(headers) for r in batch], columns=headers, dtype="string")
         con.register("decoded_df", frame)
         try:
-            into = f"INSERT INTO {table}" if created else f"CREATE OR REPLACE TEMP TABLE {table} AS"
-            con.execute(f"{into} SELECT {select} FROM decoded_df")
+            execute(con, "ingest_read_decoded", raw_table_sql(table, select, "decoded_df", insert=created))
         finally:
             con.unregister("decoded_df")
         created = True
     if not created or not found:
-        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {_quoted(h)}" for h in headers)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM (SELECT {empty}) "
-                    "WHERE false")
+        execute(con, "ingest_empty", empty_raw_sql(table, select, headers))
     return headers, mapping
 
 
@@ -769,24 +790,31 @@ def _numbering(con, service: Service, blanks: list[int]) -> tuple[str, str]:
     """(FROM clause, row_number expression) numbering `raw_<service>`'s rows in file order, leaving
     the numbers of the blank lines free: a row with r rows before it in the scratch table gets
     r + 1 + (blank lines before it), found by an ASOF join on r >= (non-blank rows before a blank)."""
-    raw = f"raw_{service.name}"
+    raw = ident(raw_table(service))
     if not blanks:
         return raw, "rowid + 1"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE blank_{service.name} AS
-            SELECT row_number AS __blank_row,
-                   row_number - row_number() OVER (ORDER BY row_number) AS __blank_k,
-                   row_number() OVER (ORDER BY row_number) AS __blank_j
-            FROM (SELECT unnest($1::BIGINT[]) AS row_number)""",
-        [blanks],
-    )
-    steps = f"(SELECT __blank_k, max(__blank_j) AS __blank_j FROM blank_{service.name} GROUP BY ALL)"
-    return (f"(SELECT rowid AS __raw_id, * FROM {raw}) ASOF LEFT JOIN {steps} ON __raw_id >= __blank_k",
+    execute(con, "ingest_blank_lines", blank_lines_sql(blank_table(service)), [blanks])
+    return (numbered_source_sql(raw_table(service), blank_table(service)),
             "__raw_id + 1 + coalesce(__blank_j, 0)")
 
 
-def _quoted(header: str) -> str:
-    return '"' + header.replace('"', '""') + '"'
+def blank_lines_sql(table: str) -> str:
+    """`table` of the blank lines (the bound list $1 of their row numbers), each with the non-blank
+    rows before it (__blank_k) and the blank lines up to it (__blank_j)."""
+    return f"""CREATE OR REPLACE TEMP TABLE {ident(table)} AS
+            SELECT row_number AS __blank_row,
+                   row_number - row_number() OVER (ORDER BY row_number) AS __blank_k,
+                   row_number() OVER (ORDER BY row_number) AS __blank_j
+            FROM (SELECT unnest($1::BIGINT[]) AS row_number)"""
+
+
+def numbered_source_sql(raw: str, blank: str) -> str:
+    """The FROM clause numbering `raw` around the blank lines of `blank` (see `_numbering`)."""
+    steps = f"(SELECT __blank_k, max(__blank_j) AS __blank_j FROM {ident(blank)} GROUP BY ALL)"
+    return f"(SELECT rowid AS __raw_id, * FROM {ident(raw)}) ASOF LEFT JOIN {steps} ON __raw_id >= __blank_k"
+
+
+_quoted = ident
 
 
 def _projection(service: Service, headers: list[str], path: Path,
@@ -817,14 +845,15 @@ def _dob_unreadable(con, service: Service) -> int | None:
     """Dates of birth given in `raw_<service>` that gave no age band (not a date, or out of range)."""
     if DATE_OF_BIRTH not in service.columns:
         return None
-    return con.execute(f"SELECT count(*) FROM raw_{service.name} WHERE __dob_given AND age_band IS NULL"
-                       ).fetchall()[0][0]
+    return execute(con, "ingest_dob_unreadable",
+                   count_sql(raw_table(service), "__dob_given AND age_band IS NULL"), fetch="value")
 
 
 def _store(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
     """Number the scratch table `raw_<service>` (already only the mapped fields: `_projection`) into
     `ingest_<service>` (blank lines added back as blank rows); return the rows read."""
-    stored = {r[0] for r in con.execute(f"DESCRIBE raw_{service.name}").fetchall()}
+    stored = {r[0] for r in execute(con, "ingest_raw_columns", describe_sql(ident(raw_table(service))),
+                                    fetch="all")}
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
     fields += [outcome_column(o.name) for o in service.outcomes]
     mapped = ",\n".join(f for f in fields if f in stored)
@@ -834,20 +863,33 @@ def _store(con, service: Service, path: Path, headers: list[str], blanks: list[i
     # The rows are read in file order into a scratch table (insertion order is preserved), whose rowid
     # then numbers them: unlike row_number() OVER (), this keeps both steps parallel. Only the mapped
     # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
+    blank = blank_table(service) if blanks else None
+    execute(con, "ingest_numbered",
+            numbered_sql(f"mapped_{table}", number, mapped, source, blank, len(headers)))
+    execute(con, "ingest_view", ingest_view_sql(table, f"mapped_{table}", unmapped))
+    drop_scratch(con, raw_table(service), blank_table(service))
+    return execute(con, "ingest_rows", count_sql(table), fetch="value")
+
+
+def numbered_sql(table: str, number: str, mapped: str, source: str, blank: str | None, width: int) -> str:
+    """`table`: the rows of `source` numbered by `number` (`_numbering`) with the flags and the mapped
+    fields (`mapped`, standard field names), and the blank lines of `blank` added back as blank rows
+    (an empty line hashes as a row of `width` empty cells); kept in row order."""
     select = f"""SELECT {number} AS row_number, __row_blank AS row_blank, __row_kind AS row_kind,
                         __row_hash AS row_hash,
                         {mapped}
                  FROM {source}"""
-    if blanks:  # an empty line hashes as a row of empty cells; the table is kept in row order
+    if blank:
         select = (f"""{select} UNION ALL BY NAME
                       SELECT __blank_row AS row_number, true AS row_blank,
-                             md5_number(repeat(chr(31), {len(headers) - 1})) AS row_hash
-                      FROM blank_{service.name} ORDER BY row_number""")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE mapped_{table} AS {select}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT *{unmapped} FROM mapped_{table}")
-    con.execute(f"DROP TABLE raw_{service.name}")
-    con.execute(f"DROP TABLE IF EXISTS blank_{service.name}")
-    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                             md5_number(repeat(chr(31), {int(width) - 1})) AS row_hash
+                      FROM {ident(blank)} ORDER BY row_number""")
+    return f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {select}"
+
+
+def ingest_view_sql(view: str, table: str, unmapped: str) -> str:
+    """The view `ingest_<service>`: every standard field, NULL (`unmapped`) where the service maps none."""
+    return f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT *{unmapped} FROM {ident(table)}"
 
 
 def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
@@ -859,7 +901,7 @@ def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
     select, mapping = _projection(service, headers, path, age)
     con.register("xlsx_df", df)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{service.name} AS SELECT {select} FROM xlsx_df")
+        execute(con, "ingest_read_xlsx", raw_table_sql(raw_table(service), select, "xlsx_df"))
     finally:
         con.unregister("xlsx_df")
     del df
@@ -882,7 +924,7 @@ def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str
     except duckdb.Error as exc:
         raise IngestError(_duckdb_problems(exc, path, src, header, delim)) from None
     blanks, total = blank_lines(src, header, delim)
-    loaded = con.execute(f"SELECT count(*) FROM raw_{service.name}").fetchall()[0][0]
+    loaded = execute(con, "ingest_rows_read", count_sql(raw_table(service)), fetch="value")
     if loaded == 0:  # nothing but empty lines below the header: no data rows, not blank rows
         blanks = []
     if blanks and loaded + len(blanks) != total:

@@ -191,6 +191,18 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                         "WHERE table_name = ?", [name], fetch="value"))
 
 
+def describe_sql(relation: str) -> str:
+    """The columns of a relation (a table name quoted by `ident`, or a table function built by a
+    `*_sql()` function)."""
+    return f"DESCRIBE SELECT * FROM {relation}"
+
+
+def count_sql(table: str, where: str | None = None) -> str:
+    """The rows of a table (quoted here), optionally only those meeting a condition the caller's
+    module writes as a constant."""
+    return f"SELECT count(*) FROM {ident(table)}" + (f" WHERE {where}" if where else "")
+
+
 def frame_table_sql(table: str, view: str, *, temp: bool = True, insert: bool = False) -> str:
     """Copy a registered frame `view` into `table` (made afresh, or appended to when `insert`)."""
     if insert:
