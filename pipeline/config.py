@@ -102,6 +102,8 @@ def _identifier_problem(where: str, names: list[str]) -> str:
 
 #: The smallest suppression threshold allowed without `allow_small_threshold: true`.
 SAFE_THRESHOLD = 5
+#: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
+ONS_MIN_SHOWN = 10
 #: British National Grid, the CRS every boundary, point and gazetteer coordinate is held in
 BNG = "EPSG:27700"
 #: The repository root: the folder holding the `pipeline` package.
@@ -533,7 +535,9 @@ class Suppression(_Strict):
         default="council",
         description="council: counts 1..threshold-1 shown as #; ons: under 10 hidden, others rounded to 5",
     )
-    threshold: int = Field(default=SAFE_THRESHOLD, ge=1, description="Counts 1..threshold-1 are shown as #")
+    threshold: int = Field(default=SAFE_THRESHOLD, ge=1,
+                           description="council rule: counts 1..threshold-1 are shown as # (the ons "
+                           "rule hides counts under 10 whatever this says)")
     allow_small_threshold: bool = Field(
         default=False,
         description=f"Must be true for a threshold below {SAFE_THRESHOLD}, which publishes small counts",
@@ -559,6 +563,13 @@ class Suppression(_Strict):
                 "`allow_small_threshold: true` to the suppression block"
             )
         return self
+
+    @property
+    def min_shown(self) -> int:
+        """The smallest count shown: counts 1..min_shown-1 are hidden. `threshold` under the council
+        rule, ONS_MIN_SHOWN (10) under the ons rule. Every sentence that names the threshold
+        (notes, manifest, match report) says this number."""
+        return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
 
     @property
     def small(self) -> bool:

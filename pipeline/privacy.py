@@ -252,7 +252,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingest
         "private_files": _private_files(Path(cfg.private)),
         "outputs": {"folder": str(shared_outputs or outputs or cfg.outputs), "aggregates_only": True,
                     "suppression": cfg.suppression.warning or
-                    f"counts below {cfg.suppression.threshold} hidden ({cfg.suppression.rule} rule), "
+                    f"counts below {cfg.suppression.min_shown} hidden ({cfg.suppression.rule} rule), "
                     "with secondary suppression across tables",
                     "files": out_files},
         "never_stored": [

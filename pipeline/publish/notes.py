@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeline.config import RunConfig
 from pipeline.profiles import stats
-from pipeline.publish.suppression import rounding, threshold
+from pipeline.publish.suppression import rounding
 
 #: the significance calls of the published tables (render reads them from here, not from profiles)
 OVER, UNDER = stats.OVER, stats.UNDER
@@ -46,12 +46,12 @@ DEFINITIONS = [
 def suppression_note(cfg: RunConfig) -> str:
     s = cfg.suppression
     if rounding(s) > 1:
-        return (f"Counts from 1 to {threshold(s) - 1} are shown as '{s.symbol}' and other counts are "
+        return (f"Counts from 1 to {s.min_shown - 1} are shown as '{s.symbol}' and other counts are "
                 f"rounded to the nearest {rounding(s)} (ONS rule); shares, penetration and index are "
                 f"computed from the rounded counts. Further counts are hidden wherever a hidden one "
                 f"could otherwise be worked out from totals or from another table of the run.")
     return (
-        f"Counts from 1 to {s.threshold - 1} are shown as '{s.symbol}', with the shares, penetration, "
+        f"Counts from 1 to {s.min_shown - 1} are shown as '{s.symbol}', with the shares, penetration, "
         f"index, intervals and gaps derived from them; further counts are hidden wherever a hidden "
         f"one could otherwise be worked out from a total or from another table of the same run "
         f"(the match report and run summary included)."

@@ -23,7 +23,7 @@ import pandas as pd
 from pipeline.config import Suppression
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
 from pipeline.profiles.cells import CountGraph
-from pipeline.publish.suppression import round_count, rounding, threshold
+from pipeline.publish.suppression import round_count, rounding
 
 CORRECTION_COUNTS = ["postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
                      "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"]
@@ -104,7 +104,7 @@ def match_by(frame: pd.DataFrame, code_col: str, prefix: str, hidden: dict[str, 
     """A match-rate table by ward or segment: counts hidden where the graph hides `matched` or
     where the estimated records are below the threshold; rates recomputed from what is shown."""
     out = frame.astype(object).copy()
-    limit, base = threshold(rule), rounding(rule)
+    limit, base = rule.min_shown, rounding(rule)
     rate_cols = [c for c in ("match_rate_pct", "z_match", "below_borough", "address_rate_pct",
                              "z_address", "below_borough_address") if c in out]
     for i in out.index:

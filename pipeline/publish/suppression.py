@@ -2,6 +2,8 @@
 
 Rule (config `suppression.rule`):
 
+The smallest count shown is `Suppression.min_shown` (config), under either rule:
+
 * ``council`` (default): counts from 1 to threshold - 1 (1-4 by default) are shown as the
   symbol ('#'), as council guidance does; zeros and larger counts are shown exactly.
 * ``ons``: counts from 1 to 9 are suppressed and every other count is rounded to the nearest 5
@@ -38,11 +40,6 @@ from pipeline.profiles.cells import CountGraph, Key
 logger = logging.getLogger(__name__)
 
 
-def threshold(rule: Suppression) -> int:
-    """Smallest count shown: counts 1..threshold-1 are hidden."""
-    return 10 if getattr(rule, "rule", "council") == "ons" else rule.threshold
-
-
 def rounding(rule: Suppression) -> int:
     """Base to which published counts are rounded (1 = exact)."""
     return 5 if getattr(rule, "rule", "council") == "ons" else 1
@@ -68,7 +65,7 @@ class Disclosure:
         """The keys to hide (primary and secondary), computed once, deterministically."""
         if self._hidden is not None:
             return self._hidden
-        limit = threshold(self.rule)
+        limit = self.rule.min_shown
         self._twins = self._twin_classes()
         hide: set[Key] = set()
         for k, c in self.counts.items():
