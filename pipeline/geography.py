@@ -46,6 +46,7 @@ from boundaries.reference import attach_reference, ensure_reference
 from pipeline.checks import Problem, csv_columns, need_columns, with_fix
 from pipeline.config import BoundaryFile, PostcodeDirectory, RunConfig
 from pipeline.ownership import PRIVATE_MARKER, marker_run
+from pipeline.warehouse import execute, ident, literal, store_frame
 from segments.census import CensusError, find_table_file
 from segments.census import households as census_households
 
@@ -155,9 +156,8 @@ def _opened(path: Path | None, write: bool, con: duckdb.DuckDBPyConnection | Non
         return
     own = con is None
     con = duckdb.connect() if own else con
-    quoted = str(path).replace("'", "''")
     try:
-        con.execute(f"ATTACH '{quoted}' AS {_ALIAS}" + ("" if write else " (READ_ONLY)"))
+        execute(con, "area_cache_attach", attach_sql(path, _ALIAS, read_only=not write))
     except duckdb.Error as exc:
         logger.info("Area cache %s not used (%s)", path, str(exc).splitlines()[0])
         if own:
@@ -165,12 +165,12 @@ def _opened(path: Path | None, write: bool, con: duckdb.DuckDBPyConnection | Non
         yield None
         return
     try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_catalog = ?", [_ALIAS]).fetchall()}
+        tables = {r[0] for r in execute(con, "area_cache_tables", "SELECT table_name FROM "
+                                        "information_schema.tables WHERE table_catalog = ?", [_ALIAS],
+                                        fetch="all")}
         if CACHE_MARKER not in tables and write and not tables:  # a new file
-            con.execute(f"CREATE TABLE {_ALIAS}.{CACHE_MARKER} AS SELECT 'area geography cache' AS kind, "
-                        "current_timestamp AS made")
-            con.execute(f"CREATE TABLE {_ALIAS}.source (part VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
+            execute(con, "area_cache_marker", cache_marker_sql(_ALIAS, CACHE_MARKER))
+            execute(con, "area_cache_source", cache_source_sql(_ALIAS))
             tables.add(CACHE_MARKER)
         if CACHE_MARKER in tables:
             yield con
@@ -179,7 +179,7 @@ def _opened(path: Path | None, write: bool, con: duckdb.DuckDBPyConnection | Non
                            path)
             yield None
     finally:
-        con.execute(f"DETACH {_ALIAS}")
+        execute(con, "area_cache_detach", detach_sql(_ALIAS))
         if own:
             con.close()
 
@@ -191,10 +191,11 @@ def _read_part(path: Path | None, part: str, fingerprint: str, tables: tuple[str
         if db is None:
             return None
         try:
-            found = db.execute(f"SELECT fingerprint FROM {_ALIAS}.source WHERE part = ?", [part]).fetchall()
+            found = execute(db, "area_cache_fingerprint", cache_fingerprint_sql(_ALIAS), [part], fetch="all")
             if not found or found[0][0] != fingerprint:
                 return None
-            return [db.execute(f"SELECT * EXCLUDE (ord) FROM {_ALIAS}.{t} ORDER BY ord").df() for t in tables]
+            return [execute(db, f"area_cache_read_{t}", cache_part_sql(_ALIAS, t), fetch="df")
+                    for t in tables]
         except duckdb.Error as exc:
             logger.info("Area cache %s not read (%s)", path, str(exc).splitlines()[0])
             return None
@@ -208,20 +209,57 @@ def _write_part(path: Path | None, part: str, fingerprint: str, frames: dict[str
         if db is None:
             return False
         try:
-            db.execute("BEGIN")
+            execute(db, "area_cache_begin", "BEGIN")
             for name, frame in frames.items():
-                db.register("insight_part_df", frame.reset_index(drop=True).rename_axis("ord").reset_index())
-                db.execute(f"CREATE OR REPLACE TABLE {_ALIAS}.{name} AS SELECT * FROM insight_part_df")
-                db.unregister("insight_part_df")
-            db.execute(f"DELETE FROM {_ALIAS}.source WHERE part = ? OR list_contains(?, part)",
-                       [part, list(invalidates)])
-            db.execute(f"INSERT INTO {_ALIAS}.source VALUES (?, ?)", [part, fingerprint])
-            db.execute("COMMIT")
+                store_frame(db, f"area_cache_write_{name}", name,
+                            frame.reset_index(drop=True).rename_axis("ord").reset_index(), temp=False,
+                            schema=_ALIAS)
+            execute(db, "area_cache_forget", cache_forget_sql(_ALIAS), [part, list(invalidates)])
+            execute(db, "area_cache_remember", cache_remember_sql(_ALIAS), [part, fingerprint])
+            execute(db, "area_cache_commit", "COMMIT")
         except duckdb.Error as exc:
             logger.warning("Area cache %s not written (%s)", path, str(exc).splitlines()[0])
-            db.execute("ROLLBACK")
+            execute(db, "area_cache_rollback", "ROLLBACK")
             return False
     return True
+
+
+def attach_sql(path: Path, alias: str, read_only: bool) -> str:
+    """Attach a DuckDB file (its path a quoted literal: ATTACH takes no bound parameter)."""
+    return f"ATTACH {literal(path)} AS {ident(alias)}" + (" (READ_ONLY)" if read_only else "")
+
+
+def detach_sql(alias: str) -> str:
+    return f"DETACH {ident(alias)}"
+
+
+def cache_marker_sql(alias: str, marker: str) -> str:
+    """The table marking a file as the pipeline's area cache."""
+    return (f"CREATE TABLE {ident(alias)}.{ident(marker)} AS SELECT 'area geography cache' AS kind, "
+            "current_timestamp AS made")
+
+
+def cache_source_sql(alias: str) -> str:
+    """The cache's parts and the fingerprint of the inputs each was made from."""
+    return f"CREATE TABLE {ident(alias)}.source (part VARCHAR PRIMARY KEY, fingerprint VARCHAR)"
+
+
+def cache_fingerprint_sql(alias: str) -> str:
+    return f"SELECT fingerprint FROM {ident(alias)}.source WHERE part = ?"
+
+
+def cache_part_sql(alias: str, table: str) -> str:
+    """A cached table in the row order it was stored in."""
+    return f"SELECT * EXCLUDE (ord) FROM {ident(alias)}.{ident(table)} ORDER BY ord"
+
+
+def cache_forget_sql(alias: str) -> str:
+    """Forget a part ($1) and the parts made from it (the list $2)."""
+    return f"DELETE FROM {ident(alias)}.source WHERE part = ? OR list_contains(?, part)"
+
+
+def cache_remember_sql(alias: str) -> str:
+    return f"INSERT INTO {ident(alias)}.source VALUES (?, ?)"
 
 
 def _remember(key: tuple[str, str], value: tuple) -> None:
@@ -338,13 +376,29 @@ def load_postcodes(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory, oas:
         attach_reference(con, spec.reference_db, view=base)
     else:
         check_postcode_directory(con, spec)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {base} AS "
-            + postcode_directory_sql(spec)
-            + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
-        )
+        execute(con, "postcode_directory", directory_table_sql(base, spec))
     if spec.columns.oa is None:
         place_postcodes_by_point(con, base, oas)
+
+
+def directory_table_sql(table: str, spec: PostcodeDirectory) -> str:
+    """`table`: the postcode directory as `postcode_directory_sql` reads it, one row per postcode key
+    (a live row before a terminated one)."""
+    return (f"CREATE OR REPLACE TABLE {ident(table)} AS " + postcode_directory_sql(spec)
+            + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1")
+
+
+def points_in_box_sql(table: str) -> str:
+    """The postcode points of `table` inside a box (bound: min x, max x, min y, max y)."""
+    return f"""SELECT pc_key, easting, northing FROM {ident(table)}
+            WHERE easting BETWEEN ? AND ? AND northing BETWEEN ? AND ? ORDER BY pc_key"""
+
+
+def placed_view_sql(table: str) -> str:
+    """The view `ref_postcodes`: the directory `table` with the OAs found by point (`ref_postcode_oa`)."""
+    return f"""CREATE OR REPLACE TEMP VIEW ref_postcodes AS
+            SELECT d.* REPLACE (coalesce(d.oa21cd, p.oa21cd) AS oa21cd)
+            FROM {ident(table)} d LEFT JOIN ref_postcode_oa p USING (pc_key)"""
 
 
 def place_postcodes_by_point(con: duckdb.DuckDBPyConnection, base: str, oas: gpd.GeoDataFrame) -> int:
@@ -352,25 +406,16 @@ def place_postcodes_by_point(con: duckdb.DuckDBPyConnection, base: str, oas: gpd
     (points in the area's bounding box only; geopandas sjoin, EPSG:27700), and the view
     `ref_postcodes` with those OAs filled in. Return the number of postcodes placed."""
     minx, miny, maxx, maxy = oas.total_bounds
-    pts = con.execute(
-        f"""SELECT pc_key, easting, northing FROM {base}
-            WHERE easting BETWEEN ? AND ? AND northing BETWEEN ? AND ? ORDER BY pc_key""",
-        [float(minx), float(maxx), float(miny), float(maxy)],
-    ).df()
+    pts = execute(con, "postcode_points_in_area", points_in_box_sql(base),
+                  [float(minx), float(maxx), float(miny), float(maxy)], fetch="df")
     points = gpd.GeoDataFrame(pts[["pc_key"]], geometry=gpd.points_from_xy(pts["easting"], pts["northing"]),
                               crs=oas.crs)
     hit = gpd.sjoin(points, oas[["code", "geometry"]], how="inner", predicate="within")
     hit = hit.sort_values("code", kind="stable")  # a point on a shared edge: the first OA by code
     hit = hit[~hit.index.duplicated(keep="first")].sort_index()
     placed = pd.DataFrame({"pc_key": hit["pc_key"].to_numpy(), "oa21cd": hit["code"].to_numpy()})
-    con.register("placed_df", placed)
-    con.execute("CREATE OR REPLACE TABLE ref_postcode_oa AS SELECT * FROM placed_df ORDER BY pc_key")
-    con.unregister("placed_df")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW ref_postcodes AS
-            SELECT d.* REPLACE (coalesce(d.oa21cd, p.oa21cd) AS oa21cd)
-            FROM {base} d LEFT JOIN ref_postcode_oa p USING (pc_key)"""
-    )
+    store_frame(con, "postcode_oa_by_point", "ref_postcode_oa", placed, temp=False, order_by="pc_key")
+    execute(con, "postcode_view_by_point", placed_view_sql(base))
     logger.info("Postcode directory without OAs: %d postcode points placed in the area's OAs", len(placed))
     return len(placed)
 
@@ -379,17 +424,16 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict:
     """Load the reference tables; return counts for the run summary."""
     oas, wards = load_areas(cfg, con)
     ref_oa = area_ref_oa(cfg, oas, wards, con)
-    con.register("ref_oa_df", ref_oa)
-    con.execute("CREATE OR REPLACE TABLE ref_oa AS SELECT * FROM ref_oa_df ORDER BY oa21cd")
-    con.unregister("ref_oa_df")
-    con.execute(
+    store_frame(con, "ref_oa", "ref_oa", ref_oa, temp=False, order_by="oa21cd")
+    execute(con, "ref_wards",
         """CREATE OR REPLACE TABLE ref_wards AS
            SELECT ward_code, any_value(ward_name) AS ward_name, sum(households) AS households,
                   count(*) AS n_oas
            FROM ref_oa GROUP BY ward_code ORDER BY ward_code"""
     )
     load_postcodes(con, cfg.geography.postcode_directory, oas)
-    n_pc, n_live = con.execute("SELECT count(*), count(*) FILTER (is_live) FROM ref_postcodes").fetchall()[0]
+    n_pc, n_live = execute(con, "postcode_counts", "SELECT count(*), count(*) FILTER (is_live) "
+                           "FROM ref_postcodes", fetch="one")
     summary = {
         "oas": len(ref_oa),
         "wards": int(ref_oa["ward_code"].nunique()),

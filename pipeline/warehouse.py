@@ -203,20 +203,25 @@ def count_sql(table: str, where: str | None = None) -> str:
     return f"SELECT count(*) FROM {ident(table)}" + (f" WHERE {where}" if where else "")
 
 
-def frame_table_sql(table: str, view: str, *, temp: bool = True, insert: bool = False) -> str:
-    """Copy a registered frame `view` into `table` (made afresh, or appended to when `insert`)."""
+def frame_table_sql(table: str, view: str, *, temp: bool = True, insert: bool = False,
+                    order_by: str | None = None, schema: str | None = None) -> str:
+    """Copy a registered frame `view` into `table` (made afresh, or appended to when `insert`), in
+    the order of column `order_by` if given; `schema`: an attached database's alias."""
+    target = (f"{ident(schema)}." if schema else "") + ident(table)
+    rows = f"SELECT * FROM {ident(view)}" + (f" ORDER BY {ident(order_by)}" if order_by else "")
     if insert:
-        return f"INSERT INTO {ident(table)} SELECT * FROM {ident(view)}"
-    return f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {ident(table)} AS SELECT * FROM {ident(view)}"
+        return f"INSERT INTO {target} {rows}"
+    return f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {target} AS {rows}"
 
 
 def store_frame(con: duckdb.DuckDBPyConnection, name: str, table: str, frame, *, temp: bool = True,
-                insert: bool = False) -> int | None:
+                insert: bool = False, order_by: str | None = None, schema: str | None = None) -> int | None:
     """Write a pandas frame to `table` as the named statement `name`; return the rows written."""
     view = f"{SCRATCH}frame_{table}"
     con.register(view, frame)
     try:
-        return execute(con, name, frame_table_sql(table, view, temp=temp, insert=insert))
+        return execute(con, name, frame_table_sql(table, view, temp=temp, insert=insert, order_by=order_by,
+                                                  schema=schema))
     finally:
         con.unregister(view)
 
