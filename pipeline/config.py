@@ -17,6 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline import paths
 from pipeline.errors import InsightError
 
 #: Standard record fields a service extract can map its headers to.
@@ -104,10 +105,10 @@ def _identifier_problem(where: str, names: list[str]) -> str:
 SAFE_THRESHOLD = 5
 #: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
 ONS_MIN_SHOWN = 10
+#: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
+ONS_MIN_SHOWN = 10
 #: British National Grid, the CRS every boundary, point and gazetteer coordinate is held in
 BNG = "EPSG:27700"
-#: The repository root: the folder holding the `pipeline` package.
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class UserError(InsightError):
@@ -572,6 +573,13 @@ class Suppression(_Strict):
         return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
 
     @property
+    def min_shown(self) -> int:
+        """The smallest count shown: counts 1..min_shown-1 are hidden. `threshold` under the council
+        rule, ONS_MIN_SHOWN (10) under the ons rule. Every sentence that names the threshold
+        (notes, manifest, match report) says this number."""
+        return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
+
+    @property
     def small(self) -> bool:
         """True when the council rule publishes counts below the safe threshold."""
         return self.rule == "council" and self.threshold < SAFE_THRESHOLD
@@ -770,124 +778,12 @@ def read_yaml(path: Path) -> object:
     return data
 
 
-def _resolved(path: Path | str) -> Path:
-    return Path(path).expanduser().resolve()
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """True when resolved `path` is `folder` or lies below it."""
-    return path == folder or folder in path.parents
-
-
-def input_paths(cfg: RunConfig) -> dict[str, Path]:
-    """Every input file the config names (census and ONSUD files as their globs match), keyed by
-    where the config names it."""
-    g, seg = cfg.geography, cfg.segmentation
-    files = {} if g is None else {
-        "geography.oa_boundaries.path": g.oa_boundaries.path, "geography.wards.path": g.wards.path,
-        "geography.postcode_directory.path": g.postcode_directory.path}
-    optional = {"geography.oa_to_ward.path": g and g.oa_to_ward and g.oa_to_ward.path,
-                "geography.gazetteer.path": g and g.gazetteer and g.gazetteer.path,
-                "segmentation.variables": seg.variables, "segmentation.add_variables": seg.add_variables,
-                "segmentation.reference": seg.reference, "segmentation.names": seg.names,
-                "segmentation.lookup.path": seg.lookup and seg.lookup.path,
-                "segmentation.lookup.names": seg.lookup and seg.lookup.names,
-                "segmentation.lookup.to_oa.path": seg.lookup and seg.lookup.to_oa and seg.lookup.to_oa.path}
-    files.update({k: Path(v) for k, v in optional.items() if v})
-    if g is not None and g.uprn_lookup:
-        files.update({f"geography.uprn_lookup.path ({Path(m).name})": Path(m)
-                      for m in sorted(glob.glob(g.uprn_lookup.path))})
-    census_glob = cfg.census.pattern.replace("{table}", "*")
-    if Path(cfg.census.dir).is_dir():
-        files.update({f"census.dir ({m.name})": m for m in sorted(Path(cfg.census.dir).glob(census_glob))})
-    files.update({f"services[{i}].file ({s.name})": s.file for i, s in enumerate(cfg.services)})
-    files.update({f"access.points.{k}": v.path for k, v in cfg.access.points.items()})
-    if cfg.access.centroids is not None:
-        files["access.centroids"] = cfg.access.centroids.path
-    files.update({f"services[{i}].access.candidates ({s.name})": s.access.candidates.path
-                  for i, s in enumerate(cfg.services) if s.access and s.access.candidates})
-    return files
-
-
-def _not_repository(key: str, folder: Path) -> list[str]:
-    """A run folder must not be (or hold) the repository, a config folder or another file."""
-    roots = {REPO_ROOT, Path.cwd().resolve()}
-    if any(_inside(root, folder) for root in roots):
-        return [f"{key}: {folder} is the repository or a folder holding it; emptying it at the start "
-                "of a run would delete the project. Fix: name a folder of its own, such as "
-                "outputs/<run> or data/<run>"]
-    if (folder / "config").is_dir() or (folder / ".git").exists():
-        return [f"{key}: {folder} holds a config/ or .git folder, so it is not a folder a run may "
-                "own. Fix: name a new folder of its own, such as outputs/<run> or data/<run>"]
-    if folder.exists() and not folder.is_dir():
-        return [f"{key}: {folder} is an existing file, not a folder. Fix: name a folder"]
-    return []
-
-
-def folder_problems(cfg: RunConfig) -> list[str]:
-    """Problems with where the run writes: outputs_dir (shareable) and private_dir (record-level
-    data) must be separate, neither inside the other's tree nor the repository."""
-    out, priv = _resolved(cfg.outputs), _resolved(cfg.private)
-    shareable, private = _resolved("outputs"), _resolved("data")
-    fix = "Fix: keep them apart, e.g. the defaults outputs/<run> and data/<run>"
-    problems = []
-    if out == priv:
-        problems.append(f"outputs_dir and private_dir are the same folder {out}: the warehouse, rejects "
-                        f"and unsuppressed tables would sit among the shareable outputs. {fix}")
-    elif _inside(priv, out):
-        problems.append(f"private_dir {priv} is inside outputs_dir {out}: record-level data would be "
-                        f"shared with the outputs. {fix}")
-    elif _inside(out, priv):
-        problems.append(f"outputs_dir {out} is inside private_dir {priv}: shareable and private files "
-                        f"would mix. {fix}")
-    if _inside(priv, shareable):
-        problems.append(f"private_dir {priv} is inside outputs/, the shareable tree: the warehouse and "
-                        "unsuppressed tables would be shared. Fix: put it under data/ (default data/<run>)")
-    if _inside(out, private):
-        problems.append(f"outputs_dir {out} is inside data/, the private tree. Fix: put it under "
-                        "outputs/ (default outputs/<run>)")
-    if out == shareable:
-        problems.append(f"outputs_dir {out} is outputs/ itself, which holds every run's outputs. "
-                        "Fix: name a folder for this run, such as outputs/<run>")
-    if priv == private:
-        problems.append(f"private_dir {priv} is data/ itself, which holds every run's data. "
-                        "Fix: name a folder for this run, such as data/<run>")
-    problems += _not_repository("outputs_dir", out) + _not_repository("private_dir", priv)
-    inputs = {k: _resolved(v) for k, v in input_paths(cfg).items()}
-    problems += [f"{k}: {v} is inside outputs_dir {out}, which is emptied at the start of every run. "
-                 "Fix: keep input files outside the outputs folder"
-                 for k, v in inputs.items() if _inside(v, out)]
-    return problems
-
-
-def reference_problems(cfg: RunConfig) -> list[str]:
-    """Problems with geography.postcode_directory.reference_db, the one file a run may replace
-    outside its folders: it must not be an input of the run, a folder, the warehouse or in outputs."""
-    ref = cfg.geography and cfg.geography.postcode_directory.reference_db
-    if ref is None:
-        return []
-    key, ref = "geography.postcode_directory.reference_db", _resolved(ref)
-    fix = "Fix: name a new file of its own, such as data/reference/onspd.duckdb"
-    problems = [f"{key}: {ref} is also an input of this run ({where}); building the reference would "
-                f"overwrite it. {fix}" for where, path in input_paths(cfg).items() if _resolved(path) == ref]
-    if ref.is_dir():
-        problems.append(f"{key}: {ref} is an existing folder, not a file. Fix: name a file inside it, "
-                        f"such as {ref / 'onspd.duckdb'}")
-    if ref == _resolved(cfg.warehouse):
-        problems.append(f"{key}: {ref} is the run's warehouse, which is deleted at the start of every "
-                        f"run. {fix}")
-    if _inside(ref, _resolved(cfg.outputs)):
-        problems.append(f"{key}: {ref} is inside outputs_dir, which is emptied at the start of every "
-                        f"run. {fix}")
-    return problems
-
-
 def missing_files(cfg: RunConfig) -> list[str]:
     """Input files that do not exist, and service names used twice."""
     problems = []
     g = cfg.geography
     globbed = ("census.dir (", "geography.uprn_lookup")  # files found by a glob exist
-    files = {k: v for k, v in input_paths(cfg).items() if not k.startswith(globbed)}
+    files = {k: v for k, v in paths.inputs(cfg).items() if not k.startswith(globbed)}
     files["census.dir"] = cfg.census.dir
     if g is not None and g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
         problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path}. Fix: correct "
@@ -926,9 +822,9 @@ def schema_problems(raw: object) -> list[str]:
 def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
     """Read and validate a run config; raise ConfigError listing every problem together.
 
-    Always checks the schema, repeated keys and where the run would write (`folder_problems`,
-    `reference_problems`); with `check_files`, also that every input file exists. The contents of
-    the files are checked by `pipeline.validate`."""
+    Always checks the schema, repeated keys and where the run would write
+    (`pipeline.paths.folder_problems`, `reference_problems`); with `check_files`, also that
+    every input file exists. The contents of the files are checked by `pipeline.validate`."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(path, ["file not found" if not path.exists() else "not a file"])
@@ -937,7 +833,7 @@ def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
     if problems:
         raise ConfigError(path, problems)
     cfg = RunConfig.model_validate(raw)
-    problems = folder_problems(cfg) + reference_problems(cfg)
+    problems = paths.folder_problems(cfg) + paths.reference_problems(cfg)
     if check_files:
         problems += missing_files(cfg)
     if problems:

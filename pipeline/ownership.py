@@ -1,7 +1,9 @@
 """Where a run may write, and how it writes there without destroying anything else.
 
 A run writes only in three places: its shareable outputs folder (`outputs/<run>/`), its private
-folder (`data/<run>/`) and a postcode reference database it built (`boundaries.reference`).
+folder (`data/<run>/`) and a postcode reference database it built (`boundaries.reference`). The
+lists of what a run reads and where it may write are `pipeline.paths`'s, shared with the config
+checks.
 Each is recognised by a marker the pipeline left there, never by its name alone:
 
 * the outputs folder holds `.insight-outputs` naming the run. A folder that exists, holds anything
@@ -40,6 +42,7 @@ from pathlib import Path
 
 from pipeline.config import RunConfig
 from pipeline.errors import InsightError
+from pipeline.paths import inside, protected
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +138,6 @@ def hold_lock(path: Path, what: str, wait: float = 0.0, poll: float = 0.2) -> It
 # --- checks -------------------------------------------------------------------------------------
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    """True when `path` is `folder` or lies under it (both resolved)."""
-    path, folder = Path(path).resolve(), Path(folder).resolve()
-    return path == folder or folder in path.parents
-
-
 def _probe_write(folder: Path, what: str) -> None:
     """Raise NotWritableError unless a file can be made (and removed) in `folder`."""
     try:
@@ -164,23 +161,6 @@ def _mkdir(folder: Path, what: str) -> None:
                                "folder this user can write") from None
 
 
-def _inputs(cfg: RunConfig) -> list[tuple[str, Path]]:
-    g = cfg.geography
-    files = [("census.dir", cfg.census.dir)]
-    if g is not None:  # None: a census-only classification
-        files += [("geography.oa_boundaries.path", g.oa_boundaries.path),
-                  ("geography.wards.path", g.wards.path),
-                  ("geography.postcode_directory.path", g.postcode_directory.path)]
-    if g is not None and g.oa_to_ward:
-        files.append(("geography.oa_to_ward.path", g.oa_to_ward.path))
-    if g is not None and g.gazetteer:
-        files.append(("geography.gazetteer.path", g.gazetteer.path))
-    if g is not None and g.postcode_directory.reference_db:
-        files.append(("geography.postcode_directory.reference_db", g.postcode_directory.reference_db))
-    files += [(f"services ({s.name}).file", s.file) for s in cfg.services]
-    return [(k, Path(p)) for k, p in files]
-
-
 def check_layout(cfg: RunConfig) -> None:
     """Refuse folder settings that would let a run write over what it does not own."""
     from pipeline.secret import secret_path
@@ -197,16 +177,16 @@ def check_layout(cfg: RunConfig) -> None:
     if out.exists() and not out.is_dir():
         raise NotOwnedError(f"outputs folder {outputs} is a file, not a folder; set outputs_dir to a "
                             "new or empty folder")
-    if _inside(private, out) or _inside(out, private):
+    if inside(private, out) or inside(out, private):
         raise NotOwnedError(
             f"outputs folder {outputs} and private folder {private} overlap: private data must never "
             "lie in the shareable folder, and the shareable folder is replaced by every run; set "
             "outputs_dir and private_dir to two separate folders")
-    if _inside(secret_path(), out):
+    if inside(secret_path(), out):
         raise NotOwnedError(f"the installation's secret key {secret_path()} lies inside the outputs "
                             f"folder {outputs}; set outputs_dir to another folder")
-    for key, path in _inputs(cfg):
-        if _inside(path, out):
+    for key, path in protected(cfg).items():  # every input and the reference database (pipeline.paths)
+        if inside(path, out):
             raise NotOwnedError(f"{key}: {path} lies inside the outputs folder {outputs}, which every "
                                 "run replaces; move the file or set outputs_dir to another folder")
 
