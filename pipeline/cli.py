@@ -99,9 +99,9 @@ def cmd_reference(args) -> int:
     cfg = load_config(args.config)
     spec = cfg.geography and cfg.geography.postcode_directory
     if spec is None or spec.reference_db is None:
-        print(f"error: {args.config}: geography.postcode_directory has no reference_db; set it to the "
-              "DuckDB file to build (e.g. data/reference/onspd.duckdb)", file=sys.stderr)
-        return 2
+        raise InsightError(f"{args.config}: geography.postcode_directory has no reference_db; set it to "
+                           "the DuckDB file to build (e.g. data/reference/onspd.duckdb)",
+                           fix="set geography.postcode_directory.reference_db")
     built = ensure_reference(spec, spec.reference_db)
     print(f"{spec.reference_db}: {'built from ' + str(spec.path) if built else 'current, reused'}")
     return 0
@@ -153,9 +153,9 @@ def cmd_area(args) -> int:
 
         download_products(sources)
     elif args.sources is None:
-        print("error: name the folder of national products with --sources DIR, or fetch what has a "
-              "published address with --download (`insight sources` lists them)", file=sys.stderr)
-        return 2
+        raise InsightError("name the folder of national products with --sources DIR, or fetch what has a "
+                           "published address with --download (`insight sources` lists them)",
+                           fix="add --sources DIR or --download")
     result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
                         config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
                         force=args.force, ranges=args.national_ranges,

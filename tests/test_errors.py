@@ -116,3 +116,10 @@ def test_a_bug_in_segments_shows_its_traceback_from_the_command_line():
     assert "Traceback (most recent call last)" in out.stderr
     assert "segments/kmeans.py" in out.stderr and "ValueError: cannot make 3 clusters" in out.stderr
     assert "this is a bug" in out.stderr and not out.stderr.startswith("error:")
+
+
+def test_command_line_mistakes_are_insight_errors_too(capsys):
+    assert cli.main(["area", "E08000009"]) == 2  # neither --sources nor --download
+    err = capsys.readouterr().err
+    assert err.startswith("error: name the folder of national products with --sources DIR")
+    assert "Traceback" not in err
