@@ -15,7 +15,7 @@ import pandas as pd
 from pipeline.config import RunConfig
 from pipeline.errors import UserValueError
 from pipeline.ingest import option_column, outcome_column
-from pipeline.warehouse import sql
+from pipeline.warehouse import count_sql, execute, sql
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def store_segments(con: duckdb.DuckDBPyConnection, assignments: pd.DataFrame, na
     """
     tiers = [c for c in ("supergroup", "group", "subgroup") if c in assignments.columns]
     con.register("seg_df", assignments[["oa21cd", "segment", *tiers]])
-    con.execute(
+    execute(con, "segments_oa",
         "CREATE OR REPLACE TABLE segments_oa AS SELECT s.* FROM seg_df s "
         "WHERE s.oa21cd IN (SELECT oa21cd FROM ref_oa) ORDER BY s.oa21cd"
     )
@@ -42,15 +42,14 @@ def store_segments(con: duckdb.DuckDBPyConnection, assignments: pd.DataFrame, na
         if col not in table.columns:
             table[col] = None
     con.register("names_df", table[["level", "segment", "segment_name", "description", "colour"]])
-    con.execute(
+    execute(con, "segments_names",
         "CREATE OR REPLACE TABLE segments_names AS SELECT * FROM names_df "
         "ORDER BY CASE level WHEN 'supergroup' THEN 1 WHEN 'group' THEN 2 ELSE 3 END, "
         "length(segment), segment"
     )
     con.unregister("names_df")
-    missing = con.execute(
-        "SELECT oa21cd FROM ref_oa ANTI JOIN segments_oa USING (oa21cd) ORDER BY 1"
-    ).fetchall()
+    missing = execute(con, "segments_missing_oas", "SELECT oa21cd FROM ref_oa ANTI JOIN segments_oa "
+                      "USING (oa21cd) ORDER BY 1", fetch="all")
     if missing:
         raise UserValueError(
             f"{len(missing)} OA(s) of the area have no segment in the classification, e.g. "
@@ -63,6 +62,6 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     for service in cfg.services:
         options = "".join(f", i.{option_column(o)}" for o in service.options)
         options += "".join(f", i.{outcome_column(o.name)}" for o in service.outcomes)
-        con.execute(sql("assign", service=service.name, option_columns=options))
-        counts[service.name] = con.execute(f"SELECT count(*) FROM assign_{service.name}").fetchall()[0][0]
+        execute(con, "assign", sql("assign", service=service.name, option_columns=options))
+        counts[service.name] = execute(con, "assign_rows", count_sql(f"assign_{service.name}"), fetch="value")
     return counts

@@ -29,7 +29,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
-from pipeline.warehouse import sql
+from pipeline.warehouse import execute, ident, sql
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +48,9 @@ def below(rate: float, p0: float, n: float) -> tuple[float, bool]:
 
 
 def _rates(con, service: str, by: list[str], address: bool) -> pd.DataFrame:
-    keys = ", ".join(by)
-    df = con.execute(
-        f"""SELECT {keys}, round(sum(weight), 1) AS records, count(*) FILTER (matched) AS matched,
-                   count(*) FILTER (outcome IN {ADDRESS_LEVELS}) AS address_level
-            FROM quality_{service} WHERE {by[0]} IS NOT NULL GROUP BY ALL ORDER BY {keys}"""
-    ).df()
-    tot = con.execute(
-        f"""SELECT sum(weight), count(*) FILTER (matched), count(*) FILTER (outcome IN {ADDRESS_LEVELS})
-            FROM quality_{service} WHERE {by[0]} IS NOT NULL"""
-    ).fetchall()[0]
+    levels = [list(ADDRESS_LEVELS)]
+    df = execute(con, f"quality_rates_by_{by[0]}", rates_sql(service, by), levels, fetch="df")
+    tot = execute(con, f"quality_rates_all_{by[0]}", rates_sql(service, by, total=True), levels, fetch="one")
     p0 = 100 * tot[1] / tot[0] if tot[0] else 0.0
     a0 = 100 * tot[2] / tot[1] if tot[1] else 0.0
     df.insert(0, "service", service)
@@ -76,6 +69,24 @@ def _rates(con, service: str, by: list[str], address: bool) -> pd.DataFrame:
     else:
         df = df.drop(columns="address_level")
     return df
+
+
+def rates_sql(service: str, by: list[str], total: bool = False) -> str:
+    """Records (weighted), matched and matched at an address level (the bound list $1) of
+    `quality_<service>` by the columns `by`, or over all rows where `by[0]` is known (`total`)."""
+    keys = ", ".join(ident(b) for b in by)
+    counts = ("count(*) FILTER (matched) AS matched, "
+              "count(*) FILTER (list_contains($1, outcome)) AS address_level")
+    table, known = ident(f"quality_{service}"), f"{ident(by[0])} IS NOT NULL"
+    if total:
+        return f"SELECT sum(weight) AS records, {counts} FROM {table} WHERE {known}"
+    return (f"SELECT {keys}, round(sum(weight), 1) AS records, {counts} FROM {table} WHERE {known} "
+            f"GROUP BY ALL ORDER BY {keys}")
+
+
+def outcome_units_sql(service: str) -> str:
+    """The records (distinct row numbers) of each outcome in `quality_<service>`."""
+    return f"SELECT outcome, count(DISTINCT row_number) FROM {ident(f'quality_{service}')} GROUP BY ALL"
 
 
 @dataclass
@@ -98,16 +109,15 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
     levels, corrections, wards, segs, extras = [], [], [], [], []
     for s in cfg.services:
         name = s.name
-        con.execute(sql("quality_units", service=name))
-        counts = dict(con.execute(
-            f"SELECT outcome, count(DISTINCT row_number) FROM quality_{name} GROUP BY ALL").fetchall())
+        execute(con, "quality_units", sql("quality_units", service=name))
+        counts = dict(execute(con, "quality_outcomes", outcome_units_sql(name), fetch="all"))
         total = sum(counts.values())
         for o in MATCH_LEVELS + REJECT_REASONS:
             n = counts.get(o, 0)
             levels.append({"service": name, "outcome": o,
                            "kind": "matched" if o in MATCH_LEVELS else "rejected",
                            "records": n, "share_pct": round(100 * n / total, 2) if total else 0.0})
-        c = con.execute(sql("quality_corrections", service=name)).fetchall()[0]
+        c = execute(con, "quality_corrections", sql("quality_corrections", service=name), fetch="one")
         corrections.append(dict(zip(
             ["service", "postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
              "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"],

@@ -65,6 +65,7 @@ from pipeline.address.postcode import keys as postcode_keys
 from pipeline.config import CentroidFile, PointsFile, RunConfig, UserError
 from pipeline.profiles import gaps, levels
 from pipeline.profiles.table import profile_table, with_uncertainty
+from pipeline.warehouse import execute, table_exists
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +117,9 @@ def read_points(con: duckdb.DuckDBPyConnection, spec: PointsFile, types: list[st
     if need.any() and c.postcode in raw:
         k = postcode_keys(raw.loc[need, c.postcode])
         con.register("access_pc_df", pd.DataFrame({"k": k.to_numpy()}).drop_duplicates())
-        found = con.execute("""SELECT p.pc_key, p.easting, p.northing FROM ref_postcodes p
-                               JOIN access_pc_df d ON p.pc_key = d.k
-                               WHERE p.easting IS NOT NULL AND p.northing IS NOT NULL""").df()
+        found = execute(con, "access_point_postcodes", """SELECT p.pc_key, p.easting, p.northing
+                               FROM ref_postcodes p JOIN access_pc_df d ON p.pc_key = d.k
+                               WHERE p.easting IS NOT NULL AND p.northing IS NOT NULL""", fetch="df")
         con.unregister("access_pc_df")
         at = found.drop_duplicates("pc_key").set_index("pc_key")
         x.loc[need] = k.map(at["easting"]).to_numpy()
@@ -147,6 +148,19 @@ def unique_names(points: pd.DataFrame) -> pd.DataFrame:
     return points.assign(name=names).reset_index(drop=True)
 
 
+def postcode_centres_sql(weighted: bool) -> str:
+    """Each OA's centre as the mean point of its live, geographic, ordinary postcodes, weighted by the
+    gazetteer's addresses per postcode when `weighted`."""
+    join, w = ("JOIN (SELECT pc_key, count(*) AS w FROM ref_gazetteer GROUP BY 1) g USING (pc_key)", "g.w") \
+        if weighted else ("", "1")
+    return f"""SELECT p.oa21cd, sum({w} * p.easting) / sum({w}) AS x, sum({w} * p.northing) / sum({w}) AS y
+                FROM ref_postcodes p {join}
+                WHERE p.is_live AND NOT coalesce(p.non_geographic, false)
+                  AND NOT coalesce(p.large_user, false)
+                  AND p.easting IS NOT NULL AND p.northing IS NOT NULL AND p.oa21cd IS NOT NULL
+                GROUP BY 1"""
+
+
 def oa_centres(con: duckdb.DuckDBPyConnection, spec: CentroidFile | None, oas: list[str]) -> pd.DataFrame:
     """oa21cd, x, y and `centre` (how it was found) for each OA of `oas` (module docstring); `spec`:
     the population-weighted centroids file, if any."""
@@ -165,21 +179,16 @@ def oa_centres(con: duckdb.DuckDBPyConnection, spec: CentroidFile | None, oas: l
                           usecols=[spec.code_column, spec.x_column, spec.y_column])
         pwc = pwc.drop_duplicates(spec.code_column).set_index(spec.code_column)
         fill(pwc.rename(columns={spec.x_column: "x", spec.y_column: "y"}), "population-weighted centroid")
-    tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-    weights = [("JOIN (SELECT pc_key, count(*) AS w FROM ref_gazetteer GROUP BY 1) g USING (pc_key)", "g.w",
-                "household-weighted postcodes")] if "ref_gazetteer" in tables else []
-    for join, w, how in [*weights, ("", "1", "postcodes (equal weights)")]:
+    weights = [True] if table_exists(con, "ref_gazetteer") else []
+    for weighted, how in [*((w, "household-weighted postcodes") for w in weights),
+                          (False, "postcodes (equal weights)")]:
         if not np.isnan(x).any():
             break
-        fill(con.execute(
-            f"""SELECT p.oa21cd, sum({w} * p.easting) / sum({w}) AS x, sum({w} * p.northing) / sum({w}) AS y
-                FROM ref_postcodes p {join}
-                WHERE p.is_live AND NOT coalesce(p.non_geographic, false)
-                  AND NOT coalesce(p.large_user, false)
-                  AND p.easting IS NOT NULL AND p.northing IS NOT NULL AND p.oa21cd IS NOT NULL
-                GROUP BY 1""").df().set_index("oa21cd"), how)
+        found = execute(con, "access_oa_centres", postcode_centres_sql(weighted), fetch="df")
+        fill(found.set_index("oa21cd"), how)
     if np.isnan(x).any():
-        fill(con.execute("SELECT oa21cd, x, y FROM ref_oa").df().set_index("oa21cd"), "point in polygon")
+        found = execute(con, "access_oa_points", "SELECT oa21cd, x, y FROM ref_oa", fetch="df")
+        fill(found.set_index("oa21cd"), "point in polygon")
     return pd.DataFrame({"oa21cd": codes.to_numpy(), "x": x, "y": y, "centre": centre})
 
 

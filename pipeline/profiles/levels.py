@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserValueError
+from pipeline.warehouse import execute, ident
 
 logger = logging.getLogger(__name__)
 
@@ -38,20 +39,19 @@ UNIT_SQL = {
 
 def levels(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """(column, view) of each classification level present in segments_oa."""
-    cols = {r[0] for r in con.execute("DESCRIBE segments_oa").fetchall()}
+    cols = {r[0] for r in execute(con, "segments_oa_columns", "DESCRIBE segments_oa", fetch="all")}
     return [(c, v) for c, v in LEVELS if c in cols]
 
 
 def segment_names(con: duckdb.DuckDBPyConnection, level: str) -> dict[str, str]:
     """Code -> name at one level (from segments_names; a `level` column when it has one)."""
-    cols = {r[0] for r in con.execute("DESCRIBE segments_names").fetchall()}
+    cols = {r[0] for r in execute(con, "segments_names_columns", "DESCRIBE segments_names", fetch="all")}
     if "level" in cols:
         want = "supergroup" if level == "segment" else level
-        rows = con.execute(
-            "SELECT segment, segment_name FROM segments_names WHERE level IN (?, ?)", [want, level]
-        ).fetchall()
+        rows = execute(con, "segment_names", "SELECT segment, segment_name FROM segments_names "
+                       "WHERE level IN (?, ?)", [want, level], fetch="all")
     elif level == "segment":
-        rows = con.execute("SELECT segment, segment_name FROM segments_names").fetchall()
+        rows = execute(con, "segment_names", "SELECT segment, segment_name FROM segments_names", fetch="all")
     else:
         rows = []
     return {str(c): ("" if n is None else str(n)) for c, n in rows}
@@ -83,11 +83,7 @@ def census_base(cfg: RunConfig, spec: str) -> pd.Series:
 
 def area_frame(con: duckdb.DuckDBPyConnection, cfg: RunConfig, base: str = "households") -> pd.DataFrame:
     """One row per OA: oa21cd, ward_code, ward_name, households, base and a column per level."""
-    lv = ", ".join(f's."{c}"' for c, _ in levels(con))
-    geo = con.execute(
-        f"""SELECT o.oa21cd, o.ward_code, o.ward_name, o.households, {lv}
-            FROM ref_oa o JOIN segments_oa s USING (oa21cd) ORDER BY o.oa21cd"""
-    ).df()
+    geo = execute(con, "area_frame", area_frame_sql([c for c, _ in levels(con)]), fetch="df")
     for c in ["oa21cd", "ward_code", "ward_name", *(c for c, _ in levels(con))]:
         geo[c] = geo[c].astype(str).astype(object)
     if base == "households":
@@ -98,15 +94,26 @@ def area_frame(con: duckdb.DuckDBPyConnection, cfg: RunConfig, base: str = "hous
     return geo
 
 
-def oa_users(con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE",
-             unit: str = "records", by: str | None = None) -> pd.DataFrame:
-    """Users per OA (and per `by` expression when given) of a warehouse assign table."""
-    extra = f", {by} AS category" if by else ""
-    group = "oa21cd, category" if by else "oa21cd"
-    return con.execute(
-        f"""SELECT oa21cd{extra}, {UNIT_SQL[unit]} AS users FROM {table}
-            WHERE {where} GROUP BY {group} ORDER BY {group}"""
-    ).df()
+def area_frame_sql(level_columns: list[str]) -> str:
+    """Each OA with its ward, households and its segment at every level (columns of segments_oa)."""
+    lv = ", ".join(f"s.{ident(c)}" for c in level_columns)
+    return f"""SELECT o.oa21cd, o.ward_code, o.ward_name, o.households, {lv}
+            FROM ref_oa o JOIN segments_oa s USING (oa21cd) ORDER BY o.oa21cd"""
+
+
+def oa_users(con: duckdb.DuckDBPyConnection, table: str, option: str | None = None,
+             unit: str = "records", yes: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Users per OA of a warehouse assign table: all its records, or those whose `option` column
+    reads as one of the `yes` values (bound, compared lower case and trimmed)."""
+    return execute(con, "oa_users", oa_users_sql(table, unit, option), [list(yes)] if option else None,
+                   fetch="df")
+
+
+def oa_users_sql(table: str, unit: str, option: str | None = None) -> str:
+    """Users (counted by `unit`) per OA of `table`, only the rows whose `option` is in the list $1."""
+    where = f"list_contains($1, lower(trim({ident(option)})))" if option else "TRUE"
+    return f"""SELECT oa21cd, {UNIT_SQL[unit]} AS users FROM {ident(table)}
+            WHERE {where} GROUP BY oa21cd ORDER BY oa21cd"""
 
 
 def order_codes(codes) -> list[str]:

@@ -57,6 +57,7 @@ from pipeline.ingest import outcome_column
 from pipeline.profiles import equality, levels
 from pipeline.profiles.stats import wilson
 from pipeline.profiles.table import round_half_up
+from pipeline.warehouse import describe_sql, execute, ident
 
 logger = logging.getLogger(__name__)
 
@@ -118,25 +119,32 @@ def record_sql(o: Outcome, col: str) -> dict[str, str]:
 def counts_by(con: duckdb.DuckDBPyConnection, table: str, outcomes: list[Outcome], by: str) -> pd.DataFrame:
     """Per value of `by` (a column of the assign table) and outcome: n, k, none, dk, s1 (sum of
     scores) and s2 (sum of squares), counted in DuckDB. Columns `<measure>__<outcome>`."""
+    return execute(con, f"outcomes_by_{by}", counts_by_sql(table, outcomes, by), fetch="df")
+
+
+def counts_by_sql(table: str, outcomes: list[Outcome], by: str) -> str:
+    """The statement of `counts_by`."""
     maps, joins, parts = [], [], []
+    table = ident(table)
     for i, o in enumerate(outcomes):
         # each distinct value is classified once (a small table joined to the records)
         e = record_sql(o, "raw")
-        col = outcome_column(o.name)
+        col = ident(outcome_column(o.name))
         maps.append(f"""m{i} AS (SELECT raw, {e['status']} AS st, coalesce({e['ok']}, false) AS ok,
                                   ({e['score']})::DOUBLE AS sc
                            FROM (SELECT DISTINCT {col} AS raw FROM {table}))""")
         joins.append(f"LEFT JOIN m{i} ON t.{col} IS NOT DISTINCT FROM m{i}.raw")
-        parts.append(f"""count(*) FILTER (WHERE m{i}.st = 'outcome') AS "n__{o.name}",
-                         count(*) FILTER (WHERE m{i}.ok) AS "k__{o.name}",
-                         count(*) FILTER (WHERE m{i}.st = 'none') AS "none__{o.name}",
-                         count(*) FILTER (WHERE m{i}.st = 'dk') AS "dk__{o.name}",
-                         coalesce(sum(m{i}.sc) FILTER (WHERE m{i}.st = 'outcome'), 0) AS "s1__{o.name}",
+        a = {m: ident(f"{m}__{o.name}") for m in ("n", "k", "none", "dk", "s1", "s2")}
+        parts.append(f"""count(*) FILTER (WHERE m{i}.st = 'outcome') AS {a['n']},
+                         count(*) FILTER (WHERE m{i}.ok) AS {a['k']},
+                         count(*) FILTER (WHERE m{i}.st = 'none') AS {a['none']},
+                         count(*) FILTER (WHERE m{i}.st = 'dk') AS {a['dk']},
+                         coalesce(sum(m{i}.sc) FILTER (WHERE m{i}.st = 'outcome'), 0) AS {a['s1']},
                          coalesce(sum(m{i}.sc * m{i}.sc) FILTER (WHERE m{i}.st = 'outcome'), 0)
-                             AS "s2__{o.name}" """)
-    return con.execute(f"""WITH {', '.join(maps)}
-                           SELECT t.{by} AS code, {', '.join(parts)} FROM {table} t {' '.join(joins)}
-                           GROUP BY 1 ORDER BY 1""").df()
+                             AS {a['s2']}""")
+    return f"""WITH {', '.join(maps)}
+                           SELECT t.{ident(by)} AS code, {', '.join(parts)} FROM {table} t {' '.join(joins)}
+                           GROUP BY 1 ORDER BY 1"""
 
 
 def _t(df) -> np.ndarray:
@@ -257,7 +265,7 @@ def outcome_views(b, con, table: str, service, geo: pd.DataFrame, lv, names: dic
     wcodes = list(wards["ward_code"])
     dims.append(("ward", wcodes, list(wards["ward_name"]),
                  _aggregate(per_oa, geo.set_index("oa21cd")["ward_code"], wcodes), "ward"))
-    columns = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    columns = {r[0] for r in execute(con, "outcome_columns", describe_sql(ident(table)), fetch="all")}
     for f in fields:
         if f not in columns or f == "disability_type":  # several types per record: not a partition
             continue

@@ -20,6 +20,7 @@ from pipeline.ingest import option_column
 from pipeline.profiles import access, channels, equality, gaps, levels, outcomes, trends, wards
 from pipeline.profiles.cells import CountGraph
 from pipeline.profiles.table import profile_table, with_uncertainty
+from pipeline.warehouse import execute, ident
 
 logger = logging.getLogger(__name__)
 
@@ -100,18 +101,15 @@ def _equality_views(b, con, table, unit, fields, census, service) -> None:
     relations between them (detailed ethnic groups add up to broad ones; disability types, when
     records are counted, to the disabled users)."""
     options = equality.Options.of(service)
-    count = levels.UNIT_SQL[unit]
     found = []
     for field in fields:
         if field == "disability_type":
             by = "disability, " if "disability" in fields else ""
-            raw = con.execute(f"SELECT {by}disability_type AS code, {count} AS users FROM {table} "
-                              f"GROUP BY ALL ORDER BY ALL").df()
+            raw = execute(con, "equality_disability_type", disability_type_sql(table, unit, bool(by)),
+                          fetch="df")
             found.append(equality.disability_type_view(raw, options, bool(by) and unit == "records"))
             continue
-        raw = con.execute(
-            f"SELECT {field} AS code, {count} AS users FROM {table} GROUP BY 1 ORDER BY 1"
-        ).df()
+        raw = execute(con, f"equality_{field}", category_sql(table, unit, field), fetch="df")
         if field == "age_band":
             found.append(equality.age_view(raw["code"], raw["users"], census, options))
         elif field == "ethnicity":
@@ -129,10 +127,42 @@ def _equality_views(b, con, table, unit, fields, census, service) -> None:
             b.graph.relate(total, parts)
 
 
+def disability_type_sql(table: str, unit: str, with_disability: bool) -> str:
+    """Users (counted by `unit`) of `table` by disability type (and by disability when recorded)."""
+    by = "disability, " if with_disability else ""
+    return (f"SELECT {by}disability_type AS code, {levels.UNIT_SQL[unit]} AS users FROM {ident(table)} "
+            "GROUP BY ALL ORDER BY ALL")
+
+
+def category_sql(table: str, unit: str, field: str) -> str:
+    """Users (counted by `unit`) of `table` by the values of one equality field."""
+    return (f"SELECT {ident(field)} AS code, {levels.UNIT_SQL[unit]} AS users FROM {ident(table)} "
+            "GROUP BY 1 ORDER BY 1")
+
+
+def channel_sql(table: str, unit: str) -> str:
+    """Users (counted by `unit`) of `table` by OA and channel."""
+    return (f"SELECT oa21cd, channel, {levels.UNIT_SQL[unit]} AS users FROM {ident(table)} "
+            "GROUP BY 1, 2 ORDER BY 1, 2")
+
+
+def trend_sql(table: str, unit: str, period: str) -> str:
+    """Users (counted by `unit`) of `table` by OA and period (`trends.period_sql`: the one date rule)."""
+    return f"""WITH p AS (SELECT date, {trends.period_sql(period)} AS period
+                       FROM (SELECT DISTINCT date FROM {ident(table)}))
+            SELECT oa21cd, p.period, {levels.UNIT_SQL[unit]} AS users
+            FROM {ident(table)} t LEFT JOIN p ON t.date IS NOT DISTINCT FROM p.date
+            GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
+def any_service_sql(tables: list[str]) -> str:
+    """Households using any of the assign `tables`, each counted once (household key), per OA."""
+    union = " UNION ALL ".join(f"SELECT oa21cd, household_key FROM {ident(t)}" for t in tables)
+    return f"SELECT oa21cd, count(DISTINCT household_key) AS users FROM ({union}) GROUP BY 1"
+
+
 def _channel_view(b, con, table, unit, geo, names, exact: bool) -> None:
-    raw = con.execute(
-        f"SELECT oa21cd, channel, {levels.UNIT_SQL[unit]} AS users FROM {table} GROUP BY 1, 2 ORDER BY 1, 2"
-    ).df()
+    raw = execute(con, "channels", channel_sql(table, unit), fetch="df")
     raw["channel"] = raw["channel"].map({c: channels.normalise_channel(c) for c in raw["channel"].unique()})
     raw["segment"] = raw["oa21cd"].map(geo.set_index("oa21cd")["segment"])
     prof = channels.channel_profile(raw, names)
@@ -152,13 +182,7 @@ def _channel_view(b, con, table, unit, geo, names, exact: bool) -> None:
 
 
 def _trend_view(b, con, table, unit, period, geo, names, exact: bool) -> None:
-    raw = con.execute(
-        f"""WITH p AS (SELECT date, {trends.period_sql(period)} AS period
-                       FROM (SELECT DISTINCT date FROM {table}))
-            SELECT oa21cd, p.period, {levels.UNIT_SQL[unit]} AS users
-            FROM {table} t LEFT JOIN p ON t.date IS NOT DISTINCT FROM p.date
-            GROUP BY 1, 2 ORDER BY 1, 2"""
-    ).df()
+    raw = execute(con, "trends", trend_sql(table, unit, period), fetch="df")
     if raw.empty:
         logger.warning("no matched records with a date: no trends view")
         return
@@ -191,10 +215,9 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
     """Numeric views and count graph per (sub-)service: {'stop_smoking': ServiceProfile, ...}."""
     lv = levels.levels(con)
     names = {view: levels.segment_names(con, view) for _, view in lv}
-    postcodes = con.execute(
-        """SELECT oa21cd, string_agg(pcds, '; ' ORDER BY pcds) FROM ref_postcodes
-           WHERE is_live AND oa21cd IS NOT NULL GROUP BY 1"""
-    ).df().set_index("oa21cd").iloc[:, 0]
+    postcodes = execute(con, "oa_postcodes", """SELECT oa21cd, string_agg(pcds, '; ' ORDER BY pcds)
+           FROM ref_postcodes WHERE is_live AND oa21cd IS NOT NULL GROUP BY 1""",
+                        fetch="df").set_index("oa21cd").iloc[:, 0]
     out = {}
     geos: dict[str, pd.DataFrame] = {}
     census: equality.AreaCensus | None = None
@@ -207,12 +230,12 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
         geo = geos[base]
         if census is None:
             census = equality.AreaCensus(cfg, list(geo["oa21cd"]))
-        subs = {service.name: "TRUE"}
+        subs: dict[str, str | None] = {service.name: None}  # (sub-)service -> its option column
         for opt in service.options:
             col = option_column(opt)
-            subs[f"{service.name}__{col.removeprefix('option_')}"] = f"lower(trim({col})) IN {YES_VALUES}"
-        for name, where in subs.items():
-            users = levels.oa_users(con, table, where, unit).set_index("oa21cd")["users"]
+            subs[f"{service.name}__{col.removeprefix('option_')}"] = col
+        for name, option in subs.items():
+            users = levels.oa_users(con, table, option, unit, YES_VALUES).set_index("oa21cd")["users"]
             b = ServiceProfile()
             _level_views(b, geo, users, lv, names)
             _area_views(b, geo, users, names["segment"], postcodes)
@@ -235,10 +258,8 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
 def cross_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> ServiceProfile:
     """Households using any service, each counted once (household key), by segment: the
     'any_service' column of the cross-service matrix."""
-    union = " UNION ALL ".join(f"SELECT oa21cd, household_key FROM assign_{s.name}" for s in cfg.services)
-    users = con.execute(
-        f"SELECT oa21cd, count(DISTINCT household_key) AS users FROM ({union}) GROUP BY 1"
-    ).df().set_index("oa21cd")["users"]
+    users = execute(con, "any_service", any_service_sql([f"assign_{s.name}" for s in cfg.services]),
+                    fetch="df").set_index("oa21cd")["users"]
     geo = levels.area_frame(con, cfg)
     b = ServiceProfile()
     _level_views(b, geo, users, [("segment", "segment")], {"segment": levels.segment_names(con, "segment")})
