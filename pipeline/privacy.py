@@ -35,6 +35,7 @@ import duckdb
 
 from pipeline import dates
 from pipeline.config import RunConfig, Service
+from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +53,6 @@ RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.d
 AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv", "sql.log")
 #: Ages outside this range are taken as a wrong date of birth: no age band.
 MAX_AGE = 125
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # --- dates of birth -> age bands ---------------------------------------------------------------
@@ -82,15 +79,20 @@ class AgeRule:
         """Define the temporary macros `insight_date(text)` (the one date rule, `pipeline.dates`) and
         `insight_age_band(dob, day)` on `con`."""
         dates.install(con)
-        con.execute("CREATE OR REPLACE TEMP MACRO insight_age(d, r) AS "
-                    "year(r) - year(d) - CAST(strftime(r, '%m%d') < strftime(d, '%m%d') AS INTEGER)")
-        cases = " ".join(f"WHEN a >= {low} THEN {_literal(label)}"
+        execute(con, "age_macro", "CREATE OR REPLACE TEMP MACRO insight_age(d, r) AS "
+                "year(r) - year(d) - CAST(strftime(r, '%m%d') < strftime(d, '%m%d') AS INTEGER)")
+        execute(con, "age_band_macro", self.band_macro_sql())
+        execute(con, "age_band_of_dob_macro", "CREATE OR REPLACE TEMP MACRO insight_age_band(dob, day) AS "
+                "insight_band(insight_age(insight_date(dob), day))")
+
+    def band_macro_sql(self) -> str:
+        """The macro `insight_band(age)`: the label of the highest band whose lower age the age
+        reaches. The labels and ages are the config's, written as literals (a macro's body takes
+        no bound parameter); a NULL age (no readable date) fails every test and gives NULL."""
+        cases = " ".join(f"WHEN a >= {int(low)} THEN {literal(label)}"
                          for label, low in sorted(self.bands.items(), key=lambda b: -b[1]))
-        # a NULL age (no readable date) fails every test below and gives NULL
-        con.execute(f"CREATE OR REPLACE TEMP MACRO insight_band(a) AS "
-                    f"CASE WHEN a NOT BETWEEN 0 AND {MAX_AGE} THEN NULL {cases} END")
-        con.execute("CREATE OR REPLACE TEMP MACRO insight_age_band(dob, day) AS "
-                    "insight_band(insight_age(insight_date(dob), day))")
+        return (f"CREATE OR REPLACE TEMP MACRO insight_band(a) AS "
+                f"CASE WHEN a NOT BETWEEN 0 AND {int(MAX_AGE)} THEN NULL {cases} END")
 
     def day_sql(self, record_date: str | None) -> str:
         """SQL of the day the age is taken on, given the SQL of the record's date column (or None)."""
@@ -175,14 +177,13 @@ def _now(now: datetime | None) -> datetime:
 def warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every table of the warehouse file (not temporary ones): name, rows, columns, whether it is
     record-level, and the kind of each personal column."""
-    rows = con.execute(
-        """SELECT table_name, list(column_name ORDER BY ordinal_position)
+    rows = execute(con, "manifest_tables", """SELECT table_name, list(column_name ORDER BY ordinal_position)
            FROM information_schema.columns
            WHERE table_catalog = current_database() AND table_schema = 'main'
-           GROUP BY table_name ORDER BY table_name""").fetchall()
+           GROUP BY table_name ORDER BY table_name""", fetch="all")
     tables = []
     for name, columns in rows:
-        count = con.execute(f'SELECT count(*) FROM main."{name}"').fetchall()[0][0]
+        count = execute(con, "manifest_table_rows", table_rows_sql(name), fetch="value")
         record = is_record_level(name)
         tables.append({
             "table": name, "rows": int(count), "columns": list(columns), "record_level": record,
@@ -408,14 +409,24 @@ def _made(private: Path, warehouse: Path) -> tuple[datetime | None, Manifest | N
     return (datetime.fromtimestamp(max(times), UTC) if times else None), None
 
 
+def table_rows_sql(name: str) -> str:
+    """The rows of a table of the warehouse file (schema main, never a temporary table)."""
+    return f"SELECT count(*) FROM main.{ident(name)}"
+
+
+def keep_table_sql(name: str) -> str:
+    """Copy a kept table from the old warehouse (attached as `old`) into the new one."""
+    return f"CREATE TABLE main.{ident(name)} AS SELECT * FROM old.main.{ident(name)}"
+
+
 def _rewrite_warehouse(warehouse: Path) -> tuple[list[str], list[str]]:
     """Rewrite the warehouse with only its kept tables (the record-level rows do not linger in
     freed pages); return (tables removed, tables kept)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-            "AND table_schema = 'main' ORDER BY 1").fetchall()]
+        names = [r[0] for r in execute(con, "purge_tables", "SELECT table_name FROM "
+                                       "information_schema.tables WHERE table_catalog = current_database() "
+                                       "AND table_schema = 'main' ORDER BY 1", fetch="all")]
     finally:
         con.close()
     removed = [n for n in names if is_record_level(n)]
@@ -426,10 +437,10 @@ def _rewrite_warehouse(warehouse: Path) -> tuple[list[str], list[str]]:
     fresh.unlink(missing_ok=True)
     con = duckdb.connect(str(fresh))
     try:
-        con.execute(f"ATTACH '{str(warehouse).replace(chr(39), chr(39) * 2)}' AS old (READ_ONLY)")
+        execute(con, "purge_attach", f"ATTACH {literal(warehouse)} AS old (READ_ONLY)")
         for name in kept:
-            con.execute(f'CREATE TABLE main."{name}" AS SELECT * FROM old.main."{name}"')
-        con.execute("DETACH old")
+            execute(con, "purge_keep_table", keep_table_sql(name))
+        execute(con, "purge_detach", "DETACH old")
     except BaseException:
         con.close()
         fresh.unlink(missing_ok=True)
