@@ -58,9 +58,7 @@ def channel_profile(cells: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
             rows.append((seg, ch, int(o), share, 100 * chan[ch] / C if C else np.nan, e))
     out = pd.DataFrame(rows, columns=["segment_code", "channel", "service_count", "segment_pct",
                                       "borough_pct", "expected"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["index"] = np.where(out["expected"] > 0, 100 * out["service_count"] / out["expected"], np.nan)
-    lo, hi = stats.index_interval(out["service_count"], out["expected"])
+    out["index"], lo, hi = stats.index_with_interval(out["service_count"], out["expected"])
     out["index_lower"], out["index_upper"] = lo, hi
     out["significance"] = np.where(out["expected"].notna(), stats.significance(lo, hi), "")
     out["channel_shift_candidate"] = out["channel"].isin(ASSISTED) & (out["significance"] == stats.OVER)

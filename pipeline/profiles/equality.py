@@ -551,7 +551,7 @@ def profile_frame(field: str, groups: list[Group], reported: Mapping[str, int], 
     U, U_c, P = u.sum(), u[comparable].sum(), p[comparable].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where(comparable, U_c * p / P if P > 0 else np.nan, np.nan)
-        lo, hi = stats.index_interval(u, expected, total=np.full(len(u), U_c))
+    every, lo, hi = stats.index_with_interval(u, expected, total=np.full(len(u), U_c))
     notes, index = [], np.full(len(u), np.nan)
     for i, g in enumerate(groups):
         note = g.note
@@ -561,7 +561,7 @@ def profile_frame(field: str, groups: list[Group], reported: Mapping[str, int], 
             elif not expected[i] >= MIN_EXPECTED:
                 note = " ".join(x for x in (note, NO_INDEX_FEW) if x)
             else:
-                index[i] = 100 * u[i] / expected[i]
+                index[i] = every[i]
         notes.append(note)
     has = ~np.isnan(index)
     sig = np.where(has, stats.significance(lo, hi), "").astype(object)

@@ -25,6 +25,8 @@ level about k / 20 are flagged by chance alone (see MULTIPLE_COMPARISONS_NOTE).
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 #: The 97.5% point of the standard normal, float(scipy.stats.norm.ppf(0.975)) to the last bit (a
@@ -33,12 +35,20 @@ import numpy as np
 Z95 = 1.959963984540054
 EXACT_BELOW = 10
 OVER, UNDER, NO_CLEAR = "over-represented", "under-represented", "no clear difference"
-MULTIPLE_COMPARISONS_NOTE = (
-    "Each segment is tested separately at the 95% level, so with 20 segments about one may be "
-    "flagged by chance alone; give most weight to differences that are large, consistent across "
-    "levels and periods, or far from the interval's edge (a Bonferroni-style check: would the "
-    "call survive a 99.75% interval for 20 segments?)."
-)
+
+
+def multiple_comparisons_note(tested: str, rows: str, advice: str) -> str:
+    """The one multiple-comparisons note, for each kind of table that makes a call per row:
+    `tested` says what is tested against what, `rows` what the rows are, `advice` how to read it."""
+    return (f"{tested} at the 95% level, so with 20 {rows} about one may be flagged by chance alone; "
+            f"{advice}")
+
+
+MULTIPLE_COMPARISONS_NOTE = multiple_comparisons_note(
+    "Each segment is tested separately", "segments",
+    "give most weight to differences that are large, consistent across levels and periods, or far "
+    "from the interval's edge (a Bonferroni-style check: would the call survive a 99.75% interval "
+    "for 20 segments?).")
 
 
 def wilson(successes, trials, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +82,24 @@ def poisson_interval(observed, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
         byar_hi = o1 * (1 - 1 / (9 * o1) + z / (3 * np.sqrt(o1))) ** 3
     small = o < EXACT_BELOW
     return np.where(small, exact_lo, byar_lo), np.where(small, exact_hi, byar_hi)
+
+
+def index(observed, expected):
+    """The index 100 * O / E, the one definition every profile uses (segments, wards, equality
+    groups, channels; with E = S * b / B it is service % / base % x 100). Exact, a Fraction, for
+    one count and an exact expected value (int or Fraction), as the segment profile shows it
+    rounded half up; else element-wise floats. None (NaN) where nothing is expected (E <= 0)."""
+    if isinstance(observed, int | Fraction) and isinstance(expected, int | Fraction):
+        return Fraction(100) * observed / expected if expected > 0 else None
+    o, e = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(e > 0, 100 * o / e, np.nan)
+
+
+def index_with_interval(observed, expected, total=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(index, lower, upper) as floats: `index` and `index_interval` together."""
+    lower, upper = index_interval(observed, expected, total)
+    return index(np.asarray(observed, dtype=float), expected), lower, upper
 
 
 def index_interval(observed, expected, total=None, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:

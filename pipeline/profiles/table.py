@@ -69,9 +69,9 @@ def profile_table(counts: pd.DataFrame) -> pd.DataFrame:
     S, B = sum(s), sum(b)
     rows = []
     for code, name, sg, bg in zip(counts["segment_code"], counts["segment_name"], s, b, strict=True):
-        share_s, share_b = _ratio(sg, S), _ratio(bg, B)
-        index = share_s / share_b * 100 if share_s is not None and share_b else None
-        rows.append((str(code), name, sg, share_s, bg, share_b, _ratio(sg, bg), index))
+        expected = Fraction(S * bg, B) if B else 0  # users at the borough rate
+        rows.append((str(code), name, sg, _ratio(sg, S), bg, _ratio(bg, B), _ratio(sg, bg),
+                     stats.index(sg, expected)))
     rows.append(("Total", "", S, Fraction(100) if S else None, B, Fraction(100), _ratio(S, B),
                  Fraction(100) if S else None))
     return pd.DataFrame(rows, columns=PROFILE_COLUMNS)
@@ -96,7 +96,7 @@ def with_uncertainty(profile: pd.DataFrame) -> pd.DataFrame:
     lo, hi = stats.wilson(s, b)
     out["penetration_lower"], out["penetration_upper"] = 100 * lo, 100 * hi
     expected = np.where(B > 0, b * S / B if B else 0.0, np.nan)
-    ilo, ihi = stats.index_interval(s, expected, S)
+    ilo, ihi = stats.index_interval(s, expected, S)  # the index itself: stats.index, in profile_table
     ilo, ihi = np.where(is_total, np.nan, ilo), np.where(is_total, np.nan, ihi)
     out["index_lower"], out["index_upper"] = ilo, ihi
     sig = stats.significance(ilo, ihi)
