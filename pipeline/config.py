@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import paths
+from pipeline import paths
 from pipeline.errors import InsightError
 
 #: Standard record fields a service extract can map its headers to.
@@ -105,8 +106,21 @@ def _identifier_problem(where: str, names: list[str]) -> str:
 SAFE_THRESHOLD = 5
 #: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
 ONS_MIN_SHOWN = 10
+#: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
+ONS_MIN_SHOWN = 10
 #: British National Grid, the CRS every boundary, point and gazetteer coordinate is held in
 BNG = "EPSG:27700"
+#: WGS84 longitude/latitude, the CRS maps are drawn in (only when drawn)
+WGS84 = "EPSG:4326"
+#: The attribution of every output unless the run config gives its own (`attribution`); a map or
+#: workbook written without one takes it too (`pipeline.publish.notes`). Plain text: it is escaped
+#: where it is written.
+DEFAULT_ATTRIBUTION = (
+    "Contains National Statistics data © Crown copyright and database right 2021-2025. "
+    "Contains OS data © Crown copyright and database right 2025. "
+    "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
+    "Open Government Licence v3.0."
+)
 
 
 class UserError(InsightError):
@@ -571,6 +585,13 @@ class Suppression(_Strict):
         return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
 
     @property
+    def min_shown(self) -> int:
+        """The smallest count shown: counts 1..min_shown-1 are hidden. `threshold` under the council
+        rule, ONS_MIN_SHOWN (10) under the ons rule. Every sentence that names the threshold
+        (notes, manifest, match report) says this number."""
+        return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
+
+    @property
     def small(self) -> bool:
         """True when the council rule publishes counts below the safe threshold."""
         return self.rule == "council" and self.threshold < SAFE_THRESHOLD
@@ -641,15 +662,8 @@ class RunConfig(_Strict):
     suppression: Suppression = Suppression()
     render: Render = Render()
     privacy: Privacy = Privacy()
-    attribution: str = Field(
-        default=(
-            "Contains National Statistics data © Crown copyright and database right 2021-2025. "
-            "Contains OS data © Crown copyright and database right 2025. "
-            "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
-            "Open Government Licence v3.0."
-        ),
-        description="Source attribution printed on every output",
-    )
+    attribution: str = Field(default=DEFAULT_ATTRIBUTION,
+                             description="Source attribution printed on every output")
     services: list[Service] = Field(default_factory=list)
     access: Access = Field(default_factory=Access, description="service-point files and distance bands")
 

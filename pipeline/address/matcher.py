@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.address.normalise import COUNTIES, pc_key, postcode_blocks, split_numbers, tokens
+from pipeline.address.normalise import COUNTIES, ascii_postcode_key, postcode_blocks, split_numbers, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class GazetteerIndex:
         self.places: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         area_cache: dict[str, frozenset[str]] = {}
         street_cache: dict[str, tuple[str, ...]] = {}
-        pc_keys = col("pc_key") if "pc_key" in gaz else [pc_key(p) for p in col("postcode")]
+        pc_keys = col("pc_key") if "pc_key" in gaz else [ascii_postcode_key(p) for p in col("postcode")]
         for i, (saon, paon, street, loc, town, pc, key) in enumerate(
             zip(col("saon"), col("paon"), col("street"), col("locality"), col("town"), col("postcode"),
                 pc_keys, strict=True)
@@ -232,7 +232,7 @@ class GazetteerIndex:
         nums, words = split_numbers(tokens(address))
         if not words and not nums:
             return None
-        block = self.by_pc.get(pc_key(postcode), [])
+        block = self.by_pc.get(ascii_postcode_key(postcode), [])
         hit = self._passes(block, nums, words, self.places)
         if hit:
             return hit

@@ -120,10 +120,12 @@ def split_numbers(toks: list[str]) -> tuple[tuple, list[str]]:
     return (tuple(sorted(units)), tuple(sorted(others))), words
 
 
-def pc_key(postcode: str | None) -> str:
-    """Postcode upper case, letters and digits only: ' dm4 7qx.' -> 'DM47QX'. The records and the
-    gazetteer reach the matcher already keyed by the SQL macro `pc_key` (`pipeline.address.postcode`),
-    which this leaves unchanged; it only tidies postcodes given by hand (tests, benchmarks)."""
+def ascii_postcode_key(postcode: str | None) -> str:
+    """Postcode upper case, ASCII letters and digits only: ' dm4 7qx.' -> 'DM47QX'. Not the postcode
+    rule: it is only that rule's shortcut for printable ASCII (`pipeline.address.postcode.pc_key`
+    also folds full-width and look-alike letters, which this drops). The records and the gazetteer
+    reach the matcher already keyed by the SQL macro `pc_key`, which this leaves unchanged; it
+    only tidies postcodes given by hand (tests, benchmarks)."""
     return re.sub(r"[^0-9A-Z]+", "", (postcode or "").upper())
 
 

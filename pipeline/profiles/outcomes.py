@@ -55,7 +55,7 @@ from scipy import stats as st
 from pipeline.config import Outcome
 from pipeline.ingest import outcome_column
 from pipeline.profiles import equality, levels
-from pipeline.profiles.stats import wilson
+from pipeline.profiles.stats import multiple_comparisons_note, wilson
 from pipeline.profiles.table import round_half_up
 from pipeline.warehouse import describe_sql, execute, ident
 
@@ -73,11 +73,9 @@ CALL_COLUMNS = ["significance", "holm"]
 DERIVED = {**{c: ["with_outcome", "successes", "not_achieved"] for c in RATE_COLUMNS},
            **{c: ["with_outcome"] for c in MEAN_COLUMNS},
            **{c: ["with_outcome", "successes", "not_achieved"] for c in CALL_COLUMNS}}
-MULTIPLE_COMPARISONS_NOTE = (
-    "Outcomes: each row is compared with the service as a whole at the 95% level, so with 20 rows "
-    "about one may be flagged by chance; 'Holm' says whether the call survives the Holm-Bonferroni "
-    "correction over the rows of the table."
-)
+MULTIPLE_COMPARISONS_NOTE = multiple_comparisons_note(
+    "Outcomes: each row is compared with the service as a whole", "rows",
+    "'Holm' says whether the call survives the Holm-Bonferroni correction over the rows of the table.")
 
 
 def kinds_scores(o: Outcome) -> tuple[dict[str, int], int]:

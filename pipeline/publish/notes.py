@@ -3,7 +3,7 @@ and warnings (a threshold below the default)."""
 
 from __future__ import annotations
 
-from pipeline.config import RunConfig
+from pipeline.config import DEFAULT_ATTRIBUTION, RunConfig
 from pipeline.profiles import stats
 from pipeline.publish.suppression import rounding
 
@@ -11,9 +11,8 @@ from pipeline.publish.suppression import rounding
 OVER, UNDER = stats.OVER, stats.UNDER
 
 #: The attribution of a map or workbook written without one (the pipeline always passes the
-#: run's `attribution`). Plain text: it is escaped where it is written.
-DEFAULT_ATTRIBUTION = ("Contains OS data © Crown copyright and database right. "
-                       "Contains ONS data licensed under the Open Government Licence v3.0.")
+#: run's `attribution`): the run config's default, `pipeline.config.DEFAULT_ATTRIBUTION`.
+__all__ = ["DEFAULT_ATTRIBUTION", "DEFINITIONS", "OVER", "UNDER", "run_notes", "suppression_note", "warnings"]
 
 DEFINITIONS = [
     "Service count: records matched to an Output Area of the area (see Data quality).",

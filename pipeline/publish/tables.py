@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+#: The columns of a profile view (segment, ward, ...), as the profiles compute them, for render
+from pipeline.profiles.table import PROFILE_COLUMNS as PROFILE_COLUMNS
+
 #: Columns that hold codes or words, never numbers (a segment code such as '11' stays text).
 TEXT_COLUMNS = frozenset({
     "segment_code", "segment_name", "ward_code", "ward_name", "segment", "oa21cd", "postcodes",

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from pipeline.config import BNG  # noqa: E402
 from pipeline.escape import mathtext_safe  # noqa: E402
 from pipeline.publish.notes import UNDER  # noqa: E402
 from pipeline.publish.tables import PublishedTable  # noqa: E402
@@ -141,7 +142,7 @@ def points_layer(points: PublishedTable | None) -> gpd.GeoDataFrame | None:
                                                   for n, t, o, h in zip(f["name"], f["type"], f["oas"],
                                                                         f["households"], strict=True)]},
         geometry=gpd.points_from_xy(f["easting"].astype(float), f["northing"].astype(float)),
-        crs="EPSG:27700")
+        crs=BNG)
     return layer
 
 

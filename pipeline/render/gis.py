@@ -21,14 +21,11 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from pipeline.config import RunConfig
+from pipeline.config import BNG, RunConfig
 from pipeline.publish.tables import Publication
 from pipeline.render.visuals import ward_layer
 
 logger = logging.getLogger(__name__)
-
-BNG = "EPSG:27700"
-
 
 FIXED_DATE = "2021-03-21T00:00:00.000Z"
 

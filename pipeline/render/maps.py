@@ -36,6 +36,8 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from pipeline.config import BNG as BRITISH_NATIONAL_GRID
+from pipeline.config import WGS84
 from pipeline.escape import html_text, js_string
 from pipeline.publish.notes import DEFAULT_ATTRIBUTION
 from pipeline.render.offline import (
@@ -74,8 +76,6 @@ HATCH_ID = "ci-suppressed-hatch"
 
 SIMPLIFY_TOLERANCE_M = 5.0
 COORD_DECIMALS = 6
-BRITISH_NATIONAL_GRID = "EPSG:27700"
-WGS84 = "EPSG:4326"
 
 _LEGEND_TITLES = {
     "penetration_pct": "Penetration (% of households)",
@@ -654,7 +654,7 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, tolerance_m: fl
 
 def _add_points(m: folium.Map, points: gpd.GeoDataFrame) -> None:
     """Service points as circle markers with their name and catchment in the tooltip."""
-    wgs = points.to_crs("EPSG:4326")
+    wgs = points.to_crs(WGS84)
     group = folium.FeatureGroup(name=html_text("Service points"), show=True)
     for lab, geom in zip(wgs["label"], wgs.geometry, strict=True):
         folium.CircleMarker(

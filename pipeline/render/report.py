@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.notes import DEFINITIONS
-from pipeline.publish.tables import Publication, PublishedTable
+from pipeline.publish.tables import PROFILE_COLUMNS, Publication, PublishedTable
 from pipeline.render import access as access_render
 from pipeline.render import findings
 from pipeline.render.charts import Chart, channel_chart, index_chart, outcome_chart
@@ -36,7 +36,6 @@ HEADERS = {
     "base_count": "Households", "base_pct": "Households %", "penetration_pct": "Penetration %",
     "index": "Index",
 }
-PROFILE_COLUMNS = list(HEADERS)
 PORTRAIT_COLUMNS = ("service_count", "base_count", "penetration_pct", "index")
 INTERVAL_HEADER = "Index 95% interval"
 

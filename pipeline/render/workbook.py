@@ -7,6 +7,8 @@
 * the ``Total`` row is bold;
 * a ``colour`` column (a segment's colour, ``#rrggbb``) shows the hex code on a fill of that colour,
   so the workbook keys its segments as the maps and the guide colour them;
+* a ``colour`` column (a segment's colour, ``#rrggbb``) shows the hex code on a fill of that colour,
+  so the workbook keys its segments as the maps and the guide colour them;
 * a diverging blue/white/orange colour scale centred on 100 on the ``Index`` column and data
   bars on the penetration column, over the body rows (not the Total);
 * landscape A4 print set-up, fitted to the page width, the heading row repeated on every page;
@@ -43,12 +45,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FIXED_TIMESTAMP",
     "column_kind",
+    "stable_xlsx",
     "write_profile_workbook",
 ]
 
 #: Fixed document timestamp so repeated runs give identical bytes.
 FIXED_TIMESTAMP = dt.datetime(2021, 3, 21, 0, 0, 0)
-_ZIP_DATE = (2021, 3, 21, 0, 0, 0)
 
 COUNT_FORMAT = "#,##0"
 PCT_FORMAT = "0.00"
@@ -63,7 +65,7 @@ TOTAL_BORDER = Border(top=Side(style="thin", color="FF000000"))
 INDEX_LOW, INDEX_MID, INDEX_HIGH = "FF2166AC", "FFFFFFFF", "FFE66101"
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_DOC_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
 def column_kind(name: str, series: pd.Series | None = None) -> str:
@@ -89,6 +91,14 @@ def column_kind(name: str, series: pd.Series | None = None) -> str:
 
 
 _FORMATS = {"index": INDEX_FORMAT, "pct": PCT_FORMAT, "count": COUNT_FORMAT, "float": FLOAT_FORMAT}
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb`` (black text above 0.179, white below, for contrast)."""
+    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
@@ -184,6 +194,10 @@ def _write_table(ws, df: pd.DataFrame, kinds_by_column: Mapping[str, str] | None
                 cell.fill = PatternFill("solid", start_color="FF" + value[1:].upper(),
                                         end_color="FF" + value[1:].upper())
                 cell.font = Font(color="FF000000" if _luminance(value) > 0.179 else "FFFFFFFF")
+            if kind == "colour" and isinstance(value, str) and _HEX.fullmatch(value):
+                cell.fill = PatternFill("solid", start_color="FF" + value[1:].upper(),
+                                        end_color="FF" + value[1:].upper())
+                cell.font = Font(color="FF000000" if _luminance(value) > 0.179 else "FFFFFFFF")
             if is_total:
                 cell.font = bold
                 cell.fill = TOTAL_FILL
@@ -249,23 +263,24 @@ def _write_notes(ws, title: str, notes: Sequence[str], attribution: str | None) 
     ws.column_dimensions["A"].width = 110
 
 
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite the xlsx zip with fixed entry timestamps/attributes (stable bytes)."""
+def stable_xlsx(data: bytes, stamp: dt.datetime = FIXED_TIMESTAMP) -> bytes:
+    """The one deterministic .xlsx writer (workbooks here, the synthetic extracts in
+    `pipeline.synth`): rewrite the zip openpyxl saved with every entry dated `stamp`, fixed
+    attributes, entries in the order written, and the document's created and modified dates
+    (which openpyxl stamps with the time of saving) pinned to `stamp`: the same input gives the
+    same bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
             fixed.create_system = 0
             payload = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                # openpyxl stamps "modified" with the current time on save; pin it.
-                payload = _MODIFIED.sub(
-                    rb"\g<1>" + FIXED_TIMESTAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>",
-                    payload,
-                )
+                payload = _DOC_DATES.sub(
+                    rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", payload)
             dst.writestr(fixed, payload)
     return out.getvalue()
 
@@ -325,7 +340,7 @@ def write_profile_workbook(
 
     buf = io.BytesIO()
     wb.save(buf)
-    data = _normalise_zip(buf.getvalue())
+    data = stable_xlsx(buf.getvalue())
     out_xlsx = Path(out_xlsx)
     out_xlsx.parent.mkdir(parents=True, exist_ok=True)
     out_xlsx.write_bytes(data)

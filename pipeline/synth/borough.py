@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from pipeline.config import BNG, WGS84
 from pipeline.synth import extracts as _extracts
 from pipeline.synth import points as _points
 
@@ -33,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 LAD_CODE = "E06009999"
 LAD_NAME = "Demoborough"
 NEIGHBOUR_LAD = "E06009998"
-CRS = "EPSG:27700"
+CRS = BNG
 CENTRE = (430000.0, 390000.0)
 N_OA = 400
 N_WARDS = 20
@@ -502,7 +503,7 @@ def _directory(hh: pd.DataFrame, pc: pd.DataFrame, oa: pd.DataFrame, outline, rn
             }
         )
     pc = pd.concat([pc, pd.DataFrame(ext)], ignore_index=True)
-    tr = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    tr = Transformer.from_crs(CRS, WGS84, always_xy=True)
     lon, lat = tr.transform(pc["x"].to_numpy(float), pc["y"].to_numpy(float))
     outw = pc["pcds"].str.split(" ").str[0]
     inw = pc["pcds"].str.split(" ").str[1]

@@ -30,13 +30,13 @@ import datetime as dt
 import io
 import logging
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from pipeline.render.workbook import stable_xlsx
 from pipeline.synth import outcomes as _outcomes
 
 logger = logging.getLogger(__name__)
@@ -633,25 +633,7 @@ def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
     wb.properties.creator = "Demoborough Council"
     buf = io.BytesIO()
     wb.save(buf)
-    _normalise_zip(buf.getvalue(), path)
-
-
-def _normalise_zip(data: bytes, path: Path) -> None:
-    """Rewrite an XLSX with fixed entry timestamps and document dates (byte-identical output)."""
-    stamp = "2025-04-01T09:00:00Z"
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(path, "w") as zout:
-        for info in zin.infolist():
-            body = zin.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = body.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<3>", text
-                )
-                body = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=(2025, 4, 1, 9, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = info.external_attr
-            zout.writestr(zi, body)
+    path.write_bytes(stable_xlsx(buf.getvalue(), fixed))  # the pipeline's one deterministic writer
 
 
 def _spread_households(
