@@ -18,7 +18,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline import paths
-from pipeline import paths
 from pipeline.errors import InsightError
 
 #: Standard record fields a service extract can map its headers to.
@@ -104,8 +103,6 @@ def _identifier_problem(where: str, names: list[str]) -> str:
 
 #: The smallest suppression threshold allowed without `allow_small_threshold: true`.
 SAFE_THRESHOLD = 5
-#: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
-ONS_MIN_SHOWN = 10
 #: The smallest count the ons suppression rule shows (`Suppression.min_shown`).
 ONS_MIN_SHOWN = 10
 #: British National Grid, the CRS every boundary, point and gazetteer coordinate is held in
@@ -576,13 +573,6 @@ class Suppression(_Strict):
                 "`allow_small_threshold: true` to the suppression block"
             )
         return self
-
-    @property
-    def min_shown(self) -> int:
-        """The smallest count shown: counts 1..min_shown-1 are hidden. `threshold` under the council
-        rule, ONS_MIN_SHOWN (10) under the ons rule. Every sentence that names the threshold
-        (notes, manifest, match report) says this number."""
-        return ONS_MIN_SHOWN if self.rule == "ons" else self.threshold
 
     @property
     def min_shown(self) -> int:

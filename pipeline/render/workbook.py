@@ -7,8 +7,6 @@
 * the ``Total`` row is bold;
 * a ``colour`` column (a segment's colour, ``#rrggbb``) shows the hex code on a fill of that colour,
   so the workbook keys its segments as the maps and the guide colour them;
-* a ``colour`` column (a segment's colour, ``#rrggbb``) shows the hex code on a fill of that colour,
-  so the workbook keys its segments as the maps and the guide colour them;
 * a diverging blue/white/orange colour scale centred on 100 on the ``Index`` column and data
   bars on the penetration column, over the body rows (not the Total);
 * landscape A4 print set-up, fitted to the page width, the heading row repeated on every page;
@@ -91,14 +89,6 @@ def column_kind(name: str, series: pd.Series | None = None) -> str:
 
 
 _FORMATS = {"index": INDEX_FORMAT, "pct": PCT_FORMAT, "count": COUNT_FORMAT, "float": FLOAT_FORMAT}
-_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
-
-
-def _luminance(hex_colour: str) -> float:
-    """WCAG relative luminance of ``#rrggbb`` (black text above 0.179, white below, for contrast)."""
-    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
@@ -190,10 +180,6 @@ def _write_table(ws, df: pd.DataFrame, kinds_by_column: Mapping[str, str] | None
                     shown = f"{value:,.0f}" if fmt in (COUNT_FORMAT, INDEX_FORMAT) else f"{value:,.2f}"
                 else:
                     shown = "" if value is None else str(value)
-            if kind == "colour" and isinstance(value, str) and _HEX.fullmatch(value):
-                cell.fill = PatternFill("solid", start_color="FF" + value[1:].upper(),
-                                        end_color="FF" + value[1:].upper())
-                cell.font = Font(color="FF000000" if _luminance(value) > 0.179 else "FFFFFFFF")
             if kind == "colour" and isinstance(value, str) and _HEX.fullmatch(value):
                 cell.fill = PatternFill("solid", start_color="FF" + value[1:].upper(),
                                         end_color="FF" + value[1:].upper())
