@@ -9,18 +9,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.errors import InsightError, format_error
+from pipeline.errors import BUG_NOTE, InsightError, format_error
 
 
 def _is_user_error(exc: BaseException) -> bool:
     """A user error is an `InsightError` (pipeline.errors), whichever layer raised it: a problem with
     the config, a file or the command, printed as `error:` lines. Anything else is a bug."""
     return isinstance(exc, InsightError)
-
-
-#: printed to stderr, above its traceback, when an exception that is not an InsightError escapes
-BUG_NOTE = ("insight: this is a bug in the pipeline, not a problem with your config or files; "
-            "please report it with the traceback below and the command you ran")
 
 
 _LOGGERS = ("pipeline", "segments", "boundaries")
@@ -262,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             print(format_error(exc), file=sys.stderr)
             return 2
         except Exception:
-            print(BUG_NOTE, file=sys.stderr)
+            print(f"insight: {BUG_NOTE}", file=sys.stderr)
             raise  # a bug: the traceback is wanted
 
 

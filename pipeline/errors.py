@@ -40,6 +40,11 @@ class InsightError(Exception):
         return self.text
 
 
+#: printed to stderr, above its traceback, when an exception that is not an InsightError escapes a command
+BUG_NOTE = ("this is a bug in the pipeline, not a problem with your config or files; please report it "
+            "with the traceback below and the command you ran")
+
+
 def format_error(exc: BaseException) -> str:
     """`error:` and a headline, then one `  - ` line per problem (each with its fix)."""
     problems = getattr(exc, "problems", None)

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from pipeline.errors import InsightError, format_error
+from pipeline.errors import BUG_NOTE, InsightError, format_error
 from pipeline.ownership import adding_to_outputs
 from pipeline.validate import validate_config
 from segments.build import build_segments, restarts_line, scope_line
@@ -42,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
                 write_diagnostics(cfg, result, seeds=args.seeds, resamples=args.resamples,
                                   progress=True)
                 steps["diagnostics"] = time.perf_counter() - t0 - sum(steps.values())
-    except InsightError as exc:  # a problem with the config or files; anything else is a bug
+    except InsightError as exc:  # a problem with the config or files
         print(format_error(exc), file=sys.stderr)
         return 2
+    except Exception:  # a bug: the traceback is wanted
+        print(f"python -m segments: {BUG_NOTE}", file=sys.stderr)
+        raise
     sizes = result.assignments[[c for c in ("supergroup", "group", "subgroup")
                                 if c in result.assignments]].nunique()
     print(f"{cfg.run}: {len(result.assignments)} OAs, "

@@ -123,3 +123,20 @@ def test_command_line_mistakes_are_insight_errors_too(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: name the folder of national products with --sources DIR")
     assert "Traceback" not in err
+
+
+def test_python_m_segments_reports_user_errors_and_traces_bugs(tmp_path, capsys, monkeypatch):
+    from segments.__main__ import main as segments_main
+    from segments.describe import read_names
+
+    bad = tmp_path / "names.csv"
+    bad.write_text("a,b\n1,x\n")
+    monkeypatch.setattr("segments.__main__.validate_config", lambda _: read_names(bad))
+    assert segments_main(["whatever.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "code,name" in err and "bug" not in err
+
+    monkeypatch.setattr("segments.__main__.validate_config", lambda _: _segments_bug())
+    with pytest.raises(ValueError, match="cannot make 3 clusters"):
+        segments_main(["whatever.yaml"])
+    assert "python -m segments: this is a bug" in capsys.readouterr().err
