@@ -51,6 +51,10 @@ def test_rounding_is_half_up_not_bankers():
     counts["base_count"] = [200, 200]
     # 1/200 = 0.5% exactly: rounds half up at 0 dp for the index (index of 1/8 vs 1/2 = 25)
     assert format_profile(profile_table(counts)).loc[0, "penetration_pct"] == "0.50"
+    # the values above round the same half up and half to even; 1/800 = 0.125% tells them apart:
+    # half up gives 0.13, half to even (bankers') 0.12
+    counts["base_count"] = [800, 800]
+    assert format_profile(profile_table(counts)).loc[0, "penetration_pct"] == "0.13"
 
 
 def test_small_counts_suppressed_with_secondary():
