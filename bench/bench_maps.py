@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.render.maps import segment_map  # noqa: E402
 from pipeline.render.screenshots import chromium_flags, find_chromium  # noqa: E402
-from pipeline.render.segment_info import SUPERGROUP_PALETTE, supergroup_of  # noqa: E402
+from pipeline.render.segment_info import supergroup_of  # noqa: E402
+from segments.palette import supergroup_colours  # noqa: E402
 
 TRAFFORD = REPO.parent / "shared" / "ons" / "trafford"
 _TIMER = """<script>window.addEventListener('load', function () { setTimeout(function () {
@@ -50,7 +51,7 @@ def classification() -> tuple[pd.DataFrame, str]:
     oa["supergroup"] = oa["segment"].map(supergroup_of)
     oa["segment_name"] = "OAC supergroup " + oa["segment"]
     oa["supergroup_name"] = oa["segment_name"]
-    oa["colour"] = oa["supergroup"].map(lambda g: SUPERGROUP_PALETTE[(int(g) - 1) % len(SUPERGROUP_PALETTE)])
+    oa["colour"] = oa["supergroup"].map(supergroup_colours(sorted(set(oa["supergroup"]))))  # the one palette
     return oa, "official 2021 OAC assignment"
 
 
