@@ -28,6 +28,7 @@ import stat
 from pathlib import Path
 
 from pipeline.errors import InsightError
+from pipeline.executor import execute
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,6 @@ def install(con, key: bytes | None = None) -> None:
     """Define `insight_key(text)` (HMAC-SHA256 under the installation's secret, 32 hex characters)
     on a DuckDB connection. The padded keys are session variables, passed as parameters: never in
     SQL text (which an error message might quote) and never stored in the database file."""
-    from pipeline.warehouse import execute
-
     ipad, opad = _pads(load_secret() if key is None else key)
     execute(con, "secret_ipad", "SET VARIABLE insight_key_ipad = ?", [ipad])  # bound: never logged
     execute(con, "secret_opad", "SET VARIABLE insight_key_opad = ?", [opad])
