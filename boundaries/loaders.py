@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.address import postcode
 from pipeline.config import BNG, BoundaryFile, LookupFile, PostcodeDirectory
 from pipeline.errors import GeographyError
-from pipeline.warehouse import sql
+from pipeline.warehouse import execute, sql
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,12 @@ def wards_by_centroid(oas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Data
     )
 
 
+def unique_postcodes_sql(spec: PostcodeDirectory) -> str:
+    """`postcode_directory_sql` with one row per postcode key: a live row before a terminated one."""
+    return (postcode_directory_sql(spec)
+            + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1")
+
+
 def postcode_directory_sql(spec: PostcodeDirectory) -> str:
     """SQL selecting the configured directory columns under standard names.
 
@@ -121,8 +127,9 @@ def check_postcode_directory(con: duckdb.DuckDBPyConnection, spec: PostcodeDirec
     """Raise GeographyError naming every configured column the directory file lacks, and define the
     postcode macros (`pipeline.address.postcode`) that `postcode_directory_sql` uses on `con`."""
     postcode.install(con)
-    path = str(spec.path).replace("'", "''")
-    have = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv('{path}', header = true)").fetchall()]
+    have = [r[0] for r in execute(con, "postcode_directory_columns",
+                                  "DESCRIBE SELECT * FROM read_csv(?, header = true)", [str(spec.path)],
+                                  fetch="all")]
     c = spec.columns
     need = {
         "postcode": c.postcode,

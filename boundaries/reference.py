@@ -26,14 +26,17 @@ from pathlib import Path
 
 import duckdb
 
-from boundaries.loaders import check_postcode_directory, postcode_directory_sql
+from boundaries.loaders import check_postcode_directory, postcode_directory_sql, unique_postcodes_sql
 from pipeline.address import postcode
 from pipeline.config import PostcodeDirectory
 from pipeline.ownership import NotOwnedError, hold_lock
+from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
 MARKER_TABLE = "insight_reference"
+#: The fingerprint (JSON) of the directory file and column settings a reference was built from
+FINGERPRINT = "SELECT fingerprint FROM source"
 #: How long a run waits for another process building the same reference (seconds)
 BUILD_WAIT = 1800.0
 _LEGACY_KEYS = {"path", "size", "mtime_ns", "columns", "loader"}
@@ -69,12 +72,12 @@ def is_ours(db_path: Path) -> bool:
     try:
         con = duckdb.connect(str(db_path), read_only=True)
         try:
-            tables = {r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables").fetchall()}
+            tables = {r[0] for r in execute(con, "reference_tables", "SELECT table_name FROM "
+                                            "information_schema.tables", fetch="all")}
             if MARKER_TABLE in tables:
                 return True
             if {"postcodes", "source"} <= tables:
-                built = json.loads(con.execute("SELECT fingerprint FROM source").fetchall()[0][0])
+                built = json.loads(execute(con, "reference_fingerprint", FINGERPRINT, fetch="value"))
                 return isinstance(built, dict) and _LEGACY_KEYS <= set(built)
         finally:
             con.close()
@@ -118,16 +121,11 @@ def build_reference(spec: PostcodeDirectory, db_path: Path) -> int:
         con = duckdb.connect(str(tmp))
         try:
             check_postcode_directory(con, spec)
-            con.execute(
-                "CREATE TABLE postcodes AS SELECT * FROM ("
-                + postcode_directory_sql(spec)
-                + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1"
-                + ") ORDER BY pc_key"
-            )
-            con.execute("CREATE TABLE source AS SELECT ? AS fingerprint", [_fingerprint(spec)])
-            con.execute(f"CREATE TABLE {MARKER_TABLE} AS SELECT 'postcode reference' AS kind, "
-                        "current_timestamp AS built")
-            n = con.execute("SELECT count(*) FROM postcodes").fetchall()[0][0]
+            execute(con, "reference_postcodes", reference_postcodes_sql(spec))
+            execute(con, "reference_source", "CREATE TABLE source AS SELECT ? AS fingerprint",
+                    [_fingerprint(spec)])
+            execute(con, "reference_marker", reference_marker_sql(MARKER_TABLE))
+            n = execute(con, "reference_rows", "SELECT count(*) FROM postcodes", fetch="value")
         finally:
             con.close()
         check_target(spec, db_path)  # nothing foreign appeared there while building
@@ -146,7 +144,7 @@ def is_current(spec: PostcodeDirectory, db_path: Path) -> bool:
     try:
         con = duckdb.connect(str(db_path), read_only=True)
         try:
-            built = con.execute("SELECT fingerprint FROM source").fetchall()[0][0]
+            built = execute(con, "reference_fingerprint", FINGERPRINT, fetch="value")
         finally:
             con.close()
     except duckdb.Error:  # not a reference database, or one from before `source` was kept
@@ -181,6 +179,25 @@ def ensure_reference(spec: PostcodeDirectory, db_path: Path, wait: float = BUILD
 def attach_reference(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str = "pcref",
                      view: str = "ref_postcodes") -> None:
     """Attach the reference read-only and expose it to the geocode SQL as a view (`ref_postcodes`)."""
-    path = str(Path(db_path)).replace("'", "''")
-    con.execute(f"ATTACH IF NOT EXISTS '{path}' AS {alias} (READ_ONLY)")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {alias}.postcodes")
+    execute(con, "reference_attach", reference_attach_sql(Path(db_path), alias))
+    execute(con, "reference_view", reference_view_sql(view, alias))
+
+
+def reference_attach_sql(db_path: Path, alias: str) -> str:
+    """Attach the reference read-only (its path a quoted literal: ATTACH binds no parameter)."""
+    return f"ATTACH IF NOT EXISTS {literal(db_path)} AS {ident(alias)} (READ_ONLY)"
+
+
+def reference_postcodes_sql(spec: PostcodeDirectory) -> str:
+    """The reference's `postcodes` table: one row per postcode key, in key order."""
+    return f"CREATE TABLE postcodes AS SELECT * FROM ({unique_postcodes_sql(spec)}) ORDER BY pc_key"
+
+
+def reference_marker_sql(table: str) -> str:
+    """The table marking a file as a postcode reference this module built."""
+    return f"CREATE TABLE {ident(table)} AS SELECT 'postcode reference' AS kind, current_timestamp AS built"
+
+
+def reference_view_sql(view: str, alias: str) -> str:
+    """The view the geocode SQL reads (`ref_postcodes`) over the attached reference."""
+    return f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(alias)}.postcodes"

@@ -39,7 +39,7 @@ from boundaries.loaders import (
     check_postcode_directory,
     load_oa_ward_lookup,
     load_polygons,
-    postcode_directory_sql,
+    unique_postcodes_sql,
     wards_by_centroid,
 )
 from boundaries.reference import attach_reference, ensure_reference
@@ -384,8 +384,7 @@ def load_postcodes(con: duckdb.DuckDBPyConnection, spec: PostcodeDirectory, oas:
 def directory_table_sql(table: str, spec: PostcodeDirectory) -> str:
     """`table`: the postcode directory as `postcode_directory_sql` reads it, one row per postcode key
     (a live row before a terminated one)."""
-    return (f"CREATE OR REPLACE TABLE {ident(table)} AS " + postcode_directory_sql(spec)
-            + " QUALIFY row_number() OVER (PARTITION BY pc_key ORDER BY is_live DESC, pcds) = 1")
+    return f"CREATE OR REPLACE TABLE {ident(table)} AS {unique_postcodes_sql(spec)}"
 
 
 def points_in_box_sql(table: str) -> str:

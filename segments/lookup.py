@@ -65,6 +65,11 @@ def match_key(series: pd.Series, key: str) -> pd.Series:
     return uprn.keys(series) if key == "uprn" else series
 
 
+def postcode_oas_sql(directory: str) -> str:
+    """Each postcode key of the directory (`boundaries.loaders.postcode_directory_sql`) with its OA."""
+    return f"SELECT pc_key, oa21cd FROM ({directory})"
+
+
 def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series:
     """key (normalised) -> oa21cd."""
     if lookup.to_oa is not None:
@@ -81,12 +86,13 @@ def _key_to_oa(lookup: Lookup, postcodes: PostcodeDirectory | None) -> pd.Series
                          "directory (geography.postcode_directory) or lookup.to_oa")
     from boundaries.loaders import postcode_directory_sql
     from pipeline.address.postcode import install
+    from pipeline.warehouse import execute
 
     con = duckdb.connect()
     try:
         install(con)  # the pc_key macro the directory SQL uses
-        pcd = con.execute(f"SELECT pc_key, oa21cd FROM ({postcode_directory_sql(postcodes)})"
-                          ).df()
+        pcd = execute(con, "lookup_postcode_oas", postcode_oas_sql(postcode_directory_sql(postcodes)),
+                      fetch="df")
     finally:
         con.close()
     pcd = pcd.drop_duplicates("pc_key")
