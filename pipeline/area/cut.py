@@ -29,6 +29,7 @@ import pandas as pd
 
 from pipeline.area import AreaError
 from pipeline.area.find import Entry, Found
+from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +44,7 @@ ONSUD_NAMES = {"uprn": "UPRN", "oa": "OA21CD", "easting": "GRIDGB1E", "northing"
                "postcode": "PCDS"}
 
 
-def ident(name: str) -> str:
-    """A column name quoted for SQL."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    """A string literal for SQL."""
-    return "'" + str(text).replace("'", "''") + "'"
+lit = literal  # file paths and column names inside read_csv(): DuckDB binds no parameter there
 
 
 def sql(name: str, **parts: str) -> str:
@@ -74,9 +68,9 @@ class Workspace:
         root.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=".area-work-", dir=root))
         self.con = duckdb.connect()
-        self.con.execute(f"SET temp_directory = {lit(str(self.dir / 'duckdb'))}")
-        self.con.execute(f"SET memory_limit = {lit(memory_limit)}")
-        self.con.execute("SET preserve_insertion_order = true")
+        execute(self.con, "area_temp_directory", "SET temp_directory = ?", [str(self.dir / "duckdb")])
+        execute(self.con, "area_memory_limit", "SET memory_limit = ?", [memory_limit])
+        execute(self.con, "area_settings", "SET preserve_insertion_order = true")
         self._copies: dict[Entry, Path] = {}
 
     def local(self, entry: Entry) -> Path:
@@ -98,18 +92,66 @@ class Workspace:
 
     def codes(self, table: str, values: list[str]) -> None:
         """A one-column table `code` of `values`."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (code VARCHAR)")
-        if values:
-            self.con.executemany(f"INSERT INTO {table} VALUES (?)", [[v] for v in values])
+        execute(self.con, f"area_codes_{table}", codes_sql(table), [list(values)])
 
     def close(self) -> None:
         self.con.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _count(con: duckdb.DuckDBPyConnection, statement: str) -> int:
-    row = con.execute(statement).fetchone()
+def codes_sql(table: str) -> str:
+    """A one-column table `code` of the bound list $1."""
+    return f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT unnest($1::VARCHAR[]) AS code"
+
+
+def _count(con: duckdb.DuckDBPyConnection, name: str, statement: str) -> int:
+    row = execute(con, name, statement, fetch="one")
     return int(row[0]) if row else 0
+
+
+def lookup_national_sql(src: str) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE lookup_national AS SELECT * FROM {src}"
+
+
+def known_lads_sql(lad: str, lad_name: str | None) -> str:
+    """Every LAD code of the national lookup with its name (NULL when the lookup has none)."""
+    name = ident(lad_name) if lad_name else "NULL"
+    return (f"SELECT trim({ident(lad)}) AS lad, min({name}) AS lad_name FROM lookup_national "
+            "GROUP BY 1 ORDER BY 1")
+
+
+def area_rows_sql(c: dict[str, str]) -> str:
+    """The lookup rows of the area's LADs (table area_lads): oa, ward, ward_name, lad, lad_name."""
+    ward_name = ident(c["ward_name"]) if "ward_name" in c else "NULL"
+    lad_name = ident(c["lad_name"]) if "lad_name" in c else "NULL"
+    return f"""SELECT trim({ident(c['oa'])}) AS oa, trim({ident(c['ward'])}) AS ward,
+                   {ward_name} AS ward_name, trim({ident(c['lad'])}) AS lad, {lad_name} AS lad_name
+            FROM lookup_national WHERE trim({ident(c['lad'])}) IN (SELECT code FROM area_lads)"""
+
+
+def households_sql(value: str, source: str) -> str:
+    """The sum of one census value column (thousands separators allowed) over `source`."""
+    return f"SELECT sum(TRY_CAST(replace({ident(value)}, ',', '') AS BIGINT)) FROM {source}"
+
+
+def attach_sql(db: Path) -> str:
+    """Attach a postcode reference read-only as `pcref` (its path a quoted literal)."""
+    return f"ATTACH {literal(db)} AS pcref (READ_ONLY)"
+
+
+def area_postcodes_sql(where: str) -> str:
+    """National postcodes of `pcref`, those in the area (`where`, a constant of this module) and live."""
+    return f"""SELECT count(*), count(*) FILTER ({where}), count(*) FILTER ({where} AND is_live)
+                FROM pcref.postcodes"""
+
+
+def copy_sql(source: str, target: Path) -> str:
+    """Write `source` to the CSV `target` (a quoted literal: COPY ... TO binds no parameter)."""
+    return f"COPY (SELECT * FROM {source}) TO {literal(target)} (HEADER, DELIMITER ',')"
+
+
+def count_rows_sql(source: str) -> str:
+    return f"SELECT count(*) FROM {source}"
 
 
 # --- the lookup: which OAs and wards the area has -------------------------------------------------
@@ -140,23 +182,17 @@ def cut_lookup(ws: Workspace, found: Found, lads: list[str], target: Path) -> pd
     best fit."""
     c = found.columns
     src = read_csv_sql([ws.local(found.entries[0])], found.header)
-    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE lookup_national AS SELECT * FROM {src}")
-    name_col = ident(c["lad_name"]) if "lad_name" in c else "NULL"
-    known = ws.con.execute(f"SELECT trim({ident(c['lad'])}) AS lad, min({name_col}) AS lad_name "
-                           "FROM lookup_national GROUP BY 1 ORDER BY 1").df()
+    execute(ws.con, "area_lookup_national", lookup_national_sql(src))
+    known = execute(ws.con, "area_known_lads", known_lads_sql(c["lad"], c.get("lad_name")), fetch="df")
     problems = [_lad_problem(code, known, found) for code in lads if code not in set(known["lad"])]
     if problems:
         raise AreaError(f"{len(problems)} local authority code(s) not found:", problems)
     ws.codes("area_lads", lads)
     ws.release(found.entries[0])
     target.parent.mkdir(parents=True, exist_ok=True)
-    ws.con.execute(sql("cut_rows.sql", source="lookup_national", key=ident(c["lad"]), codes="area_lads",
-                       target=str(target).replace("'", "''")))
-    ward_name = ident(c["ward_name"]) if "ward_name" in c else "NULL"
-    rows = ws.con.execute(
-        f"""SELECT trim({ident(c['oa'])}) AS oa, trim({ident(c['ward'])}) AS ward, {ward_name} AS ward_name,
-                   trim({ident(c['lad'])}) AS lad, {name_col} AS lad_name
-            FROM lookup_national WHERE trim({ident(c['lad'])}) IN (SELECT code FROM area_lads)""").df()
+    execute(ws.con, "area_cut_lookup", sql("cut_rows.sql", source="lookup_national", key=ident(c["lad"]),
+                                           codes="area_lads", target=literal(target)))
+    rows = execute(ws.con, "area_lookup_rows", area_rows_sql(c), fetch="df")
     dups = rows.loc[rows["oa"].duplicated(), "oa"].unique().tolist()
     if dups:
         raise AreaError("the Output Area to ward lookup is not a best-fit lookup:", [
@@ -165,7 +201,7 @@ def cut_lookup(ws: Workspace, found: Found, lads: list[str], target: Path) -> pd
             "Ward to Local Authority District Best Fit Lookup in England and Wales\""])
     ws.codes("area_oas", sorted(rows["oa"]))
     ws.codes("area_wards", sorted(rows["ward"].unique()))
-    ws.con.execute("DROP TABLE lookup_national")
+    execute(ws.con, "area_drop_lookup_national", "DROP TABLE lookup_national")
     return rows
 
 
@@ -182,8 +218,9 @@ def cut_census(ws: Workspace, census: dict[str, Entry], out_dir: Path, n_oas: in
     for table, entry in sorted(census.items()):
         target = out_dir / f"census2021-{table}-oa.csv"
         source = read_csv_sql([ws.local(entry)], entry.header())
-        rows[table] = _count(ws.con, sql("cut_rows.sql", source=source, key=ident("geography code"),
-                                         codes="area_oas", target=str(target).replace("'", "''")))
+        rows[table] = _count(ws.con, f"area_cut_{table}", sql("cut_rows.sql", source=source,
+                                                              key=ident("geography code"), codes="area_oas",
+                                                              target=literal(target)))
         ws.release(entry)
         if rows[table] != n_oas:
             problems.append(
@@ -197,21 +234,27 @@ def households(ws: Workspace, ts041: Path) -> int:
     """Households of the area: the sum of TS041's one value column in the cut file."""
     names = Entry(ts041).header()
     value = next(n for n in names if n not in ("date", "geography", "geography code"))
-    return _count(ws.con, f"SELECT sum(TRY_CAST(replace({ident(value)}, ',', '') AS BIGINT)) "
-                          f"FROM {read_csv_sql([ts041], names)}")
+    return _count(ws.con, "area_households", households_sql(value, read_csv_sql([ts041], names)))
 
 
 def lad_households(ws: Workspace, entry: Entry) -> tuple[int, int]:
     """(LADs found, households) of the area's LADs in the census's own LAD file of TS041."""
     names = entry.header()
     value = next(n for n in names if n not in ("date", "geography", "geography code"))
-    row = ws.con.execute(sql("lad_check.sql", value=ident(value), codes="area_lads",
-                             source=read_csv_sql([ws.local(entry)], names))).fetchone()
+    check = sql("lad_check.sql", value=ident(value), codes="area_lads",
+                source=read_csv_sql([ws.local(entry)], names))
+    row = execute(ws.con, "area_lad_households", check, fetch="one")
     ws.release(entry)
     return int(row[0] or 0), int(row[1] or 0)
 
 
 # --- boundaries ------------------------------------------------------------------------------------
+
+
+def layer_filter(column: str, codes: list[str]) -> str:
+    """The OGR SQL filter (GDAL's, not DuckDB's: pyogrio binds no parameter) keeping the features
+    whose `column` is one of `codes`, each a quoted literal."""
+    return f"{ident(column)} IN ({', '.join(literal(c) for c in codes)})"
 
 
 def cut_layer(found: Found, codes: list[str], target: Path, layer: str, what: str) -> tuple[int, list[str]]:
@@ -220,7 +263,7 @@ def cut_layer(found: Found, codes: list[str], target: Path, layer: str, what: st
     import pyogrio
 
     col = found.columns["code"]
-    where = f"{ident(col)} IN ({', '.join(lit(c) for c in codes)})"
+    where = layer_filter(col, codes)
     gdf = pyogrio.read_dataframe(found.entries[0].gdal_path(), layer=found.layer, where=where)
     gdf[col] = gdf[col].astype(str).str.strip()
     missing = sorted(set(codes) - set(gdf[col]))
@@ -285,9 +328,10 @@ def national_postcodes(ws: Workspace, found: Found, folder: Path) -> tuple[Path,
     select = ", ".join(f"{ident(c[k])} AS {DIRECTORY_NAMES[k]}" for k in DIRECTORY_NAMES if k in c)
     tmp = target.with_name(f".{target.name}.part")
     stamp.unlink(missing_ok=True)
-    ws.con.execute(sql("postcodes_national.sql", select=select, postcode=ident(c["postcode"]),
-                       source=read_csv_sql(paths, names, header=header),
-                       target=str(tmp).replace("'", "''")))
+    execute(ws.con, "area_national_postcodes", sql("postcodes_national.sql", select=select,
+                                                   postcode=ident(c["postcode"]),
+                                                   source=read_csv_sql(paths, names, header=header),
+                                                   target=literal(tmp)))
     for e in found.entries:
         ws.release(e)
     tmp.replace(target)
@@ -298,15 +342,13 @@ def national_postcodes(ws: Workspace, found: Found, folder: Path) -> tuple[Path,
 def area_postcodes(ws: Workspace, db: Path, by_oa: bool) -> dict[str, int]:
     """Postcodes of the reference database `db`: national, and in the area (by its Output Areas, or
     by its LADs for a directory without OAs), live among them."""
-    ws.con.execute(f"ATTACH {lit(str(db))} AS pcref (READ_ONLY)")
+    execute(ws.con, "area_attach_reference", attach_sql(db))
     try:
         where = ("oa21cd IN (SELECT code FROM area_oas)" if by_oa
                  else "lad_code IN (SELECT code FROM area_lads)")
-        national, area, live = ws.con.execute(
-            f"""SELECT count(*), count(*) FILTER ({where}), count(*) FILTER ({where} AND is_live)
-                FROM pcref.postcodes""").fetchone()
+        national, area, live = execute(ws.con, "area_postcodes", area_postcodes_sql(where), fetch="one")
     finally:
-        ws.con.execute("DETACH pcref")
+        execute(ws.con, "area_detach_reference", "DETACH pcref")
     return {"national": int(national), "area": int(area), "area_live": int(live)}
 
 
@@ -321,15 +363,15 @@ def cut_onsud(ws: Workspace, found: Found, target: Path) -> int:
     parts = []
     for i, entry in enumerate(found.entries):
         part = ws.dir / f"onsud-part-{i:03d}.csv"
-        ws.con.execute(sql("onsud_area.sql", select=select, oa=ident(c["oa"]), codes="area_oas",
-                           source=read_csv_sql([ws.local(entry)], entry.header()),
-                           target=str(part).replace("'", "''")))
+        execute(ws.con, "area_onsud_part", sql("onsud_area.sql", select=select, oa=ident(c["oa"]),
+                                               codes="area_oas",
+                                               source=read_csv_sql([ws.local(entry)], entry.header()),
+                                               target=literal(part)))
         ws.release(entry)
         parts.append(part)
     target.parent.mkdir(parents=True, exist_ok=True)
     names = [ONSUD_NAMES[k] for k in ONSUD_NAMES if k in c]
-    n = _count(ws.con, f"COPY (SELECT * FROM {read_csv_sql(parts, names)}) TO "
-                       f"{lit(str(target))} (HEADER, DELIMITER ',')")
+    n = _count(ws.con, "area_onsud", copy_sql(read_csv_sql(parts, names), target))
     for part in parts:
         part.unlink(missing_ok=True)
     return n
@@ -345,13 +387,13 @@ def cut_gazetteer(ws: Workspace, found: Found, db: Path, by_oa: bool, target: Pa
     source = read_csv_sql([ws.local(entry)], found.header)
     area = "oa21cd IN (SELECT code FROM area_oas)" if by_oa else "lad_code IN (SELECT code FROM area_lads)"
     target.parent.mkdir(parents=True, exist_ok=True)
-    ws.con.execute(f"ATTACH {lit(str(db))} AS pcref (READ_ONLY)")
+    execute(ws.con, "area_attach_reference", attach_sql(db))
     try:
-        kept = _count(ws.con, sql("gazetteer_area.sql", source=source, area=area,
-                                  postcode=ident(found.columns["postcode"]),
-                                  target=str(target).replace("'", "''")))
-        total = _count(ws.con, f"SELECT count(*) FROM {source}")
+        kept = _count(ws.con, "area_gazetteer", sql("gazetteer_area.sql", source=source, area=area,
+                                                    postcode=ident(found.columns["postcode"]),
+                                                    target=literal(target)))
+        total = _count(ws.con, "area_gazetteer_rows", count_rows_sql(source))
     finally:
-        ws.con.execute("DETACH pcref")
+        execute(ws.con, "area_detach_reference", "DETACH pcref")
     ws.release(entry)
     return kept, total

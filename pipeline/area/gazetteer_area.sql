@@ -5,4 +5,4 @@ COPY (
     SELECT g.*
     FROM {source} AS g
     WHERE pc_key(g.{postcode}) IN (SELECT pc_key FROM pcref.postcodes WHERE {area})
-) TO '{target}' (HEADER, DELIMITER ',');
+) TO {target} (HEADER, DELIMITER ',');

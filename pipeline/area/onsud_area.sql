@@ -4,4 +4,4 @@ COPY (
     SELECT {select}
     FROM {source}
     WHERE trim({oa}) IN (SELECT code FROM {codes})
-) TO '{target}' (HEADER, DELIMITER ',');
+) TO {target} (HEADER, DELIMITER ',');

@@ -6,4 +6,4 @@ COPY (
     SELECT {select}
     FROM {source}
     WHERE nullif(trim({postcode}), '') IS NOT NULL
-) TO '{target}' (HEADER, DELIMITER ',');
+) TO {target} (HEADER, DELIMITER ',');
