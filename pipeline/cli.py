@@ -44,7 +44,7 @@ def _print_warnings(cfg) -> None:
 
     if cfg.suppression.warning:
         print(cfg.suppression.warning, file=sys.stderr)
-    for warning in privacy_warnings(cfg):
+    for warning in [*cfg.segmentation.warnings, *privacy_warnings(cfg)]:
         print(f"warning: {warning}", file=sys.stderr)
 
 

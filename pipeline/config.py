@@ -322,6 +322,50 @@ class Segmentation(_Strict):
         default=None, description="CSV code,name[,description] giving segments names"
     )
 
+    def _changed(self, names: tuple[str, ...]) -> list[str]:
+        """Those of `names` the config sets to something other than their default."""
+        fields = type(self).model_fields
+        return [n for n in names if n in self.model_fields_set
+                and getattr(self, n) != fields[n].get_default(call_default_factory=True)]
+
+    @model_validator(mode="after")
+    def _settings_the_method_uses(self) -> Segmentation:
+        """A setting the method never reads is an error, not silently ignored: the k-means settings
+        with `method: lookup` (the classification is loaded, not built), a `lookup` block with
+        `method: kmeans`."""
+        if self.method == "lookup":
+            unused = self._changed(KMEANS_ONLY)
+            if unused:
+                shown = ", ".join(f"{n}: {getattr(self, n)!r}" for n in unused)
+                raise ValueError(
+                    f"segmentation.{shown} does nothing with method: lookup (the classification is loaded "
+                    f"from segmentation.lookup, not built by k-means; {', '.join(KMEANS_ONLY)} are k-means "
+                    f"settings). Fix: remove {', '.join(unused)}, or set method: kmeans")
+        elif self.lookup is not None:
+            raise ValueError("segmentation.lookup does nothing with method: kmeans (the classification is "
+                             "built from the census). Fix: set method: lookup to load it, or remove the "
+                             "lookup block")
+        return self
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that do less than they may seem to: with `method: lookup`, the variable settings
+        change only how the loaded classification is described on the census (pen portraits,
+        charts), never its segments."""
+        if self.method != "lookup":
+            return []
+        described = self._changed(DESCRIPTION_ONLY)
+        if not described:
+            return []
+        return [f"segmentation.{', '.join(described)} with method: lookup change only how the loaded "
+                "classification is described on the census (pen portraits, charts), not which segment an "
+                "Output Area is in. Fix: remove them unless that is what you want"]
+
+
+#: Segmentation settings only k-means reads, and those that with `method: lookup` only describe
+KMEANS_ONLY = ("k", "k_groups", "k_subgroups", "n_init", "n_init_lower")
+DESCRIPTION_ONLY = ("variables", "add_variables", "drop", "weights", "scope", "reference")
+
 
 class Equality(_Strict):
     """Equality monitoring options of a service (docs/profiles.md, 'Equality categories')."""

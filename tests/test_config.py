@@ -248,3 +248,30 @@ def test_reference_db_may_not_be_a_folder_or_the_warehouse(tmp_path, monkeypatch
                              "{path: onspd.csv, reference_db: data/strict/warehouse.duckdb}")
     (problem,) = _problems(_write(tmp_path, text))
     assert "is the run's warehouse" in problem
+
+
+LOOKUP_BLOCK = "  lookup: {path: oac.csv, key: oa, key_column: OA, code_column: Supergroup}\n"
+
+
+@pytest.mark.parametrize("setting", ["k: 10", "n_init: 5", "k_groups: 4", "k_subgroups: null"])
+def test_kmeans_settings_with_a_lookup_are_refused(setting, tmp_path):
+    (problem,) = _problems(_write(tmp_path, BASE_YAML + f"segmentation:\n  method: lookup\n  {setting}\n"
+                                  + LOOKUP_BLOCK))
+    name = setting.split(":")[0]
+    assert problem.startswith("segmentation") and f"{name}:" in problem
+    assert "does nothing with method: lookup" in problem and "Fix:" in problem
+
+
+def test_a_lookup_block_with_kmeans_is_refused(tmp_path):
+    (problem,) = _problems(_write(tmp_path, BASE_YAML + "segmentation:\n  method: kmeans\n" + LOOKUP_BLOCK))
+    assert "segmentation.lookup does nothing with method: kmeans" in problem
+
+
+def test_variable_settings_with_a_lookup_only_describe_and_are_warned(tmp_path):
+    cfg = load_config(_write(tmp_path, BASE_YAML + "segmentation:\n  method: lookup\n  drop: [v33]\n"
+                             + LOOKUP_BLOCK), check_files=False)
+    (warning,) = cfg.segmentation.warnings
+    assert warning.startswith("segmentation.drop with method: lookup") and "described" in warning
+    plain = load_config(_write(tmp_path, BASE_YAML + "segmentation:\n  method: lookup\n  k: 8\n"
+                               + LOOKUP_BLOCK), check_files=False)  # the default, written out
+    assert plain.segmentation.warnings == []
