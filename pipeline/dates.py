@@ -25,6 +25,8 @@ from datetime import date, datetime
 
 import duckdb
 
+from pipeline.executor import execute
+
 #: The forms a date is read in, first that fits; strftime codes as both Python and DuckDB read them.
 FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S",
            "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
@@ -42,7 +44,12 @@ def date_sql(expr: str) -> str:
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Define the temporary macro `insight_date(x)` (`date_sql`) on a connection (idempotent)."""
-    con.execute(f"CREATE OR REPLACE TEMP MACRO insight_date(x) AS {date_sql('x')}")
+    execute(con, "date_macro", macro_sql())
+
+
+def macro_sql() -> str:
+    """The macro `insight_date(x)`: `date_sql` of its argument."""
+    return f"CREATE OR REPLACE TEMP MACRO insight_date(x) AS {date_sql('x')}"
 
 
 def parse(text: object) -> date | None:

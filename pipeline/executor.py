@@ -39,6 +39,10 @@ SQL_LOG = "sql.log"
 SCRATCH = "scratch_"
 
 _SQL_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> its sql.log
+#: (the run's warehouse connection, weakly, and its sql.log): while that connection lives, the
+#: statements of the helper connections a stage opens (a CSV's columns, postcode keys, the area
+#: cache) go to the run's log too
+_RUN: list = []
 _ECHO: list[TextIO] = []  # where `--sql` prints (echo_sql)
 
 
@@ -67,12 +71,22 @@ def sql_log(con: duckdb.DuckDBPyConnection) -> Path | None:
     return _SQL_LOGS.get(con)
 
 
-def attach_log(con: duckdb.DuckDBPyConnection, path: Path, fresh: bool = False) -> None:
+def attach_log(con: duckdb.DuckDBPyConnection, path: Path, fresh: bool = False, run: bool = False) -> None:
     """Write the statements of `con` to `path` as well: appended, or started afresh when `fresh`
-    (made readable by its owner only, mode 0600)."""
+    (made readable by its owner only, mode 0600). `run`: `con` is a run's warehouse, and while it
+    lives the statements of connections without a log of their own go to `path` too."""
     if fresh or not path.exists():
         _private_log(path)
     _SQL_LOGS[con] = path
+    if run:
+        _RUN[:] = [weakref.ref(con), path]
+
+
+def _log_of(con) -> Path | None:
+    log = _SQL_LOGS.get(con)
+    if log is None and _RUN and _RUN[0]() is not None:
+        return _RUN[1]
+    return log
 
 
 @contextmanager
@@ -129,7 +143,7 @@ def _trace(con, name: str, sql: str, rows: int | None, seconds: float, n_params:
     shown = "-" if rows is None else f"{rows:,}"
     head = f"-- sql {name}: {shown} rows, {seconds:.3f} s" + (f", {n_params} bound" if n_params else "")
     logger.debug("sql %s: %s rows, %.3f s", name, shown, seconds)
-    log = _SQL_LOGS.get(con)
+    log = _log_of(con)
     if log is None and not _ECHO:
         return
     text = f"{head}\n{sql.strip()}\n\n"
@@ -181,5 +195,9 @@ def drop_scratch(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     for table in names:
         if not table.startswith(SCRATCH):
             raise ValueError(f"{table} is not a scratch table (scratch tables are named {SCRATCH}*)")
-        execute(con, f"drop_{table}", f"DROP TABLE IF EXISTS {ident(table)}")
+        execute(con, f"drop_{table}", drop_sql(table))
+
+
+def drop_sql(table: str) -> str:
+    return f"DROP TABLE IF EXISTS {ident(table)}"
 

@@ -409,6 +409,12 @@ def _made(private: Path, warehouse: Path) -> tuple[datetime | None, Manifest | N
     return (datetime.fromtimestamp(max(times), UTC) if times else None), None
 
 
+def attach_old_sql(warehouse: Path) -> str:
+    """Attach the warehouse being purged read-only as `old` (its path a quoted literal: ATTACH binds
+    no parameter)."""
+    return f"ATTACH {literal(warehouse)} AS old (READ_ONLY)"
+
+
 def table_rows_sql(name: str) -> str:
     """The rows of a table of the warehouse file (schema main, never a temporary table)."""
     return f"SELECT count(*) FROM main.{ident(name)}"
@@ -437,7 +443,7 @@ def _rewrite_warehouse(warehouse: Path) -> tuple[list[str], list[str]]:
     fresh.unlink(missing_ok=True)
     con = duckdb.connect(str(fresh))
     try:
-        execute(con, "purge_attach", f"ATTACH {literal(warehouse)} AS old (READ_ONLY)")
+        execute(con, "purge_attach", attach_old_sql(warehouse))
         for name in kept:
             execute(con, "purge_keep_table", keep_table_sql(name))
         execute(con, "purge_detach", "DETACH old")

@@ -57,7 +57,7 @@ def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
         cfg.private.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(cfg.warehouse))
     if fresh:
-        attach_log(con, Path(cfg.private) / SQL_LOG, fresh=True)
+        attach_log(con, Path(cfg.private) / SQL_LOG, fresh=True, run=True)
     execute(con, "warehouse_settings", "SET preserve_insertion_order = true")
     if fresh:
         execute(con, "warehouse_marker", marker_sql(WAREHOUSE_MARKER_TABLE), [cfg.run])

@@ -25,6 +25,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from pipeline.executor import execute
+
 MACROS = """
 CREATE OR REPLACE TEMP MACRO uprn_key(s) AS nullif(ltrim(regexp_replace(
     CAST(TRY_CAST(nullif(trim(CAST(s AS VARCHAR)), '') AS DECIMAL(18, 0)) AS VARCHAR),
@@ -34,7 +36,7 @@ CREATE OR REPLACE TEMP MACRO uprn_key(s) AS nullif(ltrim(regexp_replace(
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
     """Define the macro `uprn_key` on a connection (idempotent)."""
-    con.execute(MACROS)
+    execute(con, "uprn_macro", MACROS)
 
 
 def keys(values: pd.Series) -> pd.Series:
@@ -43,7 +45,7 @@ def keys(values: pd.Series) -> pd.Series:
     try:
         install(con)
         con.register("uprn_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
-        out = con.execute("SELECT uprn_key(v) AS k FROM uprn_values").df()["k"]
+        out = execute(con, "uprn_keys", "SELECT uprn_key(v) AS k FROM uprn_values", fetch="df")["k"]
     finally:
         con.close()
     return pd.Series(out.to_numpy(), index=values.index, dtype=object).where(out.notna().to_numpy(), None)
