@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -399,6 +400,12 @@ class Equality(_Strict):
         return v
 
 
+#: A numeric outcome's default largest value, and the bound of any configured range (means of values
+#: beyond it cannot be held exactly; 10^11 days to resolve is a typing error, not an outcome)
+OUTCOME_MAXIMUM = 1_000_000.0
+OUTCOME_LIMIT = 1e12
+
+
 class Outcome(_Strict):
     """An outcome or satisfaction column of an extract (see pipeline/profiles/outcomes.py).
 
@@ -418,12 +425,31 @@ class Outcome(_Strict):
     scale: list[str] = Field(default_factory=list, description="ordinal answers, worst first")
     satisfied_from: str | None = Field(default=None, description="ordinal: first answer counted as satisfied")
     dont_know: list[str] = Field(
-        default_factory=lambda: ["don't know", "dont know", "do not know", "not sure", "n/a"])
+        default_factory=lambda: ["don't know", "dont know", "do not know", "not sure", "not known", "unknown",
+                                 "n/a"],
+        description="answers that record no outcome: counted apart (ordinal), or as no recorded outcome")
+    minimum: float = Field(default=0.0, description="numeric: the smallest value accepted (default 0)")
+    maximum: float = Field(default=OUTCOME_MAXIMUM, description="numeric: the largest value accepted")
+    rejected_share: float = Field(
+        default=0.02, ge=0, le=1, description="warn when more than this share of the values given are "
+                                              "rejected (not recognised, not a number or out of range)")
 
     @field_validator("name")
     @classmethod
     def _slug(cls, v: str) -> str:
         return _slug(v, "outcome")
+
+    @model_validator(mode="after")
+    def _numeric_range(self) -> Outcome:
+        if not all(math.isfinite(v) and abs(v) <= OUTCOME_LIMIT for v in (self.minimum, self.maximum)) \
+                or self.minimum >= self.maximum:
+            raise ValueError(f"outcome {self.name!r}: minimum {self.minimum:g} and maximum {self.maximum:g} "
+                             f"must be finite numbers within +-{OUTCOME_LIMIT:g}, the minimum below the "
+                             "maximum. Fix: e.g. minimum: 0, maximum: 365 for days")
+        if self.kind != "numeric" and {"minimum", "maximum"} & self.model_fields_set:
+            raise ValueError(f"outcome {self.name!r}: minimum and maximum do nothing for a {self.kind} "
+                             "outcome. Fix: remove them, or set kind: numeric")
+        return self
 
     @model_validator(mode="after")
     def _ordinal_scale(self) -> Outcome:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 
@@ -236,3 +237,84 @@ def test_malformed_configs_never_give_a_traceback(demo_data, tmp_path, capsys):
             assert out.err.lstrip().startswith("error:"), (i, out.err[:500])
         codes.append(code)
     assert len(codes) == 60 and codes.count(2) >= 40, codes
+
+
+# --- hostile values: outcomes, dates of birth, service points (issue 23) ---------------------------
+
+#: numeric outcome values, each with the number it gives (None: rejected; '' is blank, no outcome)
+NUMERIC_VALUES = {"3": 3.0, "4.5": 4.5, "1,200": 1200.0, " 7 ": 7.0, "0": 0.0, "": None, "abc": None,
+                  "-5": None, "1e308": None, "NaN": None, "inf": None, "-inf": None, "2,5": None,
+                  "100000000000": None, "1 200": None, "1e400": None, "n/a": None, "3 days": None}
+BINARY_VALUES = {"Yes": True, "no": False, " Y ": True, "N": False, "": None, "Not known": None,
+                 "maybe": None, "2": None, "yes please": None}
+
+
+def _outcome_extract(tmp: Path, rng: random.Random, n: int):
+    days = [rng.choice(list(NUMERIC_VALUES)) for _ in range(n)]
+    quit_ = [rng.choice(list(BINARY_VALUES)) for _ in range(n)]
+    rows = [["Ref", "Postcode", "Days", "Quit"]] + [[f"R{i}", "DM4 7QX", d, q]
+                                                   for i, (d, q) in enumerate(zip(days, quit_, strict=True))]
+    path = tmp / "outcomes.csv"
+    path.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in rows) + "\n", encoding="utf-8")
+    cfg = tiny_config(tmp, [{"name": "svc", "label": "S", "file": str(path),
+                             "columns": {"record_id": "Ref", "postcode": "Postcode"},
+                             "outcomes": [{"name": "days", "column": "Days", "kind": "numeric",
+                                           "better": "lower"},
+                                          {"name": "quit", "column": "Quit", "kind": "binary"}]}])
+    return cfg, days, quit_
+
+
+def test_junk_outcome_values_are_rejected_counted_and_never_crash(tmp_path):
+    """abc, -5, 1e308, NaN, inf, '2,5' and 10^11 in a numeric outcome, unrecognised codes in a binary
+    one: never a traceback; each rejected value is left out of the mean and the rate and counted in
+    the run's notes and in `insight validate`'s report, with a warning over `rejected_share`."""
+    from pipeline.ingest import value_report
+    from pipeline.profiles import outcomes
+
+    rng = random.Random(SEED)
+    for case in range(12):
+        tmp = tmp_path / f"o{case}"
+        tmp.mkdir()
+        cfg, days, quit_ = _outcome_extract(tmp, rng, rng.randint(5, 60))
+        con = duckdb.connect()
+        result = ingest_service(con, cfg, cfg.services[0])
+        c = outcomes.counts_by(con, "ingest_svc", list(cfg.services[0].outcomes), "postcode")
+        good = [NUMERIC_VALUES[d] for d in days if NUMERIC_VALUES[d] is not None]
+        assert c["n__days"].sum() == len(good)
+        assert c["s1__days"].sum() == pytest.approx(sum(good))
+        known = [BINARY_VALUES[q] for q in quit_ if BINARY_VALUES[q] is not None]
+        assert (c["n__quit"].sum(), c["k__quit"].sum()) == (len(known), sum(known))
+        for o in cfg.services[0].outcomes:  # the published table of each: no traceback, finite means
+            cols = {m: c[f"{m}__{o.name}"] for m in ("n", "k", "none", "dk", "s1", "s2")}
+            outcomes.format_frame(outcomes.outcome_table(o, ["DM4 7QX"], [""], pd.DataFrame(cols)))
+        rejected_days = sum(1 for d in days if d.strip() not in ("", "n/a") and NUMERIC_VALUES[d] is None)
+        rejected_quit = sum(1 for q in quit_ if q.strip() not in ("", "Not known")
+                            and BINARY_VALUES[q] is None)
+        assert result.outcome_values["days"].rejected == rejected_days
+        assert result.outcome_values["quit"].rejected == rejected_quit
+        report = value_report(cfg)
+        for name, rejected, given in (("days", rejected_days, sum(1 for d in days if d.strip())),
+                                      ("quit", rejected_quit, sum(1 for q in quit_ if q.strip()))):
+            lines = [n for n in result.notes if f"outcome {name!r}" in n]
+            checked = [n for n in report if f"outcome {name!r}" in n]
+            if not rejected:
+                assert not lines and not checked
+                continue
+            assert len(lines) == len(checked) == 1, (case, result.notes, report)
+            assert f"{rejected:,} of {given:,} values given" in lines[0] and "Fix:" in lines[0]
+            tail = f"outcome {name!r}"
+            assert checked[0].split(tail, 1)[1] == lines[0].split(tail, 1)[1]  # one rule, one report
+            assert lines[0].startswith("WARNING:") == (rejected / given > 0.02)
+        con.close()
+
+
+def test_outcome_range_is_configurable_and_checked(tmp_path):
+    from pipeline.config import Outcome
+
+    o = Outcome(name="days", column="Days", kind="numeric", minimum=-10, maximum=365)
+    assert (o.minimum, o.maximum) == (-10, 365)
+    for bad in ({"maximum": float("inf")}, {"minimum": 5, "maximum": 5}, {"maximum": 1e300}):
+        with pytest.raises(ValueError, match="Fix:"):
+            Outcome(name="days", column="Days", kind="numeric", **bad)
+    with pytest.raises(ValueError, match="do nothing for a binary outcome"):
+        Outcome(name="quit", column="Quit", kind="binary", maximum=5)

@@ -12,6 +12,11 @@ A service may map outcome columns (config `services[].outcomes`), each of one ki
   answers are counted in their own column, never as an outcome, and never as dissatisfied;
 * numeric (days to resolve): the mean, no success.
 
+Each value is checked as the extract is read, by the one rule `pipeline.ingest.outcome_value_sql`
+(`record_sql` here): a value given that its kind does not allow (an unrecognised code, a text
+that is not a number, a number outside the outcome's `minimum`..`maximum`) is rejected, counted
+per column in the run's notes and `insight validate`'s report, and is no recorded outcome here.
+
 Per row g (a segment, ward or equality group) with n_g records with an outcome and k_g
 successes, and the service's totals N, K (the rest of the service: n_r = N - n_g, k_r = K - k_g):
 
@@ -53,7 +58,7 @@ import pandas as pd
 from scipy import stats as st
 
 from pipeline.config import Outcome
-from pipeline.ingest import outcome_column
+from pipeline.ingest import outcome_column, outcome_scores, outcome_value_sql
 from pipeline.profiles import equality, levels
 from pipeline.profiles.stats import multiple_comparisons_note, wilson
 from pipeline.profiles.table import round_half_up
@@ -80,38 +85,17 @@ MULTIPLE_COMPARISONS_NOTE = multiple_comparisons_note(
 
 def kinds_scores(o: Outcome) -> tuple[dict[str, int], int]:
     """Ordinal: answer (lower case) -> score 1..m, and the score from which an answer is
-    'satisfied or better' (default: the top half of the scale)."""
-    scale = [s.strip().lower() for s in o.scale]
-    scores = {s: i + 1 for i, s in enumerate(scale)}
-    m = len(scale)
-    start = scores[o.satisfied_from.strip().lower()] if o.satisfied_from else m // 2 + m % 2 + 1
-    return scores, start
-
-
-def _lit(values) -> str:
-    return "(" + ", ".join("'" + str(v).strip().lower().replace("'", "''") + "'" for v in values) + ")"
+    'satisfied or better' (`pipeline.ingest.outcome_scores`)."""
+    return outcome_scores(o)
 
 
 def record_sql(o: Outcome, col: str) -> dict[str, str]:
-    """SQL expressions over one value `col` of the outcome: `status` ('outcome', 'none' or 'dk'),
-    `ok` (a success; NULL for numeric) and `score` (1/0, the ordinal score or the number)."""
-    v = f"regexp_replace(lower(trim(replace({col}, '\u2019', ''''))), '\\s+', ' ', 'g')"
-    if o.kind == "binary":
-        ok = f"{v} IN {_lit(o.success)}"
-        known = f"({ok} OR {v} IN {_lit(o.failure)})"
-        return {"status": f"CASE WHEN {known} THEN 'outcome' ELSE 'none' END",
-                "ok": f"CASE WHEN {known} THEN {ok} END", "score": f"CASE WHEN {known} THEN {ok}::INT END"}
-    if o.kind == "ordinal":
-        scores, start = kinds_scores(o)
-        whens = " ".join(f"WHEN {v} = {_lit([a])[1:-1]} THEN {s}" for a, s in scores.items())
-        score = f"CASE {whens} END"
-        return {"status": f"CASE WHEN ({score}) IS NOT NULL THEN 'outcome' WHEN {v} IN {_lit(o.dont_know)} "
-                          f"THEN 'dk' ELSE 'none' END",
-                "ok": f"({score}) >= {start}", "score": score}
-    num = f"TRY_CAST(replace({v}, ',', '') AS DOUBLE)"
-    score = f"CASE WHEN isfinite({num}) THEN {num} END"
-    return {"status": f"CASE WHEN ({score}) IS NOT NULL THEN 'outcome' ELSE 'none' END",
-            "ok": "NULL::BOOLEAN", "score": score}
+    """SQL expressions over one value `col` of the outcome: `status`, `ok` (a success; NULL for
+    numeric) and `score` (1/0, the ordinal score or the number): the one value rule of the ingest
+    stage (`pipeline.ingest.outcome_value_sql`), where rejected values are counted and reported.
+    Here a blank, a `dont_know` answer of a binary or numeric outcome and a rejected value are all
+    no recorded outcome."""
+    return outcome_value_sql(o, col)
 
 
 def counts_by(con: duckdb.DuckDBPyConnection, table: str, outcomes: list[Outcome], by: str) -> pd.DataFrame:
@@ -135,7 +119,7 @@ def counts_by_sql(table: str, outcomes: list[Outcome], by: str) -> str:
         a = {m: ident(f"{m}__{o.name}") for m in ("n", "k", "none", "dk", "s1", "s2")}
         parts.append(f"""count(*) FILTER (WHERE m{i}.st = 'outcome') AS {a['n']},
                          count(*) FILTER (WHERE m{i}.ok) AS {a['k']},
-                         count(*) FILTER (WHERE m{i}.st = 'none') AS {a['none']},
+                         count(*) FILTER (WHERE m{i}.st IN ('none', 'blank', 'rejected')) AS {a['none']},
                          count(*) FILTER (WHERE m{i}.st = 'dk') AS {a['dk']},
                          coalesce(sum(m{i}.sc) FILTER (WHERE m{i}.st = 'outcome'), 0) AS {a['s1']},
                          coalesce(sum(m{i}.sc * m{i}.sc) FILTER (WHERE m{i}.st = 'outcome'), 0)
