@@ -513,6 +513,20 @@ class Access(_Strict):
             raise ValueError(f"bands_km must be positive and rising (got {v}). Fix: e.g. [1, 2, 5]")
         return v
 
+    extent: tuple[float, float, float, float] | None = Field(
+        default=None, description="easting min, northing min, easting max, northing max (EPSG:27700, metres) "
+                                  "a service point's grid reference must lie within, e.g. the area with a "
+                                  "margin; default: Great Britain, 0-700,000 E, 0-1,300,000 N")
+
+    @field_validator("extent")
+    @classmethod
+    def _box(cls, v: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+        if v is not None and (not all(math.isfinite(e) for e in v) or v[0] >= v[2] or v[1] >= v[3]):
+            raise ValueError(f"extent must be finite [easting min, northing min, easting max, northing max], "
+                             f"each min below its max (got {list(v)}). Fix: e.g. [370000, 385000, 395000, "
+                             "405000]")
+        return v
+
 
 class ServiceAccess(_Strict):
     """Which service points a service is reached at, and the outreach question asked of them."""

@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -318,3 +319,90 @@ def test_outcome_range_is_configurable_and_checked(tmp_path):
             Outcome(name="days", column="Days", kind="numeric", **bad)
     with pytest.raises(ValueError, match="do nothing for a binary outcome"):
         Outcome(name="quit", column="Quit", kind="binary", maximum=5)
+
+
+GOOD_POINTS = [("Central Library", "library", "", "383800", "398200"),
+               ("North Clinic", "clinic", "DM4 7QX", "", ""),
+               ("East Hub", "library", "", "390,100", "401,250.5")]
+#: bad grid references, each with the words its problem says
+BAD_GRID = [("inf", "400000", "not a finite number"), ("400000", "-inf", "not a finite number"),
+            ("nan", "400000", "not a finite number"), ("abc", "400000", "not a finite number"),
+            ("2,5", "400000", "not a finite number"), ("0", "0", "(0, 0) is a placeholder"),
+            ("800000", "400000", "outside Great Britain"), ("400000", "1400000", "outside Great Britain"),
+            ("-10", "400000", "outside Great Britain"), ("9" * 300, "400000", "outside Great Britain"),
+            ("9" * 400, "400000", "not a finite number")]
+
+
+def _points_file(path: Path, rows) -> Path:
+    lines = ["name,type,postcode,easting,northing"] + [",".join(f'"{c}"' for c in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _points_con():
+    con = duckdb.connect()
+    make_ref_postcodes(con, POSTCODES)
+    return con
+
+
+def test_bad_service_point_grid_references_are_named_never_a_traceback(tmp_path):
+    """inf, NaN, text, (0, 0), a point outside Great Britain, a 300-digit easting: the run and
+    `insight validate` both refuse the file with one problem per bad point naming the file, the row,
+    the values, what is allowed and the fix; never a scipy or numpy traceback."""
+    from pipeline.config import InsightError, PointsFile
+    from pipeline.profiles import access
+    from pipeline.profiles.check import check
+
+    rng = random.Random(SEED)
+    for case in range(20):
+        rows = [list(r) for r in GOOD_POINTS]
+        bad = rng.sample(BAD_GRID, rng.randint(1, 3))
+        at = sorted(rng.sample(range(len(rows) + len(bad)), len(bad)))
+        for pos, (e, n, _) in zip(at, bad, strict=True):
+            rows.insert(pos, [f"Bad {pos}", "library", "", e, n])
+        path = _points_file(tmp_path / f"p{case}.csv", rows)
+        with pytest.raises(InsightError) as err:
+            access.read_points(_points_con(), PointsFile(path=path))
+        problems = err.value.problems
+        assert len(problems) == len(bad), (case, problems)
+        for problem, pos, (e, n, words) in zip(problems, at, bad, strict=True):
+            assert str(path) in problem and f"row {pos + 1} below the header" in problem, problem
+            assert f"'Bad {pos}'" in problem and words in problem and "Fix:" in problem, problem
+            assert repr(e[:40]) in problem and repr(n[:40]) in problem and len(problem) < 600
+        cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
+                                      "columns": {"postcode": "postcode"}, "access": {"points": ["p"]}}],
+                          access={"points": {"p": {"path": str(path)}}})
+        checked = check(cfg)
+        assert [p.split("row", 1)[1] for p in checked] == [p.split("row", 1)[1] for p in problems]
+
+
+def test_latitude_and_longitude_given_as_grid_references_are_converted_with_a_note(tmp_path, caplog):
+    """Manchester Town Hall, 53.4794 N 2.2446 W, given as easting/northing either way round, lands
+    within 100 m of its grid reference (383,870 E 398,130 N), with a note; a point in the grid stays."""
+    from pipeline.config import PointsFile
+    from pipeline.profiles import access
+
+    path = _points_file(tmp_path / "deg.csv", [("Town Hall", "hall", "", "-2.2446", "53.4794"),
+                                               ("Swapped", "hall", "", "53.4794", "-2.2446"),
+                                               ("Grid", "hall", "", "383870", "398130")])
+    with caplog.at_level("WARNING"):
+        pts = access.read_points(_points_con(), PointsFile(path=path))
+    assert np.hypot(pts["x"] - 383870, pts["y"] - 398130).max() < 100, pts
+    (note,) = pts.attrs["notes"]
+    assert "2 point(s)" in note and "longitude and latitude" in note and "EPSG:27700" in note
+    assert note in caplog.text
+
+
+def test_a_configured_extent_refuses_points_beyond_it(tmp_path):
+    from pipeline.config import Access, InsightError, PointsFile
+    from pipeline.profiles import access
+
+    path = _points_file(tmp_path / "far.csv", [("Near", "x", "", "383870", "398130"),
+                                               ("Far", "x", "", "530000", "180000")])
+    extent = Access(extent=[370000, 385000, 395000, 405000]).extent
+    with pytest.raises(InsightError) as err:
+        access.read_points(_points_con(), PointsFile(path=path), extent=extent)
+    (problem,) = err.value.problems
+    assert "'Far'" in problem and "outside access.extent" in problem
+    with pytest.raises(ValueError, match="extent must be finite"):
+        Access(extent=[1, 2, 0, 3])

@@ -4,9 +4,12 @@ within each distance band, and where a new point would reach most of the under-s
 Inputs (config `access` and `services[].access`):
 
 * service points: a CSV or XLSX per named file (name, type, postcode or easting/northing); a
-  point is placed at its easting/northing (EPSG:27700) when both are numbers, else at its
+  point is placed at its easting/northing (EPSG:27700) when both are given, else at its
   postcode's grid reference in the run's postcode directory (a point that can be placed neither
-  way is an error naming it). A service may keep only some `types` of a shared file. Points
+  way is an error naming it). A grid reference is checked as it is read (`grid_references`, and
+  `points_problems` for `insight validate`): a number, finite, not (0, 0), within Great Britain
+  (GB_EXTENT) or `access.extent`, else refused naming the file, row, values and fix; longitude
+  and latitude given as easting/northing are converted (pyproj, EPSG:4326 -> 27700) with a note. A service may keep only some `types` of a shared file. Points
   outside the area count: residents may use the next borough's library.
 * OA centres: the ONS population-weighted centroids when `access.centroids` names them; else the
   household-weighted mean of the OA's postcode points
@@ -54,6 +57,7 @@ views hold only geography and census households (no user count) and are never ma
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import duckdb
@@ -62,7 +66,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from pipeline.address.postcode import keys as postcode_keys
-from pipeline.config import CentroidFile, PointsFile, RunConfig, UserError
+from pipeline.config import BNG, WGS84, CentroidFile, PointColumns, PointsFile, RunConfig, UserError
+from pipeline.ingest import NUMBER_PATTERN
 from pipeline.profiles import gaps, levels
 from pipeline.profiles.table import profile_table, with_uncertainty
 from pipeline.warehouse import execute, table_exists
@@ -86,6 +91,101 @@ def band_of(distance_km: np.ndarray, edges: list[float]) -> np.ndarray:
                            side="right")
 
 
+# --- where a service point is: a grid reference checked as it is read ------------------------------
+
+#: Great Britain on the British National Grid (EPSG:27700), metres: (easting min, northing min,
+#: easting max, northing max). A point outside it, or outside `access.extent` when set, is refused.
+GB_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
+#: The UK's longitudes and latitudes (WGS84, degrees): an easting and northing that both fall in
+#: them (either way round) were given in degrees, and are converted to the grid with a note.
+UK_LONGITUDE = (-9.0, 2.5)
+UK_LATITUDE = (49.0, 61.0)
+
+
+def _number(text: str) -> float | None:
+    """The number a cell gives by the ingest stage's rule for numbers (NUMBER_PATTERN: digits,
+    commas between groups of three, a decimal point, an exponent), or None."""
+    t = str(text).strip().lower()
+    if not re.fullmatch(NUMBER_PATTERN, t):
+        return None
+    return float(t.replace(",", ""))
+
+
+def _cut(text: str, width: int = 40) -> str:
+    """A cell as shown in a message: quoted, cut to `width` characters ('...' when cut)."""
+    return repr(text[:width]) + ("..." if len(text) > width else "")
+
+
+def _within(v: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= v <= bounds[1]
+
+
+def grid_references(raw: pd.DataFrame, c: PointColumns, where: str,
+                    extent: tuple[float, float, float, float] | None = None
+                    ) -> tuple[pd.Series, pd.Series, list[str], list[str]]:
+    """(x, y, problems, notes) of a points file's rows (`raw`, text cells) from their easting and
+    northing: NaN where either is blank (the postcode places the point); a point given in degrees
+    (longitude, latitude either way round, within the UK's) converted to EPSG:27700 with a note;
+    a cell that is not a number, a point that is not finite, at (0, 0), or outside `extent`
+    (default GB_EXTENT) is a problem naming the file, the row, the values and the fix."""
+    xmin, ymin, xmax, ymax = extent or GB_EXTENT
+    x = pd.Series(np.nan, index=raw.index, dtype=float)
+    y = pd.Series(np.nan, index=raw.index, dtype=float)
+    if c.easting not in raw or c.northing not in raw:
+        return x, y, [], []
+    problems, degrees = [], []
+    shown_extent = f"easting {xmin:,.0f} to {xmax:,.0f}, northing {ymin:,.0f} to {ymax:,.0f}"
+    for row, (i, e_txt, n_txt) in enumerate(zip(raw.index, raw[c.easting], raw[c.northing], strict=True), 1):
+        e_txt, n_txt = str(e_txt).strip(), str(n_txt).strip()
+        if not e_txt or not n_txt:
+            continue
+        name = str(raw.at[i, c.name]).strip() if c.name in raw else ""
+        at = (f"{where}, row {row} below the header ({name[:40]!r}): easting {_cut(e_txt)}, "
+              f"northing {_cut(n_txt)}")
+        e, n = _number(e_txt), _number(n_txt)
+        if e is None or n is None or not (np.isfinite(e) and np.isfinite(n)):
+            problems.append(f"{at}: not a finite number; allowed: metres on the British National Grid "
+                            f"(EPSG:27700), {shown_extent}. Fix: correct the grid reference, or leave "
+                            "easting and northing blank to place the point by its postcode")
+            continue
+        if e == 0 and n == 0:
+            problems.append(f"{at}: (0, 0) is a placeholder, not a place (it lies in the sea off the Isles "
+                            "of Scilly). Fix: give the point's grid reference, or leave both blank to place "
+                            "it by its postcode")
+            continue
+        lonlat = ((e, n) if _within(e, UK_LONGITUDE) and _within(n, UK_LATITUDE)
+                  else (n, e) if _within(n, UK_LONGITUDE) and _within(e, UK_LATITUDE) else None)
+        if lonlat is not None:
+            degrees.append((i, lonlat))
+            continue
+        if not (xmin <= e <= xmax and ymin <= n <= ymax):
+            area = "access.extent" if extent else "Great Britain"
+            problems.append(f"{at}: outside {area} ({shown_extent}, metres on the British National Grid, "
+                            "EPSG:27700). Fix: correct the grid "
+                            "reference (easting first), or leave both blank to place the point by its "
+                            "postcode")
+            continue
+        x[i], y[i] = e, n
+    notes = []
+    if degrees:
+        from pyproj import Transformer
+
+        to_grid = Transformer.from_crs(WGS84, BNG, always_xy=True)
+        lon = np.array([d[1][0] for d in degrees])
+        lat = np.array([d[1][1] for d in degrees])
+        gx, gy = to_grid.transform(lon, lat)
+        for (i, _), px, py in zip(degrees, gx, gy, strict=True):
+            if np.isfinite(px) and np.isfinite(py) and xmin <= px <= xmax and ymin <= py <= ymax:
+                x[i], y[i] = float(px), float(py)
+            else:
+                problems.append(f"{where}: {raw.at[i, c.name]!r} read as longitude/latitude lies outside "
+                                f"{shown_extent}. Fix: give its grid reference in EPSG:27700")
+        notes.append(f"{where}: {len(degrees)} point(s) had an easting and northing that are longitude and "
+                     "latitude in degrees (WGS84, EPSG:4326); converted to the British National Grid "
+                     "(EPSG:27700) with pyproj. Give grid references to be sure of them")
+    return x, y, problems, notes
+
+
 def _read_table(spec: PointsFile, wanted: list[str]) -> pd.DataFrame:
     path = Path(spec.path)
     if not path.exists():
@@ -103,16 +203,23 @@ def _read_table(spec: PointsFile, wanted: list[str]) -> pd.DataFrame:
 
 
 def read_points(con: duckdb.DuckDBPyConnection, spec: PointsFile, types: list[str] | None = None,
-                kind: str = "service point") -> pd.DataFrame:
+                kind: str = "service point",
+                extent: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
     """The points of a file as name, type, x, y (EPSG:27700), in file order, names made unique
-    (unique_names). Easting/northing first, else the postcode's grid reference."""
+    (unique_names). Easting/northing first (checked: `grid_references`; `extent`: the configured
+    `access.extent`, else Great Britain), else the postcode's grid reference. The notes of points
+    converted from degrees are in `attrs['notes']`."""
     c = spec.columns
     cols = [col for col in (c.name, c.type, c.postcode, c.easting, c.northing) if col]
     raw = _read_table(spec, cols)
     out = pd.DataFrame({"name": raw[c.name].str.strip(),
                         "type": raw[c.type].str.strip() if c.type in raw else ""})
-    x = pd.to_numeric(raw[c.easting], errors="coerce") if c.easting in raw else pd.Series(np.nan, raw.index)
-    y = pd.to_numeric(raw[c.northing], errors="coerce") if c.northing in raw else pd.Series(np.nan, raw.index)
+    x, y, problems, notes = grid_references(raw, c, str(spec.path), extent)
+    if problems:
+        raise UserError(f"{spec.path}: {len(problems)} {kind}(s) with a grid reference that cannot be used",
+                        problems)
+    for note in notes:
+        logger.warning("%s", note)
     need = x.isna() | y.isna()
     if need.any() and c.postcode in raw:
         k = postcode_keys(raw.loc[need, c.postcode])
@@ -135,7 +242,9 @@ def read_points(con: duckdb.DuckDBPyConnection, spec: PointsFile, types: list[st
                         [f"{n!r}: no easting/northing and no postcode found in the postcode directory"
                          for n in lost[:10]] + ["Fix: give the point's easting and northing (EPSG:27700) "
                                                 "or a live postcode"])
-    return unique_names(out)
+    out = unique_names(out)
+    out.attrs["notes"] = notes
+    return out
 
 
 def unique_names(points: pd.DataFrame) -> pd.DataFrame:
@@ -331,7 +440,9 @@ def access_views(b, con: duckdb.DuckDBPyConnection, cfg: RunConfig, service, geo
     spec = getattr(service, "access", None)
     if spec is None:
         return
-    parts = [read_points(con, cfg.access.points[n], spec.types) for n in spec.points]
+    extent = cfg.access.extent
+    parts = [read_points(con, cfg.access.points[n], spec.types, extent=extent) for n in spec.points]
+    notes = list(dict.fromkeys(n for p in parts for n in p.attrs.get("notes", [])))
     # a point in two named files is one point; two points sharing a name stay apart
     points = unique_names(pd.concat(parts, ignore_index=True).drop_duplicates(["name", "x", "y"]))
     if points.empty:
@@ -339,8 +450,42 @@ def access_views(b, con: duckdb.DuckDBPyConnection, cfg: RunConfig, service, geo
                         [f"access.points {spec.points} hold no point of types {spec.types}"])
     edges = list(cfg.access.bands_km)
     within = spec.within_km or next((e for e in edges if e > 1), edges[-1])
-    cands = None if spec.candidates is None else read_points(con, spec.candidates, kind="candidate location")
+    cands = None if spec.candidates is None else read_points(con, spec.candidates, kind="candidate location",
+                                                             extent=extent)
+    notes += [] if cands is None else cands.attrs.get("notes", [])
     centres = oa_centres(con, cfg.access.centroids, list(geo["oa21cd"]))
     targets = gaps.target_segments(b.views["segment"])
     frames = access_frames(geo, users, seg_names, centres, points, edges, within, targets, cands, spec.top)
     register(b, frames)
+    if notes:
+        b.notes.setdefault("access_points", []).extend(notes)
+
+
+def points_problems(cfg: RunConfig) -> list[str]:
+    """The access stage's check of its files, for `insight validate`: every named service-points file
+    and candidates file that exists is read (only its mapped columns) and each grid reference checked
+    by `grid_references`, as the run will; points given in degrees are logged, to be converted.
+    Postcodes are left to the run (the directory is not read here)."""
+    files = {f"access.points.{name}": spec for name, spec in cfg.access.points.items()}
+    files |= {f"services[{i}].access.candidates": s.access.candidates for i, s in enumerate(cfg.services)
+              if s.access is not None and s.access.candidates is not None}
+    problems = []
+    for where, spec in files.items():
+        if not Path(spec.path).is_file():
+            continue  # config.missing_files names it
+        c = spec.columns
+        try:
+            raw = _read_table(spec, [col for col in (c.name, c.type, c.postcode, c.easting, c.northing)
+                                     if col])
+        except UserError as exc:
+            problems += [f"{where}: {p}" for p in exc.problems]
+            continue
+        except (OSError, ValueError, UnicodeError) as exc:
+            problems.append(f"{where}: {spec.path} could not be read ({type(exc).__name__}). Fix: give a CSV "
+                            "(UTF-8) or XLSX with a header row")
+            continue
+        _, _, found, notes = grid_references(raw, c, f"{where} ({spec.path})", cfg.access.extent)
+        problems += found
+        for note in notes:
+            logger.warning("%s", note)
+    return problems

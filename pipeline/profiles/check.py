@@ -1,6 +1,7 @@
 """The profile stage's check: what `insight validate` asks of the profiles' inputs, by the stage's
-own rules: each service's base (a census table and its columns, `census_base`), and each
-`equality.codes` / `age_bands` entry against the categories the equality profiles recognise.
+own rules: each service's base (a census table and its columns, `census_base`), each
+`equality.codes` / `age_bands` entry against the categories the equality profiles recognise, and
+each service point's grid reference (`access.points_problems`).
 
 `equality_code_report` reads the extracts' equality columns and lists the codes the profile will
 not recognise; those lines name codes, so they go to the terminal only, never to the outputs.
@@ -63,9 +64,18 @@ def equality_map_problems(cfg: RunConfig) -> list[Problem]:
     return problems
 
 
+def access_problems(cfg: RunConfig) -> list[Problem]:
+    """The grid references of the service-points and candidates files (`access.points_problems`)."""
+    if not cfg.access.points and not any(s.access and s.access.candidates for s in cfg.services):
+        return []
+    from pipeline.profiles.access import points_problems  # scipy: only when points are named
+
+    return points_problems(cfg)
+
+
 def check(cfg: RunConfig) -> list[Problem]:
-    """Each service's base, and its equality code maps."""
-    return base_problems(cfg) + equality_map_problems(cfg)
+    """Each service's base, its equality code maps, and the grid references of its service points."""
+    return base_problems(cfg) + equality_map_problems(cfg) + access_problems(cfg)
 
 
 def equality_code_report(cfg: RunConfig) -> list[str]:
