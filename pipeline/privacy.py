@@ -81,21 +81,29 @@ class AgeRule:
         dates.install(con)
         execute(con, "age_macro", "CREATE OR REPLACE TEMP MACRO insight_age(d, r) AS "
                 "year(r) - year(d) - CAST(strftime(r, '%m%d') < strftime(d, '%m%d') AS INTEGER)")
+        ordered = sorted(self.bands.items(), key=lambda b: -b[1])  # bound, never in the SQL text
+        lows, labels = [int(low) for _, low in ordered], [label for label, _ in ordered]
+        execute(con, "age_band_lows", "SET VARIABLE insight_band_lows = ?", [lows])
+        execute(con, "age_band_labels", "SET VARIABLE insight_band_labels = ?", [labels])
         execute(con, "age_band_macro", self.band_macro_sql())
         execute(con, "age_band_of_dob_macro", "CREATE OR REPLACE TEMP MACRO insight_age_band(dob, day) AS "
                 "insight_band(insight_age(insight_date(dob), day))")
 
     def band_macro_sql(self) -> str:
         """The macro `insight_band(age)`: the label of the highest band whose lower age the age
-        reaches. The labels and ages are the config's, written as literals (a macro's body takes
-        no bound parameter); a NULL age (no readable date) fails every test and gives NULL."""
-        cases = " ".join(f"WHEN a >= {int(low)} THEN {literal(label)}"
-                         for label, low in sorted(self.bands.items(), key=lambda b: -b[1]))
+        reaches. The config's ages and labels are bound into session variables by `install`
+        (highest first: `insight_band_lows`, `insight_band_labels`); the text holds only one WHEN
+        per band. A NULL age (no readable date) fails every test and gives NULL."""
+        cases = " ".join(f"WHEN a >= getvariable('insight_band_lows')[{i}] "
+                         f"THEN getvariable('insight_band_labels')[{i}]"
+                         for i in range(1, len(self.bands) + 1))
         return (f"CREATE OR REPLACE TEMP MACRO insight_band(a) AS "
                 f"CASE WHEN a NOT BETWEEN 0 AND {int(MAX_AGE)} THEN NULL {cases} END")
 
     def day_sql(self, record_date: str | None) -> str:
-        """SQL of the day the age is taken on, given the SQL of the record's date column (or None)."""
+        """SQL of the day the age is taken on, given the SQL of the record's date column (or None).
+        The configured or run's day is a DATE literal of an ISO date the pipeline formats itself
+        (tests/test_privacy.py holds it in the text), never text from the config or a record."""
         fallback = f"DATE '{(self.reference or self.run_date).isoformat()}'"
         if self.reference is None and record_date is not None:
             return f"coalesce(insight_date({record_date}), {fallback})"
