@@ -32,14 +32,21 @@ FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%d
            "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
+#: Every form has a four-digit year: a text without four digits standing alone is no date.
+YEAR_PATTERN = r"(^|[^0-9])[0-9]{4}([^0-9]|$)"
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def date_sql(expr: str) -> str:
-    """DuckDB SQL of the day the text of `expr` (SQL) gives by the rule, NULL where it gives none."""
+    """DuckDB SQL of the day the text of `expr` (SQL) gives by the rule, NULL where it gives none.
+    The year is four digits, as Python's %Y reads it (DuckDB's would take `3/4/5` as the year 5)."""
     formats = ", ".join(_literal(f) for f in FORMATS)
-    return f"CAST(try_strptime(trim(CAST({expr} AS VARCHAR)), [{formats}]) AS DATE)"
+    text = f"trim(CAST({expr} AS VARCHAR))"
+    return (f"CASE WHEN regexp_matches({text}, {_literal(YEAR_PATTERN)}) "
+            f"THEN CAST(try_strptime({text}, [{formats}]) AS DATE) END")
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
