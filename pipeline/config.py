@@ -55,6 +55,8 @@ DATE_OF_BIRTH = "date_of_birth"
 MAPPABLE_FIELDS = (*STANDARD_FIELDS, DATE_OF_BIRTH)
 #: The age bands of the council guidance a date of birth becomes: label -> lowest age in the band.
 DEFAULT_AGE_BANDS = {"Under 18": 0, "18-24": 18, "25-44": 25, "45-64": 45, "65-74": 65, "75+": 75}
+#: The oldest plausible age (`privacy.max_age`): a date of birth giving an older age is implausible
+DEFAULT_MAX_AGE = 110
 #: Fields and headers that would hold a name, phone number or email address (compared without case,
 #: spaces or punctuation). They identify a person directly and profiling needs none of them, so
 #: they can never be mapped (UK GDPR Article 5(1)(c), data minimisation).
@@ -700,6 +702,11 @@ class Privacy(_Strict):
         default=None,
         description="the day ages are taken on (yyyy-mm-dd) for every record; default: the record's "
         "own `date` where the service maps one and it is a date, else the day the run starts",
+    )
+    max_age: int = Field(
+        default=DEFAULT_MAX_AGE, ge=18, le=125,
+        description="the oldest plausible age: a date of birth giving an older age (or one after the day "
+        "the age is taken on) is implausible, counted and reported, and has no age band",
     )
 
     @field_validator("age_bands")

@@ -52,8 +52,9 @@ from pipeline.config import (
     identifier_kind,
     identifier_kinds,
 )
+from pipeline.dates import FORMATS as DATE_FORMATS
 from pipeline.errors import InsightError
-from pipeline.privacy import AgeRule
+from pipeline.privacy import DOB_STATUSES, AgeRule
 from pipeline.warehouse import SCRATCH, count_sql, describe_sql, drop_scratch, execute, ident, literal
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ class IngestResult:
     identifiers: list[str] = field(default_factory=list)
     #: dates of birth given that could not be read as a date (no age band); None: none mapped
     dob_unreadable: int | None = None
+    #: dates of birth given by status (privacy.DOB_STATUSES: ok, unreadable, future, too_old) and in
+    #: all ('given'); None: none mapped
+    dob_counts: dict[str, int] | None = None
     #: outcome -> the values its column held, rejected ones counted (`outcome_values`)
     outcome_values: dict[str, OutcomeValues] = field(default_factory=dict)
 
@@ -972,18 +976,52 @@ def _projection(service: Service, headers: list[str], path: Path,
         if fld == DATE_OF_BIRTH:
             day = q(mapping["date"]) if "date" in mapping else None
             select += [f"{age.sql(q(header), day)} AS age_band",
-                       f"nullif(trim({q(header)}), '') IS NOT NULL AS __dob_given"]
+                       f"{age.status_sql(q(header), day)} AS __dob_status"]
         else:
             select.append(f"nullif(trim({q(header)}), '') AS {fld}")
     return ",\n".join(select), mapping
 
 
-def _dob_unreadable(con, service: Service) -> int | None:
-    """Dates of birth given in `raw_<service>` that gave no age band (not a date, or out of range)."""
+def dob_counts_sql(table: str) -> str:
+    """The dates of birth given in `table` (its `__dob_status`), by status."""
+    return f"SELECT __dob_status, count(*) FROM {ident(table)} WHERE __dob_status IS NOT NULL GROUP BY 1"
+
+
+def _dob_counts(con, service: Service, table: str | None = None) -> dict[str, int] | None:
+    """Dates of birth given in `raw_<service>` (or `table`) by status (`privacy.DOB_STATUSES`), with
+    'given' their total; None when the service maps none."""
     if DATE_OF_BIRTH not in service.columns:
         return None
-    return execute(con, "ingest_dob_unreadable",
-                   count_sql(raw_table(service), "__dob_given AND age_band IS NULL"), fetch="value")
+    rows = execute(con, "ingest_dob_status", dob_counts_sql(table or raw_table(service)), fetch="all")
+    counts = {st: 0 for st in DOB_STATUSES} | {st: int(n) for st, n in rows}
+    return counts | {"given": sum(counts.values())}
+
+
+#: The date rule's forms in words, for messages: 'dd/mm/yyyy, yyyy-mm-dd, ...' (`pipeline.dates.FORMATS`)
+DATE_FORMATS_SHOWN = ", ".join(dict.fromkeys(
+    f.split(" ")[0].split("T")[0].replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy")
+    for f in DATE_FORMATS)) + " (a time of day may follow)"
+
+
+def dob_lines(where: str, service: Service, counts: dict[str, int] | None, age: AgeRule) -> list[str]:
+    """The dates of birth that give no age band, by reason, in one line (none when every date given
+    gives one); 'WARNING:' first when they pass the service's `equality.incomplete_share`."""
+    if not counts or counts["given"] == counts["ok"]:
+        return []
+    given, bad = counts["given"], counts["given"] - counts["ok"]
+    why = [f"{counts['unreadable']:,} cannot be read as a date (allowed: {DATE_FORMATS_SHOWN})"
+           if counts["unreadable"] else "",
+           f"{counts['future']:,} fall after the day the age is taken on" if counts["future"] else "",
+           f"{counts['too_old']:,} give an age over {age.max_age} (privacy.max_age)"
+           if counts["too_old"] else ""]
+    share = bad / given
+    limit = service.equality.incomplete_share
+    warn = "WARNING: " if share > limit else ""
+    over = f", more than the {limit:.0%} of equality.incomplete_share" if warn else ""
+    return [f"{warn}{where} date_of_birth (column {service.columns[DATE_OF_BIRTH]!r}): of {given:,} dates of "
+            f"birth given, {'; '.join(w for w in why if w)}: {bad:,} ({share:.1%}{over}) have no age band "
+            "and are counted as missing in the age profile. Fix: correct them in the extract (day first), or "
+            "set privacy.max_age if such ages are real"]
 
 
 def _store(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
@@ -1030,7 +1068,7 @@ def ingest_view_sql(view: str, table: str, unmapped: str) -> str:
 
 
 def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
-                 age: AgeRule) -> tuple[int, list[str], dict[str, str], int | None]:
+                 age: AgeRule) -> tuple[int, list[str], dict[str, str], dict[str, int] | None]:
     """Load the mapped columns of an .xlsx extract; return (rows, headers, field -> header, dates of
     birth not read). The sheet is parsed in memory; only `_projection` reaches a table."""
     df = _read_xlsx(path, service, notes)
@@ -1042,17 +1080,17 @@ def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
     finally:
         con.unregister("xlsx_df")
     del df
-    dob = _dob_unreadable(con, service)
+    dob = _dob_counts(con, service)
     return _store(con, service, path, headers, []), headers, mapping, dob
 
 
 def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str,
-                age: AgeRule) -> tuple[int, list[str], dict[str, str], int | None]:
+                age: AgeRule) -> tuple[int, list[str], dict[str, str], dict[str, int] | None]:
     """Load the mapped columns of a CSV extract (decoded by Python if it is not UTF-8); return
     (rows, headers, field -> header, dates of birth not read)."""
     if not _is_utf8(encoding):
         headers, mapping = _load_decoded(con, service, path, encoding, age)
-        dob = _dob_unreadable(con, service)
+        dob = _dob_counts(con, service)
         return _store(con, service, path, headers, []), headers, mapping, dob
     src = path
     header, delim = sniff_csv(src, service)
@@ -1068,7 +1106,7 @@ def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str
         raise IngestError([f"{path}: {total:,} rows counted but {loaded + len(blanks):,} read, so row "
                            f"numbers would be wrong; fix: check the file's quotes and line endings, "
                            f"or {_CONVERT}"])
-    dob = _dob_unreadable(con, service)
+    dob = _dob_counts(con, service)
     return _store(con, service, path, headers, blanks), headers, mapping, dob
 
 
@@ -1097,9 +1135,10 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
                            f"fix: check the file's permissions and that it is not open elsewhere"]) from None
     if rows == 0:
         raise IngestError([f"{path}: the file has a header but no data rows"])
-    if dob:
-        notes.append(f"{path.name}: {dob:,} dates of birth could not be read as a date (or give an age "
-                     f"outside 0 to 125) and have no age band")
+    for line in dob_lines(f"{path.name}:", service, dob, age):
+        notes.append(line)
+        if line.startswith("WARNING"):
+            logger.warning("%s", line)
     values = outcome_values(con, f"ingest_{service.name}", list(service.outcomes))
     for line in outcome_value_lines(f"{path.name}:", service, values):
         notes.append(line)
@@ -1111,7 +1150,8 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
     logger.info("Ingested %s: %d rows from %s (%s); %d of %d columns read", service.name, rows, path,
                 encoding, len(used), len(headers))
     return IngestResult(service.name, rows, encoding, notes, read=dict(mapping), not_read=not_read,
-                        identifiers=identifiers, dob_unreadable=dob, outcome_values=values)
+                        identifiers=identifiers, dob_unreadable=dob and dob["unreadable"], dob_counts=dob,
+                        outcome_values=values)
 
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, IngestResult]:
@@ -1283,26 +1323,42 @@ def extract_columns(service: Service, fields: list[str]) -> pd.DataFrame:
                          for f in fields if f in mapping})
 
 
+def dob_status_table_sql(table: str, source: str, status: str) -> str:
+    """`table`: the status (`status`, SQL over `source`'s columns) of each record's date of birth."""
+    return f"CREATE TEMP TABLE {ident(table)} AS SELECT {status} AS __dob_status FROM {ident(source)}"
+
+
 def value_report(cfg: RunConfig) -> list[str]:
     """What the stage will reject or leave out of each extract's values, read from the extracts
     themselves by the stage's own rules: per outcome column, the values rejected
-    (`outcome_value_lines`). The lines quote values, so they go to the terminal only. Extracts
-    that cannot be read are left to `check`."""
+    (`outcome_value_lines`); the dates of birth that will give no age band, by reason
+    (`dob_lines`). The outcome lines quote values, so they go to the terminal only. Extracts that
+    cannot be read are left to `check`."""
     lines = []
+    age = AgeRule.of(cfg)
     for i, s in enumerate(cfg.services):
-        if not s.outcomes or not Path(s.file).is_file():
+        dob = DATE_OF_BIRTH in s.columns
+        if not (s.outcomes or dob) or not Path(s.file).is_file():
             continue
+        fields = [outcome_column(o.name) for o in s.outcomes] + ([DATE_OF_BIRTH, "date"] if dob else [])
         try:
-            frame = extract_columns(s, [outcome_column(o.name) for o in s.outcomes])
+            frame = extract_columns(s, [f for f in fields if f in s.columns or f.startswith("outcome_")])
         except (IngestError, Unreadable, OSError, UnicodeError, csv.Error, KeyError) as exc:
             logger.debug("%s: values not checked: %s", s.name, exc)
             continue
+        where = f"services[{i}] ({s.name}) {s.file}:"
         con = duckdb.connect()
         try:
             con.register("scratch_values", frame.replace("", None))
             found = outcome_values(con, "scratch_values", [o for o in s.outcomes
                                                            if outcome_column(o.name) in frame])
+            lines += outcome_value_lines(where, s, found)
+            if DATE_OF_BIRTH in frame:
+                age.install(con)
+                day = ident("date") if "date" in frame else None
+                execute(con, "validate_dob_status", dob_status_table_sql(
+                    "scratch_dob", "scratch_values", age.status_sql(ident(DATE_OF_BIRTH), day)))
+                lines += dob_lines(where, s, _dob_counts(con, s, "scratch_dob"), age)
         finally:
             con.close()
-        lines += outcome_value_lines(f"services[{i}] ({s.name}) {s.file}:", s, found)
     return lines

@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import dates
-from pipeline.config import RunConfig, Service
+from pipeline.config import DEFAULT_MAX_AGE, RunConfig, Service
 from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,11 @@ RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.d
 #: Private files and folders that hold aggregates only (unsuppressed), kept by a purge. sql.log
 #: (pipeline.warehouse) holds each statement's text and row count, never a bound value.
 AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv", "sql.log")
-#: Ages outside this range are taken as a wrong date of birth: no age band.
+#: Ages outside 0..MAX_AGE never give an age band, whatever the config; `privacy.max_age` (default
+#: 110, at most MAX_AGE) is the oldest plausible age of the rule (`AgeRule.max_age`).
 MAX_AGE = 125
+#: What a date of birth given is (`insight_dob_status`): an age band's, or why it has none
+DOB_STATUSES = ("ok", "unreadable", "future", "too_old")
 
 
 # --- dates of birth -> age bands ---------------------------------------------------------------
@@ -64,16 +67,20 @@ class AgeRule:
     configured `privacy.age_reference_date` for every record; else the record's own `date` where
     the service maps one and it reads as a date; else the day the run started), then the last band
     (`privacy.age_bands`, label -> lowest age) whose lowest age it reaches. A date that cannot be
-    read by the one date rule (`pipeline.dates`), or gives an age below 0 or over MAX_AGE, gives
-    no band (counted as missing)."""
+    read by the one date rule (`pipeline.dates`) ('unreadable'), falls after the reference day
+    ('future') or gives an age over `max_age` (`privacy.max_age`, default 110: 'too_old') gives no
+    band; the macro `insight_dob_status(dob, day)` says which, and the ingest stage counts each
+    for the run's notes, `insight validate` and the privacy manifest."""
 
     bands: Mapping[str, int]
     reference: date | None
     run_date: date
+    max_age: int = DEFAULT_MAX_AGE
 
     @classmethod
     def of(cls, cfg: RunConfig, run_date: date | None = None) -> AgeRule:
-        return cls(dict(cfg.privacy.age_bands), cfg.privacy.age_reference_date, run_date or date.today())
+        return cls(dict(cfg.privacy.age_bands), cfg.privacy.age_reference_date, run_date or date.today(),
+                   cfg.privacy.max_age)
 
     def install(self, con: duckdb.DuckDBPyConnection) -> None:
         """Define the temporary macros `insight_date(text)` (the one date rule, `pipeline.dates`) and
@@ -86,8 +93,27 @@ class AgeRule:
         execute(con, "age_band_lows", "SET VARIABLE insight_band_lows = ?", [lows])
         execute(con, "age_band_labels", "SET VARIABLE insight_band_labels = ?", [labels])
         execute(con, "age_band_macro", self.band_macro_sql())
+        execute(con, "dob_max_age", "SET VARIABLE insight_max_age = ?", [int(self.max_age)])
+        execute(con, "dob_status_macro", self.status_macro_sql())
         execute(con, "age_band_of_dob_macro", "CREATE OR REPLACE TEMP MACRO insight_age_band(dob, day) AS "
-                "insight_band(insight_age(insight_date(dob), day))")
+                "CASE WHEN insight_dob_status(dob, day) = 'ok' "
+                "THEN insight_band(insight_age(insight_date(dob), day)) END")
+
+    def status_macro_sql(self) -> str:
+        """The macro `insight_dob_status(dob, day)`: NULL for a blank date of birth, else one of
+        DOB_STATUSES: 'unreadable' (not a date by the one rule), 'future' (after `day`), 'too_old'
+        (an age over `max_age` on `day`), or 'ok'. `max_age` is bound by `install` into the session
+        variable `insight_max_age`."""
+        return ("CREATE OR REPLACE TEMP MACRO insight_dob_status(dob, day) AS "
+                "CASE WHEN nullif(trim(CAST(dob AS VARCHAR)), '') IS NULL THEN NULL "
+                "WHEN insight_date(dob) IS NULL THEN 'unreadable' "
+                "WHEN insight_age(insight_date(dob), day) < 0 THEN 'future' "
+                "WHEN insight_age(insight_date(dob), day) > getvariable('insight_max_age') THEN 'too_old' "
+                "ELSE 'ok' END")
+
+    def status_sql(self, dob: str, record_date: str | None) -> str:
+        """SQL of the status (`insight_dob_status`) of the date-of-birth column `dob`."""
+        return f"insight_dob_status({dob}, {self.day_sql(record_date)})"
 
     def band_macro_sql(self) -> str:
         """The macro `insight_band(age)`: the label of the highest band whose lower age the age
@@ -125,7 +151,7 @@ class AgeRule:
     def age_band(self, dob: date, day: date) -> str | None:
         """The band of one date of birth on `day` (Python's reading of the SQL rule, for checks)."""
         age = day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
-        if not 0 <= age <= MAX_AGE:
+        if not 0 <= age <= min(self.max_age, MAX_AGE):
             return None
         return max(((low, label) for label, low in self.bands.items() if age >= low), default=(0, None))[1]
 
@@ -235,6 +261,8 @@ def _service_entry(service: Service, result, age: AgeRule) -> dict:
             "header": read.get("date_of_birth"), "stored_as": "age_band",
             "bands": {label: low for label, low in age.bands.items()}, "reference": age.describe(service),
             "dates_not_read": getattr(result, "dob_unreadable", None),
+            "max_age": age.max_age,
+            "counts": getattr(result, "dob_counts", None),
         }
     return entry
 
@@ -299,8 +327,14 @@ def _markdown(m: dict) -> str:
         lines.append("")
         if dob := s.get("date_of_birth"):
             bands = ", ".join(dob["bands"])
+            counts = dob.get("counts") or {}
             lines += [f"Date of birth ({dob['header']}): stored only as its age band ({bands}); "
-                      f"{dob['reference']}. Dates that could not be read: {dob['dates_not_read']}.", ""]
+                      f"{dob['reference']}. Of {counts.get('given', 0):,} dates of birth given, with no age "
+                      f"band (counted as missing): {counts.get('unreadable', 0):,} could not be read as a "
+                      "date, "
+                      f"{counts.get('future', 0):,} fall after the day the age is taken on, "
+                      f"{counts.get('too_old', 0):,} give an age over {dob.get('max_age')} "
+                      "(privacy.max_age).", ""]
         if s["columns_not_read"]:
             lines += [f"Columns not read (dropped as each row was read): {', '.join(s['columns_not_read'])}."]
         if s["identifier_columns_not_read"]:

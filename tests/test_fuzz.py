@@ -406,3 +406,76 @@ def test_a_configured_extent_refuses_points_beyond_it(tmp_path):
     assert "'Far'" in problem and "outside access.extent" in problem
     with pytest.raises(ValueError, match="extent must be finite"):
         Access(extent=[1, 2, 0, 3])
+
+
+#: dates of birth, each with its status on any day from 2025 to 2080 (max_age 110)
+DOB_VALUES = {"15/03/1970": "ok", "1999-07-14": "ok", "01.02.2010": "ok", "1950-01-01 00:00:00": "ok",
+              "": None, "  ": None, "31/02/2000": "unreadable", "yesterday": "unreadable",
+              "1990-13-01": "unreadable", "3/4/5": "unreadable", "19700315": "unreadable",
+              "01/01/2090": "future", "2099-12-31": "future",
+              "01/01/1900": "too_old", "1905-06-01": "too_old", "01/01/1800": "too_old"}
+
+
+def test_unreadable_and_implausible_dates_of_birth_are_counted_and_reported(tmp_path):
+    """Dates of birth that are not dates, in the future or give an age over privacy.max_age (110;
+    ages up to 125 used to be taken) have no age band and are counted by reason in the run's notes,
+    `insight validate`'s report and the privacy manifest, never silently missing."""
+    from datetime import date
+
+    from pipeline.ingest import value_report
+    from pipeline.privacy import AgeRule, build_manifest
+
+    rng = random.Random(SEED)
+    for case in range(10):
+        tmp = tmp_path / f"d{case}"
+        tmp.mkdir()
+        dobs = [rng.choice(list(DOB_VALUES)) for _ in range(rng.randint(5, 50))]
+        path = tmp / "dob.csv"
+        path.write_text("Ref,Postcode,DOB\n" + "".join(f'R{i},DM4 7QX,"{d}"\n' for i, d in enumerate(dobs)),
+                        encoding="utf-8")
+        cfg = tiny_config(tmp, [{"name": "svc", "label": "S", "file": str(path),
+                                 "columns": {"record_id": "Ref", "postcode": "Postcode",
+                                             "date_of_birth": "DOB"}}])
+        con = duckdb.connect()
+        result = ingest_service(con, cfg, cfg.services[0], AgeRule.of(cfg, date(2030, 6, 30)))
+        want = {st: sum(DOB_VALUES[d] == st for d in dobs)
+                for st in ("ok", "unreadable", "future", "too_old")}
+        assert result.dob_counts == want | {"given": sum(want.values())}, (case, dobs)
+        assert result.dob_unreadable == want["unreadable"]
+        banded = con.execute("SELECT count(age_band) FROM ingest_svc").fetchone()[0]
+        assert banded == want["ok"]
+        con.close()
+        bad = want["unreadable"] + want["future"] + want["too_old"]
+        notes = [n for n in result.notes if "date_of_birth" in n]
+        report = [n for n in value_report(cfg) if "date_of_birth" in n]
+        if not bad:
+            assert not notes and not report
+            continue
+        (note,), (checked,) = notes, report
+        given = bad + want["ok"]
+        assert f"{bad:,} (" in note and "Fix:" in note and f"of {given:,} dates of birth given" in note
+        assert note.startswith("WARNING:") == (bad / given > cfg.services[0].equality.incomplete_share)
+        for words, n in (("cannot be read as a date", want["unreadable"]),
+                         ("fall after the day", want["future"]), ("give an age over 110", want["too_old"])):
+            assert (f"{n:,} {words}" in note) == bool(n), (words, note)
+            assert (f"{n:,} {words}" in checked) == bool(n), (words, checked)
+        entry = build_manifest(None, cfg, {"svc": result}, status="t", outputs=None).data["services"][0]
+        assert entry["date_of_birth"]["counts"] == result.dob_counts
+        assert entry["date_of_birth"]["max_age"] == 110
+
+
+def test_max_age_is_configurable():
+    from datetime import date
+
+    from pipeline.config import Privacy
+    from pipeline.privacy import AgeRule
+
+    rule = AgeRule({"Under 18": 0, "18+": 18}, None, date(2025, 1, 1), Privacy(max_age=120).max_age)
+    con = duckdb.connect()
+    rule.install(con)
+    day = "DATE '2025-01-01'"
+    got = con.execute(f"SELECT insight_dob_status(?, {day}), insight_age_band(?, {day})",
+                      ["01/01/1910", "01/01/1910"]).fetchone()
+    assert got == ("ok", "18+")  # 115: plausible under max_age 120, not under the default 110
+    with pytest.raises(ValueError):
+        Privacy(max_age=126)

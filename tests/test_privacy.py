@@ -191,7 +191,7 @@ def test_only_mapped_columns_reach_any_table_and_dob_becomes_a_band(tmp_path, mo
     # the mapped fields, the date of birth as its band, and flags computed as the row was read
     assert [c for c in seen["raw"] if not c.startswith("__")] == ["record_id", "postcode", "age_band", "date"]
     assert {c for c in seen["raw"] if c.startswith("__")} <= {"__row_blank", "__row_kind", "__row_hash",
-                                                               "__dob_given"}
+                                                               "__dob_status"}
     text = str(seen["raw_rows"]) + str(con.execute("SELECT * FROM ingest_svc").fetchall())
     for secret in (*SECRET_NAME.split(), SECRET_EMAIL, SECRET_PHONE, "Thistlewaite", "17/03/1961", "1961",
                    "café"):
@@ -205,7 +205,8 @@ def test_only_mapped_columns_reach_any_table_and_dob_becomes_a_band(tmp_path, mo
     assert res.read == {"record_id": "Ref", "postcode": "Postcode", "date_of_birth": "DOB", "date": "Seen"}
     assert res.not_read == ["Forename", "Surname", "Email", "Mobile", "Notes"]
     assert res.identifiers == ["Forename", "Surname", "Email", "Mobile"]
-    assert res.dob_unreadable == 1 and any("1 dates of birth could not be read" in n for n in res.notes)
+    assert res.dob_unreadable == 1 and any("1 cannot be read as a date" in n for n in res.notes)
+    assert res.dob_counts == {"ok": 2, "unreadable": 1, "future": 0, "too_old": 0, "given": 3}
     assert list(tmp_path.rglob("*")) == [path]  # no copy of the extract anywhere
 
 
