@@ -62,8 +62,14 @@ def test_insight_run_sql_prints_statements_and_writes_a_private_log(demo_data, t
 
     log = Path(cfg["private_dir"]) / "sql.log"
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
-    logged = {m["name"] for m in HEAD.finditer(log.read_text(encoding="utf-8"))}
+    text = log.read_text(encoding="utf-8")
+    logged = {m["name"] for m in HEAD.finditer(text)}
     assert set(printed) <= logged
+    # every scratch table a statement made is dropped by a later one
+    made = set(re.findall(r'CREATE OR REPLACE TEMP TABLE "(scratch_\w+)"', text))
+    dropped = set(re.findall(r'DROP TABLE IF EXISTS "(scratch_\w+)"', text))
+    assert {f"scratch_raw_{service}", f"scratch_address_match_{service}"} <= made
+    assert made <= dropped
     con = duckdb.connect(str(Path(cfg["private_dir"]) / "warehouse.duckdb"), read_only=True)
     try:
         tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
