@@ -141,6 +141,7 @@ def cmd_sources(args) -> int:
 
 def cmd_area(args) -> int:
     from pipeline.area.build import build_area
+    from pipeline.area.guard import Limits
 
     sources = Path(args.sources or args.cache)
     if args.download:
@@ -154,6 +155,7 @@ def cmd_area(args) -> int:
     result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
                         config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
                         force=args.force, ranges=args.national_ranges,
+                        limits=Limits.of(args.max_unzipped_gb, args.max_zip_ratio, args.max_columns),
                         command="insight area " + " ".join(args.lads) + f" --sources {sources}"
                         + (f" --name {args.name}" if args.name else "")
                         + (" --national-ranges" if args.national_ranges else ""))
@@ -238,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "tables; Code-Point Open if no postcode directory) into --sources, or --cache")
     a.add_argument("--cache", default="data/downloads",
                    help="download cache, shared between areas (the sources folder without --sources)")
+    a.add_argument("--max-unzipped-gb", type=float, metavar="GB",
+                   help="largest file read out of a zip, as declared by the zip (default 4; the ONSPD's "
+                   "national CSV is about 1.5)")
+    a.add_argument("--max-zip-ratio", type=float, metavar="N",
+                   help="largest expansion ratio (unzipped over zipped size) of a zipped file over 100 MB "
+                   "(default 200; national CSVs compress 5 to 15 times, a zip bomb about 1,000)")
+    a.add_argument("--max-columns", type=int, metavar="N",
+                   help="most columns a national CSV's header may have (default 1,000)")
     a.set_defaults(func=cmd_area)
 
     o = sub.add_parser("sources", help="list the national products `insight area` reads: publisher, title, "

@@ -6,6 +6,11 @@ Nothing is half written: the area's files are made in a workspace and moved into
 `data/areas/<name>/` only when every product was cut without a problem, and the config is moved
 into place only once it validates. A config that exists is kept (the user maps services in it)
 unless `force` is given.
+
+The sources folder is not trusted (`pipeline.area.guard`): a zip member over the size or
+expansion-ratio limits, a header too long, too wide or holding a NUL byte, and a row of the wrong
+width or an over-long line are `error:` lines naming the file, the line and the limit (the
+`limits` of `build_area`, options of the command), never a traceback.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 import pipeline
 import segments
 from boundaries.reference import ensure_reference
 from pipeline.area import AreaError
 from pipeline.area import cut as cutting
 from pipeline.area.find import Found, Sources, find
+from pipeline.area.guard import Limits, csv_problem
 from pipeline.area.ranges import RANGES_FILE, national_ranges
 from pipeline.area.sources import missing_text, product
 from pipeline.area.writeconfig import AreaFiles, config_text, shown, write_config
@@ -125,6 +133,9 @@ def _problems(src: Sources, tables: dict[str, str]) -> list[str]:
             "census table ts041 (households, the base of every profile): "
             + missing_text(product("census"), src.folder).replace(
                 "Fix: download it from", "Fix: download census2021-ts041.zip from")]
+    problems += src.refused
+    if problems:  # what was not read may be why a product is missing
+        problems += src.skipped
     return problems
 
 
@@ -133,7 +144,7 @@ def _missing_table_notes(src: Sources, tables: dict[str, str]) -> tuple[dict[str
     missing = [t for t in tables if t not in src.census]
     classification = spec_tables(CLASSIFICATION_SPEC)
     drop = {v: t for t in missing for v in classification.get(t, [])}
-    notes = []
+    notes = [m for pid, m in src.wrong if pid == "census" and not m.startswith("census table ts041:")]
     if missing:
         p = product("census")
         notes.append(f"census tables not found: {', '.join(missing)} (needed for: "
@@ -155,10 +166,11 @@ def _describe(f: Found) -> str:
 def build_area(lads: list[str], sources: Path, *, name: str | None = None,
                data_root: Path = Path("data/areas"), config_root: Path = Path("config/areas"),
                reference_dir: Path = Path("data/reference"), force: bool = False,
-               command: str | None = None, ranges: bool = False) -> AreaResult:
+               command: str | None = None, ranges: bool = False, limits: Limits | None = None) -> AreaResult:
     """Make the area of `lads` from the national products in `sources` (see the module docstring);
     `ranges`: also standardise its classification on the national census files' ranges
-    (`pipeline.area.ranges`)."""
+    (`pipeline.area.ranges`); `limits`: what is read of zips and CSVs (`guard.Limits`)."""
+    limits = limits or Limits()
     t0 = time.perf_counter()
     lads = list(dict.fromkeys(code.strip().upper() if cutting.LAD_CODE.match(code.strip().upper()) else
                               code.strip() for code in lads))
@@ -168,14 +180,19 @@ def build_area(lads: list[str], sources: Path, *, name: str | None = None,
             f"--sources {sources}: no such folder. Fix: save the national products (see `insight sources`) "
             "in one folder and name it"])
     tables = needed_tables()
-    src = find(sources, [*tables, *OPTIONAL_TABLES])
+    src = find(sources, [*tables, *OPTIONAL_TABLES], limits)
     problems = _problems(src, tables)
     if problems:
         raise AreaError(f"{len(problems)} national product(s) missing or unusable in {sources}:", problems)
-    ws = cutting.Workspace(Path(data_root))
+    ws = cutting.Workspace(Path(data_root), limits=limits)
     try:
         return _build(ws, lads, src, tables, name, Path(data_root), Path(config_root), Path(reference_dir),
                       force, command or f"insight area {' '.join(lads)} --sources {sources}", t0, ranges)
+    except duckdb.InvalidInputException as exc:  # a national CSV DuckDB cannot read: which file, line, limit
+        problem = csv_problem(exc, ws.labels(), limits)
+        if problem is None:
+            raise
+        raise AreaError(f"a national file in {sources} cannot be read:", [problem]) from None
     finally:
         ws.close()
 
@@ -281,7 +298,7 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
         ranges=data_dir / "census2021" / RANGES_FILE if ranges else None)
     missing_notes, optional_cut = _optional_products(ws, src, files, stage, db, columns["oa"] is not None,
                                                      result)
-    result.notes += missing_notes + src.notes
+    result.notes += missing_notes + src.skipped + src.notes
 
     # move the area into place, then write and validate the config
     if data_dir.exists():

@@ -3,7 +3,9 @@
 Tables are cut in DuckDB file to file: `read_csv` with the file's own columns given explicitly
 (every one VARCHAR, so each value is written back exactly as read, and nothing is sniffed), a
 filter on the area's codes, `COPY ... TO` a CSV. A file inside a zip is first copied out of it,
-as a stream, into the workspace (DuckDB reads no zip), and deleted once cut. Boundary layers are
+as a stream, into the workspace (DuckDB reads no zip), and deleted once cut; the copy is held to
+`guard.Limits` and stopped at the member's declared size, and DuckDB reads strictly with a line
+limit (a row of the wrong width is an error naming its line, `guard.csv_problem`). Boundary layers are
 read through GDAL with an attribute filter (`OA21CD IN (...)`), so only the area's polygons are
 parsed into memory, and written as GeoPackage in their own CRS.
 
@@ -29,6 +31,7 @@ import pandas as pd
 
 from pipeline.area import AreaError
 from pipeline.area.find import Entry, Found
+from pipeline.area.guard import Limits, copy_member
 from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
@@ -52,19 +55,23 @@ def sql(name: str, **parts: str) -> str:
     return (HERE / name).read_text(encoding="utf-8").format(**parts)
 
 
-def read_csv_sql(paths: list[Path], names: list[str], header: bool = True) -> str:
-    """A `read_csv` of `paths` with the columns `names` given explicitly, every one VARCHAR."""
+def read_csv_sql(paths: list[Path], names: list[str], header: bool = True,
+                 max_line: int = Limits().max_line_bytes) -> str:
+    """A `read_csv` of `paths` with the columns `names` given explicitly, every one VARCHAR, read
+    strictly (a row of another width is an error) with lines of at most `max_line` bytes."""
     columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
     files = "[" + ", ".join(lit(str(p)) for p in paths) + "]"
     return (f"read_csv({files}, header = {'true' if header else 'false'}, auto_detect = false, "
-            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"')")
+            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"max_line_size = {int(max_line)})")
 
 
 class Workspace:
     """A DuckDB connection and a scratch folder (inside the output tree, not /tmp, so the copies
     of zipped national files land on the same disk) for one `insight area` build."""
 
-    def __init__(self, root: Path, memory_limit: str = "3GB"):
+    def __init__(self, root: Path, memory_limit: str = "3GB", limits: Limits | None = None):
+        self.limits = limits or Limits()
         root.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=".area-work-", dir=root))
         self.con = duckdb.connect()
@@ -79,10 +86,13 @@ class Workspace:
             return entry.path
         if entry not in self._copies:
             target = self.dir / f"{len(self._copies):04d}-{entry.name}"
-            with entry.open() as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 22)
+            copy_member(entry, target, self.limits)  # within the limits, stopped at its declared size
             self._copies[entry] = target
         return self._copies[entry]
+
+    def labels(self) -> dict[str, str]:
+        """Each path DuckDB is reading for a national file (a copy out of a zip) -> the file's label."""
+        return {str(path): entry.label() for entry, path in self._copies.items()}
 
     def release(self, entry: Entry) -> None:
         """Delete the copy of `entry` once it is cut."""

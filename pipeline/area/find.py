@@ -9,6 +9,12 @@ name (`census2021-tsNNN[-oa].csv`, the Nomis bulk names; their header must still
 one). Code-Point Open's data files have no header: they are known by their folder (`Data/CSV/`)
 and by a first row that is a postcode with a grid reference.
 
+The folder is not trusted (`guard`): links out of it, special files and the installation's secret
+key are not read, zip members are checked against the size and expansion-ratio limits before a
+byte is read from them, and a header that is too long, too wide or holds a NUL byte makes its file
+unusable, reported with its product (`Sources.wrong`). A file not recognised is described by its
+size and kind, never by its contents.
+
 A file of a product in an older layout (Output Areas of 2011, a postcode directory without the
 2021 Output Areas, ward boundaries of another year than the lookup) is not used: it is reported
 with the release to fetch instead (`Sources.wrong`).
@@ -28,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from pipeline.area.guard import READ_SUFFIXES, Limits, describe, header_problem, member_problem
+from pipeline.area.guard import files as readable_files
 from pipeline.area.sources import Product, product
 
 logger = logging.getLogger(__name__)
@@ -85,9 +93,13 @@ class Entry:
             return self.path, str(PurePosixPath(self.member).parent)
         return self.path.parent, ""
 
-    def first_line(self) -> str:
+    def raw_first_line(self, limit: int = 1 << 20) -> bytes:
+        """The first line's bytes, at most `limit` of them."""
         with self.open() as f:
-            raw = f.readline(1 << 20)
+            return f.readline(limit)
+
+    def first_line(self) -> str:
+        raw = self.raw_first_line()
         for enc in ("utf-8-sig", "cp1252"):
             try:
                 return raw.decode(enc).rstrip("\r\n")
@@ -130,6 +142,10 @@ class Sources:
     #: (product id, problem): files of a product in the wrong vintage or layout, with the fix
     wrong: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: zip members of a product's kind refused before extraction (over the size or ratio limit)
+    refused: list[str] = field(default_factory=list)
+    #: files not read at all: links out of the folder, special files, the secret key (`guard.files`)
+    skipped: list[str] = field(default_factory=list)
 
 
 def release_of(*names: str) -> str | None:
@@ -143,21 +159,48 @@ def release_of(*names: str) -> str | None:
     return None
 
 
-def entries(folder: Path) -> list[Entry]:
-    """Every file under `folder` and every file inside each zip there, in name order."""
+def entries(folder: Path, src: Sources | None = None, limits: Limits | None = None) -> list[Entry]:
+    """Every file under `folder` that may be read (`guard.files`) and every file inside each zip
+    there whose declared sizes are within `limits`, in name order. What was skipped goes to
+    `src.skipped` and `src.notes`, a refused member of a product's kind to `src.refused`."""
+    limits = limits or Limits()
+    src = src if src is not None else Sources(Path(folder))
+    paths, skipped = readable_files(Path(folder))
+    src.skipped += skipped
     out: list[Entry] = []
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-        if path.name.startswith("."):
-            continue
+    for path in paths:
         if path.suffix.lower() == ".zip":
             try:
                 with zipfile.ZipFile(path) as z:
-                    out += [Entry(path, i.filename) for i in z.infolist() if not i.is_dir()]
-            except zipfile.BadZipFile:
+                    infos = [i for i in z.infolist() if not i.is_dir()]
+            except (zipfile.BadZipFile, OSError):
                 logger.warning("%s is not a readable zip; skipped", path)
+                src.notes.append(f"{path} is not a readable zip ({describe(Entry(path))}); skipped")
+                continue
+            for info in infos:
+                problem = member_problem(path, info, limits)
+                if problem is None:
+                    out.append(Entry(path, info.filename))
+                elif PurePosixPath(info.filename).suffix.lower() in READ_SUFFIXES:
+                    src.refused.append(problem)
+                else:
+                    src.notes.append(problem)
             continue
         out.append(Entry(path))
     return out
+
+
+def _header_check(e: Entry, limits: Limits) -> tuple[str | None, list[str]]:
+    """(the problem with `e`'s first line as a header or None, the header as far as it can be read,
+    NUL bytes dropped and cut at the column limit, to say which product it was meant to be)."""
+    raw = e.raw_first_line(limits.max_line_bytes + 1)
+    columns = raw.count(b",") + 1 if raw else 0
+    problem = header_problem(e, raw, columns, limits)
+    if problem is None:
+        return None, e.header()
+    text = raw[:limits.max_line_bytes].replace(b"\0", b"").decode("utf-8", "replace").rstrip("\r\n")
+    cut = ",".join(text.split(",", limits.max_columns)[:limits.max_columns])
+    return problem, [c.strip() for c in next(csv.reader(io.StringIO(cut)), [])]
 
 
 def _name_matches(p: Product, e: Entry) -> bool:
@@ -212,24 +255,29 @@ def _geo_layers(e: Entry) -> list[tuple[str | None, list[str]]]:
     return out
 
 
-def find(folder: Path, tables: list[str]) -> Sources:
-    """The products in `folder`; census tables only those in `tables` (lower-case ids)."""
+def find(folder: Path, tables: list[str], limits: Limits | None = None) -> Sources:
+    """The products in `folder`; census tables only those in `tables` (lower-case ids); zips and
+    headers held to `limits` (default `guard.Limits()`)."""
     folder = Path(folder)
+    limits = limits or Limits()
     src = Sources(folder)
     wanted = {t.lower() for t in tables}
     csvs: dict[str, list[tuple[Entry, list[str]]]] = {}
     codepoint_rows: list[Entry] = []
     wards: list[Found] = []
     oas: list[Found] = []
-    for e in entries(folder):
+    for e in entries(folder, src, limits):
         suffix = PurePosixPath(e.name).suffix.lower()
         m = CENSUS_NAME.match(e.name)
         if m and suffix == ".csv":
             table, level = m.group(1).lower(), (m.group(2) or "oa").lower()
             if table not in wanted:
                 continue
+            bad, header = _header_check(e, limits)
+            if bad:
+                src.wrong.append(("census", f"census table {table}: {bad}"))
+                continue
             if level == "oa":
-                header = e.header()
                 if product("census").matches(header):
                     if table in src.census:
                         src.notes.append(f"census {table}: {e.label()} not used; "
@@ -237,16 +285,22 @@ def find(folder: Path, tables: list[str]) -> Sources:
                     else:
                         src.census[table] = e
                 else:
-                    src.wrong.append(("census", f"census table {table}: {e.label()} is not in the Nomis bulk "
-                                              f"layout (its header {header[:4]} lacks date, geography, "
+                    src.wrong.append(("census", f"census table {table}: {e.label()} ({describe(e)}) is not "
+                                              "in the Nomis bulk layout (its header lacks date, geography, "
                                               "geography code). Fix: download census2021-"
                                               f"{table}.zip from {product('census').page}"))
             elif level == "ltla":
                 src.census_lad.setdefault(table, e)
             continue
         if suffix in (".csv", ".txt"):
-            header = e.header()
+            bad, header = _header_check(e, limits)
             kind = _csv_kind(e, header)
+            if bad:
+                if kind is not None:
+                    src.wrong.append((kind, f"{product(kind).name}: {bad}"))
+                else:
+                    src.notes.append(f"not used: {bad}")
+                continue
             if kind is not None:
                 csvs.setdefault(kind, []).append((e, header))
                 continue
