@@ -9,7 +9,8 @@ Inputs (config `access` and `services[].access`):
   way is an error naming it). A grid reference is checked as it is read (`grid_references`, and
   `points_problems` for `insight validate`): a number, finite, not (0, 0), within Great Britain
   (GB_EXTENT) or `access.extent`, else refused naming the file, row, values and fix; longitude
-  and latitude given as easting/northing are converted (pyproj, EPSG:4326 -> 27700) with a note. A service may keep only some `types` of a shared file. Points
+  and latitude given as easting/northing are converted (pyproj, EPSG:4326 -> 27700) with a note.
+  A service may keep only some `types` of a shared file. Points
   outside the area count: residents may use the next borough's library.
 * OA centres: the ONS population-weighted centroids when `access.centroids` names them; else the
   household-weighted mean of the OA's postcode points
