@@ -549,15 +549,18 @@ def blank_lines(path: Path, header: int, delim: str) -> tuple[list[int], int]:
 # --- DuckDB reads and their errors -------------------------------------------------------------
 
 
-def _csv_relation(path: Path, header: int, delim: str, parallel: bool = True) -> str:
-    """The read_csv() call for a UTF-8 file: every cell as text, ragged rows padded."""
-    opts = ["all_varchar = true", "header = true", "null_padding = true",
-            f"delim = {literal(delim)}", "quote = '\"'", "escape = '\"'"]
-    if header:
-        opts.append(f"skip = {int(header)}")
+def csv_relation_sql(parallel: bool = True) -> str:
+    """The read_csv() call for a UTF-8 file: every cell as text, ragged rows padded. Bound: $1 the
+    path, $2 the delimiter, $3 the lines above the header (`_csv_params`)."""
+    opts = ["all_varchar = true", "header = true", "null_padding = true", "delim = $2", "skip = $3",
+            "quote = '\"'", "escape = '\"'"]
     if not parallel:  # DuckDB's parallel reader cannot pad rows when a quoted field holds a line break
         opts.append("parallel = false")
-    return f"read_csv({literal(path)}, {', '.join(opts)})"
+    return f"read_csv($1, {', '.join(opts)})"
+
+
+def _csv_params(path: Path, header: int, delim: str) -> list:
+    return [str(path), delim, int(header)]
 
 
 def raw_table(service: Service) -> str:
@@ -661,17 +664,18 @@ def _load_csv(con, service: Service, src: Path, header: int, delim: str,
               age: AgeRule) -> tuple[list[str], dict[str, str]]:
     """Read the mapped columns of a UTF-8 CSV into the scratch table `raw_<service>` (`_projection`);
     return (its headers, field -> header). Raises duckdb.Error, or IngestError for a missing column."""
-    relation = _csv_relation(src, header, delim)
-    headers = [r[0] for r in execute(con, "ingest_columns", describe_sql(relation), fetch="all")]
+    relation, params = csv_relation_sql(), _csv_params(src, header, delim)
+    headers = [r[0] for r in execute(con, "ingest_columns", describe_sql(relation), params, fetch="all")]
     select, mapping = _projection(service, headers, src, age)
     try:
-        execute(con, "ingest_read_csv", raw_table_sql(raw_table(service), select, relation))
+        execute(con, "ingest_read_csv", raw_table_sql(raw_table(service), select, relation), params)
     except duckdb.Error as exc:
         if "quoted new lines" not in str(exc):
             raise
         logger.info("%s has line breaks inside quoted fields: reading it on one thread", src.name)
-        relation = _csv_relation(src, header, delim, parallel=False)
-        execute(con, "ingest_read_csv_one_thread", raw_table_sql(raw_table(service), select, relation))
+        relation = csv_relation_sql(parallel=False)
+        execute(con, "ingest_read_csv_one_thread", raw_table_sql(raw_table(service), select, relation),
+                params)
     return headers, mapping
 
 

@@ -21,7 +21,7 @@ from pipeline.address import postcode, uprn
 from pipeline.checks import Problem, with_fix
 from pipeline.config import RunConfig
 from pipeline.errors import GeographyError
-from pipeline.warehouse import execute, ident, literal, sql
+from pipeline.warehouse import describe_sql, execute, ident, sql
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ EMPTY_UPRN = """CREATE TABLE IF NOT EXISTS ref_uprn (uprn VARCHAR, postcode VARC
 def _lookup_parts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, str]:
     """The placeholders of uprn_lookup_rows.sql for the configured lookup, after checking its columns."""
     spec = cfg.geography.uprn_lookup
-    src = source_sql(spec.path)
-    have = [r[0] for r in execute(con, "uprn_lookup_columns", describe_sql(src), fetch="all")]
+    src = source_sql()
+    have = [r[0] for r in execute(con, "uprn_lookup_columns", describe_sql(src), [spec.path], fetch="all")]
     cols = spec.columns.model_dump()
     missing = [f"{spec.path}: no column {c!r} (configured as the UPRN lookup's {f} column); "
                f"the file has {have[:30]}" for f, c in cols.items() if c is not None and c not in have]
@@ -45,15 +45,12 @@ def _lookup_parts(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, s
             "oa": q(cols["oa"]), "easting": q(cols["easting"]), "northing": q(cols["northing"])}
 
 
-def source_sql(path: str) -> str:
-    """The UPRN lookup's CSV files (a path or glob) as DuckDB reads them, every value text. The path is
-    a quoted literal: a table function in a DESCRIBE takes no bound parameter here."""
-    return f"read_csv({literal(path)}, all_varchar = true, header = true, union_by_name = true)"
+#: The UPRN lookup's CSV files (the bound path or glob $1) as DuckDB reads them, every value text
+SOURCE = "read_csv($1, all_varchar = true, header = true, union_by_name = true)"
 
 
-def describe_sql(relation: str) -> str:
-    """The columns of a relation (a table function built by a `*_sql()` function)."""
-    return f"DESCRIBE SELECT * FROM {relation}"
+def source_sql() -> str:
+    return SOURCE
 
 
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
@@ -65,7 +62,8 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
     if cfg.geography.uprn_lookup is not None:
         postcode.install(con)
         uprn.install(con)
-        execute(con, "uprn_lookup_rows", sql("uprn_lookup_rows", **_lookup_parts(con, cfg)))
+        execute(con, "uprn_lookup_rows", sql("uprn_lookup_rows", **_lookup_parts(con, cfg)),
+                [cfg.geography.uprn_lookup.path])
         dups = execute(con, "uprn_lookup_duplicates", "SELECT uprn FROM ref_uprn GROUP BY uprn "
                        "HAVING count(*) > 1 ORDER BY uprn LIMIT 10", fetch="all")
         if dups:

@@ -1,5 +1,5 @@
 -- UPRN lookup (pipeline/address/uprn_lookup.py): the ONSUD-layout file's UPRNs of the area into
--- ref_uprn, under standard names. {source}: read_csv of the file(s); {uprn}, {postcode}, {oa},
+-- ref_uprn, under standard names. {source}: read_csv of the file(s), whose path is bound ($1); {uprn}, {postcode}, {oa},
 -- {easting}, {northing}: its columns as configured (quoted), or NULL; the UPRN keyed by the
 -- one UPRN rule (uprn_key(), pipeline.address.uprn), the postcode keyed by pc_key().
 -- A UPRN of the gazetteer keeps the gazetteer's entry; only the area's OAs (ref_oa) are kept.
