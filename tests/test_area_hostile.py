@@ -242,6 +242,20 @@ def test_a_zip_that_lies_about_a_size_is_stopped_at_the_size_it_declares(sources
     assert not [p for p in (tmp_path / "areas").rglob("*") if p.is_file() and p.stat().st_size > 10 * MB]
 
 
+def test_a_zip_listing_too_many_files_is_not_opened(sources, tmp_path, capsys):
+    from pipeline.area.find import find
+    from pipeline.area.guard import Limits
+
+    many = sources / "Output_Areas_many.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(50):
+            z.writestr(f"part-{i:03d}.csv", "x\n")
+    src = find(sources, ["ts041"], Limits(max_members=20))
+    assert [p for p in src.refused if p.startswith(f"{many}: the zip lists 50 files")]
+    assert "OA21CD" not in str(src.refused) and "oa_boundaries" in src.found
+    assert not find(sources, ["ts041"]).refused  # within the default of 100,000
+
+
 # --- 3. broken national CSVs -----------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from pipeline.area.guard import READ_SUFFIXES, Limits, describe, header_problem, member_problem
+from pipeline.area.guard import READ_SUFFIXES, Limits, describe, header_problem, member_problem, zip_problem
 from pipeline.area.guard import files as readable_files
 from pipeline.area.sources import Product, product
 
@@ -170,6 +170,10 @@ def entries(folder: Path, src: Sources | None = None, limits: Limits | None = No
     out: list[Entry] = []
     for path in paths:
         if path.suffix.lower() == ".zip":
+            too_many = zip_problem(path, limits)
+            if too_many:
+                src.refused.append(too_many)
+                continue
             try:
                 with zipfile.ZipFile(path) as z:
                     infos = [i for i in z.infolist() if not i.is_dir()]

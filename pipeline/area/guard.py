@@ -8,16 +8,18 @@ apply before any byte of a national file reaches DuckDB:
   sockets are skipped, and so is the installation's secret key file (`pipeline.secret`, or any
   link or hard link to it): only the key code reads it. What was skipped is said in a note,
   never by its contents.
-- **Zips.** Every member is checked before anything is read from it: its declared size against
-  `max_unzipped_bytes` (default 4 GB; the largest real member, the ONSPD national CSV, is about
-  1.5 GB) and, for a member declaring more than 100 MB, its expansion ratio (declared size over
-  compressed size) against `max_ratio` (default 200; national CSVs deflate 5 to 15 times, a zip
-  bomb of zeros about 1,000 times). A member is copied out in blocks and the copy stops as soon as
-  it passes its declared size (zipfile also stops there and checks the CRC), so a zip that lies
-  about a size costs no more than the size it declares.
+- **Zips.** A zip whose central directory lists more than `max_members` files (default 100,000;
+  a national product's zip holds a few hundred at most) or spans over 32 MB is not opened (its
+  listing alone would fill memory). Every member is checked before anything is read from it: its
+  declared size against `max_unzipped_bytes` (default 4 GB; the largest real member, the ONSPD
+  national CSV, is about 1.5 GB) and, for a member declaring more than 100 MB, its expansion
+  ratio (declared size over compressed size) against `max_ratio` (default 200; national CSVs
+  deflate 5 to 15 times, a zip bomb of zeros about 1,000 times). A member is copied out in
+  blocks and the copy stops as soon as it passes its declared size (zipfile also stops there and
+  checks the CRC), so a zip that lies about a size costs no more than the size it declares.
 - **CSV shape.** A header is read up to `max_line_bytes` (default 1 MB) and may hold at most
   `max_columns` columns (default 1,000; the widest product read, a Nomis census table, has about
-  100) and no NUL byte; DuckDB is given the same line limit (`max_line_size`) and reads strictly,
+  105) and no NUL byte; DuckDB is given the same line limit (`max_line_size`) and reads strictly,
   so a row of the wrong width or an over-long line is an error naming the file, the line and the
   limit (:func:`csv_problem`), not a traceback or a memory blow-up.
 
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 GB = 10**9
 #: A member declaring less than this is not held to the ratio (documents, shapefile .dbf padding)
 RATIO_FLOOR = 100 * 10**6
+#: The largest central directory of a zip that is opened (it is read whole, as every member's entry)
+MAX_DIRECTORY = 32 * 10**6
 #: Suffixes of the files a product can be (a refused member of another kind is only noted)
 READ_SUFFIXES = (".csv", ".txt", ".gpkg", ".geojson", ".json", ".shp", ".dbf", ".shx", ".prj", ".cpg")
 
@@ -56,6 +60,7 @@ class Limits:
     max_ratio: float = 200.0
     max_columns: int = 1000
     max_line_bytes: int = 1 << 20
+    max_members: int = 100_000
 
     @classmethod
     def of(cls, max_unzipped_gb: float | None = None, max_ratio: float | None = None,
@@ -133,6 +138,25 @@ def files(folder: Path) -> tuple[list[Path], list[str]]:
 
 
 # --- zips ------------------------------------------------------------------------------------------
+
+
+def zip_problem(path: Path, limits: Limits) -> str | None:
+    """Why the zip `path` is not opened at all (too many files listed), or None; read from its end
+    record alone, before zipfile reads the central directory."""
+    try:
+        with open(path, "rb") as f:
+            end = zipfile._EndRecData(f)  # the end record (zip64 too): entries and directory size
+    except OSError:
+        return None
+    if not end:
+        return None  # not a zip: opening it says so
+    n, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if n <= limits.max_members and size <= MAX_DIRECTORY:
+        return None
+    return (f"{path}: the zip lists {n:,} files in a directory of {size_text(size)}, over the limit of "
+            f"{limits.max_members:,} files and {size_text(MAX_DIRECTORY)} (a national product's zip holds a "
+            "few hundred at most); nothing was read from it. Fix: delete it, or unpack the files you need "
+            "into the sources folder")
 
 
 def member_problem(path: Path, info: zipfile.ZipInfo, limits: Limits) -> str | None:
