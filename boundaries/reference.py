@@ -184,7 +184,8 @@ def attach_reference(con: duckdb.DuckDBPyConnection, db_path: Path, alias: str =
 
 
 def reference_attach_sql(db_path: Path, alias: str) -> str:
-    """Attach the reference read-only (its path a quoted literal: ATTACH binds no parameter)."""
+    """Attach the reference read-only (its path, one the config named and the pipeline built, as a
+    quoted literal)."""
     return f"ATTACH IF NOT EXISTS {literal(db_path)} AS {ident(alias)} (READ_ONLY)"
 
 

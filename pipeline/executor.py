@@ -8,7 +8,7 @@ stderr. Bound values are never written: only the statement and how many values i
 
 The SQL itself lives in ``pipeline/sql/<name>.sql`` (`pipeline.warehouse.sql`) or in a small
 function named ``*_sql()`` that returns it. Only identifiers (quoted with :func:`ident`), the few
-file paths and macro bodies DuckDB cannot bind (:func:`literal`) and placeholders are put into the
+paths the pipeline itself made (:func:`literal`) and placeholders are put into the
 text; every value is a bound parameter. tests/test_sql_in_view.py fails on an f-string, ``%`` or
 ``.format`` holding SQL anywhere else in pipeline/. Tables that live only while a stage works are
 named ``scratch_*`` (:data:`SCRATCH`) and dropped when it is done (:func:`drop_scratch`).
@@ -52,8 +52,10 @@ def ident(name: str) -> str:
 
 
 def literal(text: str | os.PathLike) -> str:
-    """A string literal, for the few places DuckDB takes no bound parameter (a file path in ATTACH,
-    COPY ... TO, CREATE VIEW ... read_csv): `it's` becomes `'it''s'`. Everything else is bound."""
+    """A string literal, for the few values written into the text: paths the pipeline made or was
+    given (ATTACH, COPY ... TO, read_csv with a constant column list), the age-reference day and
+    the ingest stage's own header and footer rules: `it's` becomes `'it''s'`. Everything else is
+    bound."""
     return "'" + str(text).replace("'", "''") + "'"
 
 

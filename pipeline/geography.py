@@ -225,7 +225,7 @@ def _write_part(path: Path | None, part: str, fingerprint: str, frames: dict[str
 
 
 def attach_sql(path: Path, alias: str, read_only: bool) -> str:
-    """Attach a DuckDB file (its path a quoted literal: ATTACH takes no bound parameter)."""
+    """Attach a DuckDB file (the area cache's path, one the pipeline chose, as a quoted literal)."""
     return f"ATTACH {literal(path)} AS {ident(alias)}" + (" (READ_ONLY)" if read_only else "")
 
 

@@ -47,7 +47,7 @@ ONSUD_NAMES = {"uprn": "UPRN", "oa": "OA21CD", "easting": "GRIDGB1E", "northing"
                "postcode": "PCDS"}
 
 
-lit = literal  # file paths and column names inside read_csv(): DuckDB binds no parameter there
+lit = literal  # file paths and column names inside read_csv(): `columns` must be a constant struct
 
 
 def sql(name: str, **parts: str) -> str:
@@ -156,7 +156,7 @@ def area_postcodes_sql(where: str) -> str:
 
 
 def copy_sql(source: str, target: Path) -> str:
-    """Write `source` to the CSV `target` (a quoted literal: COPY ... TO binds no parameter)."""
+    """Write `source` to the CSV `target` (a path the pipeline made, as a quoted literal)."""
     return f"COPY (SELECT * FROM {source}) TO {literal(target)} (HEADER, DELIMITER ',')"
 
 
