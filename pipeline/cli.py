@@ -144,10 +144,11 @@ def cmd_area(args) -> int:
     from pipeline.area.guard import Limits
 
     sources = Path(args.sources or args.cache)
+    limits = Limits.of(args.max_unzipped_gb, args.max_zip_ratio, args.max_columns)
     if args.download:
         from pipeline.area.download import download_products
 
-        download_products(sources)
+        download_products(sources, limits=limits)
     elif args.sources is None:
         raise InsightError("name the folder of national products with --sources DIR, or fetch what has a "
                            "published address with --download (`insight sources` lists them)",
@@ -155,7 +156,7 @@ def cmd_area(args) -> int:
     result = build_area(args.lads, sources, name=args.name, data_root=Path(args.data_dir),
                         config_root=Path(args.config_dir), reference_dir=Path(args.reference_dir),
                         force=args.force, ranges=args.national_ranges,
-                        limits=Limits.of(args.max_unzipped_gb, args.max_zip_ratio, args.max_columns),
+                        limits=limits,
                         command="insight area " + " ".join(args.lads) + f" --sources {sources}"
                         + (f" --name {args.name}" if args.name else "")
                         + (" --national-ranges" if args.national_ranges else ""))

@@ -24,6 +24,7 @@ from pipeline.address.matcher import GazetteerIndex, match_frame
 from pipeline.address.uprn_lookup import EMPTY_UPRN
 from pipeline.checks import Problem
 from pipeline.config import RunConfig, Service
+from pipeline.paths import private_folder, private_writes
 from pipeline.warehouse import SCRATCH, drop_scratch, execute, literal, sql, store_frame, table_exists
 
 logger = logging.getLogger(__name__)
@@ -122,10 +123,10 @@ def geocode_service(
 def write_rejects(con: duckdb.DuckDBPyConnection, service: Service, private: Path) -> Path:
     """Write the rejected rows (row number, reason, raw postcode, and the corrected reading tried
     and not found in the directory) to the private run folder."""
-    out = private / "rejects" / f"{service.name}_rejects.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    execute(con, "geocode_rejects", sql("geocode_rejects", service=service.name,
-                                        target=literal(out.as_posix())))
+    out = private_folder(private / "rejects") / f"{service.name}_rejects.csv"
+    with private_writes(out):  # record-level: 0600, whatever the umask
+        execute(con, "geocode_rejects", sql("geocode_rejects", service=service.name,
+                                            target=literal(out.as_posix())))
     return out
 
 

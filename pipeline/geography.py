@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,6 +46,7 @@ from boundaries.reference import attach_reference, ensure_reference
 from pipeline.checks import Problem, csv_columns, need_columns, with_fix
 from pipeline.config import BoundaryFile, PostcodeDirectory, RunConfig
 from pipeline.ownership import PRIVATE_MARKER, marker_run
+from pipeline.paths import private_writes
 from pipeline.warehouse import execute, ident, literal, store_frame
 from segments.census import CensusError, find_table_file
 from segments.census import households as census_households
@@ -157,7 +158,8 @@ def _opened(path: Path | None, write: bool, con: duckdb.DuckDBPyConnection | Non
     own = con is None
     con = duckdb.connect() if own else con
     try:
-        execute(con, "area_cache_attach", attach_sql(path, _ALIAS, read_only=not write))
+        with private_writes(path) if write else nullcontext():  # in the private folder: 0600
+            execute(con, "area_cache_attach", attach_sql(path, _ALIAS, read_only=not write))
     except duckdb.Error as exc:
         logger.info("Area cache %s not used (%s)", path, str(exc).splitlines()[0])
         if own:

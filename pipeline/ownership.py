@@ -42,7 +42,7 @@ from pathlib import Path
 
 from pipeline.config import RunConfig
 from pipeline.errors import InsightError
-from pipeline.paths import inside, protected
+from pipeline.paths import PRIVATE_FILE, inside, private_folder, private_writes, protected
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def hold_lock(path: Path, what: str, wait: float = 0.0, poll: float = 0.2) -> It
     RunLockedError naming the lock and the holder."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     except OSError as exc:
         raise NotWritableError(f"cannot make the lock {path} for {what} ({exc.strerror}); "
                                "make the folder writable or choose another one") from None
@@ -220,10 +220,12 @@ def prepare_private(cfg: RunConfig) -> None:
     it as the run's."""
     private = Path(cfg.private)
     _mkdir(private, "private folder")
+    private_folder(private)  # 0700, whatever the umask
     owner = _check_private(cfg)
     _probe_write(private, "private folder")
     if owner != cfg.run:
-        write_marker(private, "private", cfg.run)
+        with private_writes(private / PRIVATE_MARKER):
+            write_marker(private, "private", cfg.run)
 
 
 def _check_outputs(outputs: Path, run: str) -> None:
@@ -303,6 +305,7 @@ def claim(cfg: RunConfig) -> Iterator[RunConfig]:
     if outputs.parent.is_dir():
         _check_outputs(outputs, cfg.run)
     _mkdir(Path(cfg.private), "private folder")
+    private_folder(cfg.private)  # 0700 before the lock is made in it
     _mkdir(outputs.parent, "folder of the outputs")
     with hold_lock(Path(cfg.private) / RUN_LOCK, f"run '{cfg.run}' (private folder {cfg.private})"), \
          hold_lock(outputs.parent / f".{outputs.name}.lock", f"outputs folder {outputs}"):

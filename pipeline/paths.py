@@ -17,11 +17,22 @@ the one test of a path lying in a folder.
 
 `pipeline.config.load_config` and `missing_files`, `pipeline.ownership` and, through them,
 `pipeline.validate` all take their lists from here, so a file the config gains is checked by all.
+
+**Private files** (`private_writes`, `private_folder`, `make_private`): everything a run writes in
+its private folder is readable by its owner only, files 0600 and folders 0700, whatever the umask:
+the folder itself (`pipeline.ownership`), the warehouse (`pipeline.warehouse.connect`), the rejects
+(`pipeline.geocode.write_rejects`), the run summary (`pipeline.summary.write`), the unsuppressed
+profiles and match report (`pipeline.publish.stage.write_private`), the area cache
+(`pipeline.geography`), the markers and lock; `sql.log`, the manifest and the secret are opened
+0600 by their own writers (`pipeline.executor`, `pipeline.privacy`, `pipeline.secret`).
 """
 
 from __future__ import annotations
 
 import glob
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,3 +165,48 @@ def reference_problems(cfg: RunConfig) -> list[str]:
         problems.append(f"{key}: {ref} is inside outputs_dir, which is emptied at the start of every "
                         f"run. {fix}")
     return problems
+
+
+# --- private files: readable by their owner only, whatever the umask -----------------------------
+
+#: Modes of what a run writes in its private folder (data/<run>/): files 0600, folders 0700.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def make_private(*paths: Path | str) -> None:
+    """Set each path that exists to PRIVATE_FILE (a file) or PRIVATE_FOLDER (a folder, and every file
+    and folder in it): also what an older run, or another umask, left readable. Links are left
+    alone (never followed)."""
+    for path in map(Path, paths):
+        if path.is_symlink() or not path.exists():
+            continue
+        if path.is_dir():
+            os.chmod(path, PRIVATE_FOLDER)
+            for child in path.rglob("*"):
+                if not child.is_symlink():
+                    os.chmod(child, PRIVATE_FOLDER if child.is_dir() else PRIVATE_FILE)
+        else:
+            os.chmod(path, PRIVATE_FILE)
+
+
+def private_folder(folder: Path | str) -> Path:
+    """Make `folder` (and its missing parents) and set it to PRIVATE_FOLDER; return it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, PRIVATE_FOLDER)
+    return folder
+
+
+@contextmanager
+def private_writes(*paths: Path | str) -> Iterator[None]:
+    """The one way to write into the private folder: while open, every file and folder made gets no
+    group or other permission (umask 077), for writers that take no mode (DuckDB, pandas); on
+    leaving, `make_private(*paths)`, so a file an older run left readable is made private too. The
+    umask is the process's own and restored on leaving; the pipeline writes from one thread."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+        make_private(*paths)

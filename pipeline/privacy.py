@@ -267,6 +267,35 @@ def _service_entry(service: Service, result, age: AgeRule) -> dict:
     return entry
 
 
+def secret_record(private: Path) -> dict:
+    """The run's secret key for its manifest: the file, its fingerprint (`pipeline.secret.fingerprint`,
+    a keyed hash of a constant, never the key), whether this run made it, and `changed` (with a
+    `warning`) when the fingerprint differs from the previous run's manifest in the same private
+    folder, or this run made a new key where an earlier run had one: the household keys of the two
+    runs cannot be compared. Read before this run saves its own manifest."""
+    from pipeline.secret import fingerprint, made_now, secret_path
+
+    fp, made = fingerprint(), made_now()
+    record = {"file": str(secret_path()), "fingerprint": fp, "made_by_this_run": made, "changed": None}
+    try:
+        previous = load(Path(private))
+    except (OSError, ValueError):  # unreadable: nothing to compare with
+        previous = None
+    if previous is None:
+        return record
+    before = previous.data.get("secret")
+    prev_fp = before.get("fingerprint") if isinstance(before, dict) else None
+    if (prev_fp and fp and prev_fp != fp) or (not prev_fp and made):
+        when = previous.data.get("created", "an earlier run")
+        record["changed"] = {"previous_fingerprint": prev_fp, "previous_run": when}
+        record["warning"] = (
+            f"WARNING: the secret key's fingerprint is {fp}, not {prev_fp or 'that'} of the previous run in "
+            f"{private} (made {when}): household keys changed, so this run's household counts cannot be "
+            "compared with that run's. If the key was deleted or replaced by mistake, restore it from a "
+            f"backup ({secret_path()}) and run again")
+    return record
+
+
 def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingested: Mapping, *,
                    status: str, outputs: Path | None, shared_outputs: Path | None = None,
                    now: datetime | None = None) -> Manifest:
@@ -284,6 +313,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingest
         "retention_days": days, "purge_due": (created + timedelta(days=days)).isoformat(),
         "private_folder": str(cfg.private), "warehouse": str(cfg.warehouse),
         "secret_key": str(secret_path()),
+        "secret": secret_record(Path(cfg.private)),
         "services": [_service_entry(s, ingested.get(s.name), age) for s in cfg.services],
         "warehouse_tables": warehouse_tables(con) if con is not None else [],
         "private_files": _private_files(Path(cfg.private)),
@@ -306,6 +336,16 @@ def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingest
     return Manifest(data)
 
 
+def _fingerprint_words(secret: dict | None) -> str:
+    """The secret's fingerprint for the manifest's text (and a warning when it changed)."""
+    if not secret or not secret.get("fingerprint"):
+        return "."
+    made = " (made by this run)" if secret.get("made_by_this_run") else ""
+    text = (f" (fingerprint `{secret['fingerprint']}`{made}: runs with the same fingerprint have "
+            "comparable keys).")
+    return text + (f"\n\n**{secret['warning']}**" if secret.get("warning") else "")
+
+
 def _markdown(m: dict) -> str:
     """The manifest for an information governance officer to read."""
     lines = [f"# Privacy manifest: run `{m['run']}`", "",
@@ -313,7 +353,8 @@ def _markdown(m: dict) -> str:
              f"**{m['retention_days']} days** (`privacy.retention_days`): `insight purge` removes it "
              f"from {m['purge_due']}.", "",
              f"Private folder: `{m['private_folder']}` (warehouse `{m['warehouse']}`). Household keys are "
-             f"keyed hashes under the installation's secret key, kept apart in `{m['secret_key']}`.", "",
+             f"keyed hashes under the installation's secret key, kept apart in `{m['secret_key']}`"
+             f"{_fingerprint_words(m.get('secret'))}", "",
              "## Personal fields read, by service", ""]
     for s in m["services"]:
         lines.append(f"### {s['label']} (`{s['service']}`), {s['file']}")

@@ -28,6 +28,7 @@ from pipeline import geocode, geography, ingest, privacy, summary
 from pipeline.checks import Problem
 from pipeline.config import RunConfig
 from pipeline.ownership import claim
+from pipeline.paths import make_private
 from pipeline.warehouse import connect
 
 if TYPE_CHECKING:  # the stages' results; their modules are imported when their stage is reached
@@ -209,6 +210,10 @@ def _run_stages(cfg: RunConfig, queue: tuple[Stage, ...], progress: bool,
     ctx = RunContext(con=connect(cfg, fresh=True), cfg=cfg, shared=shared)
     bar = tqdm(queue, desc=f"{cfg.run}", unit="stage", disable=not progress, leave=False)
     try:
+        changed = privacy.secret_record(cfg.private).get("warning")  # keys not comparable with the last run's
+        if changed:
+            logger.warning("%s", changed)
+            ctx.notes.append(changed)
         for stage in bar:
             ctx.reached = stage.name
             bar.set_postfix_str(stage.name)
@@ -220,6 +225,10 @@ def _run_stages(cfg: RunConfig, queue: tuple[Stage, ...], progress: bool,
                                failed=sys.exc_info()[0] is not None, shared=shared)
         finally:
             ctx.con.close()
+            try:  # what DuckDB remade after a checkpoint (its .wal) too: 0600 / 0700
+                make_private(cfg.private)
+            except OSError as exc:  # never hides the run's own error
+                logger.warning("Could not make every file of %s private (%s)", cfg.private, exc)
     views = {n: p.views for n, p in ctx.computed.services.items()} if ctx.computed else {}
     return RunResult(ctx.summary, views, ctx.published, ctx.notes, ctx.computed, ctx.report)
 

@@ -9,7 +9,10 @@ The key is 32 random bytes, made on first use in a private, git-ignored file (`d
 under the folder the pipeline runs from, or the file named by the environment variable
 ``INSIGHT_SECRET_FILE``), mode 0600, and read by :func:`load_secret` alone. It is never written to
 the warehouse, the outputs or a log. Keys stay the same between runs of one installation (so runs
-can be compared); a new secret file gives new keys. See docs/data-protection.md.
+can be compared); a new secret file gives new keys, so making one is a WARNING, and each run's
+privacy manifest records the key's :func:`fingerprint` (a keyed hash of a constant, never the
+key) and warns when it differs from the previous run's (`pipeline.privacy.secret_record`). See
+docs/data-protection.md.
 
 In SQL the HMAC is computed by DuckDB itself (:func:`install`): the temporary macro
 ``insight_key(text)`` is ``sha256((K xor opad) || sha256((K xor ipad) || text))`` over bytes, the
@@ -62,11 +65,41 @@ def _create(path: Path) -> None:
         os.close(fd)
     try:
         os.link(tmp, path)  # fails if the file exists: the first writer's secret wins
-        logger.info("Made the installation's secret key %s (keep it private; never share it)", path)
+        _MADE.add(path.resolve())
+        logger.warning("Made a new secret key %s (fingerprint %s): every household key made under it "
+                       "differs from those of runs under any earlier key, so household counts cannot be "
+                       "compared with theirs. If an earlier key was deleted or lost, restore it from a "
+                       "backup before the next run; otherwise back this one up and keep it private",
+                       path, fingerprint(bytes.fromhex(path.read_text(encoding="ascii").strip())))
     except FileExistsError:
         pass
     finally:
         tmp.unlink(missing_ok=True)
+
+
+#: Secret files this process made (`made_now`)
+_MADE: set[Path] = set()
+#: The constant whose keyed hash under the secret is the secret's fingerprint
+FINGERPRINT_TEXT = b"council-insight secret fingerprint v1"
+FINGERPRINT_HEX = 16
+
+
+def fingerprint(key: bytes | None = None) -> str | None:
+    """The secret's fingerprint: HMAC-SHA256 of a constant (FINGERPRINT_TEXT) under the key, 16 hex
+    characters. Two runs with the same fingerprint used the same key (their household keys can be
+    compared); the fingerprint reveals nothing of the key. None when there is no secret file yet
+    (none is made for it)."""
+    if key is None:
+        path = secret_path()
+        if not path.exists() and not path.is_symlink():
+            return None
+        key = load_secret()
+    return hmac.new(key, FINGERPRINT_TEXT, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+
+
+def made_now() -> bool:
+    """Whether this process made the installation's secret (it did not exist when first needed)."""
+    return secret_path().resolve() in _MADE
 
 
 def load_secret() -> bytes:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline.escape import spreadsheet_frame
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
+from pipeline.paths import private_folder, private_writes
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,11 @@ def unmatched_warnings(summary: pd.DataFrame) -> list[str]:
     return out
 
 
-def write(summary: pd.DataFrame, outputs: Path) -> Path:
-    outputs.mkdir(parents=True, exist_ok=True)
-    path = outputs / "run_summary.csv"
-    spreadsheet_frame(summary).to_csv(path, index=False)
+def write(summary: pd.DataFrame, private: Path) -> Path:
+    """The unsuppressed run summary, `run_summary.csv` in the private folder (0600)."""
+    path = private_folder(private) / "run_summary.csv"
+    with private_writes(path):
+        spreadsheet_frame(summary).to_csv(path, index=False)
     return path
 
 

@@ -39,6 +39,7 @@ from pipeline.executor import (  # noqa: F401  (the executor, also imported from
     store_frame,
 )
 from pipeline.ownership import WAREHOUSE_MARKER_TABLE, prepare_private
+from pipeline.paths import private_folder, private_writes
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -54,13 +55,15 @@ def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
         for stale in (cfg.warehouse, cfg.warehouse.with_name(cfg.warehouse.name + ".wal")):
             stale.unlink(missing_ok=True)
     else:
-        cfg.private.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(cfg.warehouse))
-    if fresh:
-        attach_log(con, Path(cfg.private) / SQL_LOG, fresh=True, run=True)
-    execute(con, "warehouse_settings", "SET preserve_insertion_order = true")
-    if fresh:
-        execute(con, "warehouse_marker", marker_sql(WAREHOUSE_MARKER_TABLE), [cfg.run])
+        private_folder(cfg.private)
+    wal = cfg.warehouse.with_name(cfg.warehouse.name + ".wal")
+    with private_writes(cfg.warehouse, wal):  # record-level: 0600, whatever the umask
+        con = duckdb.connect(str(cfg.warehouse))
+        if fresh:
+            attach_log(con, Path(cfg.private) / SQL_LOG, fresh=True, run=True)
+        execute(con, "warehouse_settings", "SET preserve_insertion_order = true")
+        if fresh:
+            execute(con, "warehouse_marker", marker_sql(WAREHOUSE_MARKER_TABLE), [cfg.run])
     secret.install(con)
     return con
 

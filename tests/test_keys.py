@@ -179,3 +179,85 @@ def test_two_processes_making_the_secret_at_once_agree(secret_file):
     keys = {p.communicate(timeout=60)[0].strip() for p in procs}
     assert len(keys) == 1 and secret_file.read_text().strip() in keys
     assert [p.name for p in secret_file.parent.iterdir()] == [secret_file.name]  # no temporary left
+
+
+# --- a new secret is never silent; private files are private whatever the umask (issue 23) ---------
+
+
+def test_a_new_secret_is_a_warning_with_its_fingerprint_never_the_key(secret_file, caplog):
+    with caplog.at_level("INFO", logger="pipeline.secret"):
+        key = secret.load_secret()
+    (made,) = [r for r in caplog.records if "new secret key" in r.getMessage()]
+    assert made.levelname == "WARNING" and str(secret_file) in made.getMessage()
+    fp = secret.fingerprint()
+    assert fp in made.getMessage() and secret.made_now()
+    assert fp == hmac.new(key, secret.FINGERPRINT_TEXT, hashlib.sha256).hexdigest()[:16]
+    assert fp not in key.hex() and key.hex() not in made.getMessage()
+    assert secret.fingerprint() == fp  # stable while the key is
+
+
+def test_manifest_records_the_fingerprint_and_warns_when_the_secret_changed(tmp_path, secret_file, caplog):
+    """A deleted secret gives every household key anew: the next run's manifest records the new
+    fingerprint beside the old and warns, in the log, the run's notes and the manifest."""
+    from pipeline import privacy
+
+    cfg = tiny_config(tmp_path, [])
+    cfg.private.mkdir(parents=True)
+    secret.load_secret()
+    first = secret.fingerprint()
+    privacy.write_manifest(None, cfg, {}, status="t", outputs=None)
+    again = privacy.secret_record(cfg.private)
+    assert again["fingerprint"] == first and again["changed"] is None and "warning" not in again
+
+    secret_file.unlink()  # lost: a new one is made on next use, silently before
+    secret.load_secret()
+    record = privacy.secret_record(cfg.private)
+    assert record["fingerprint"] != first and record["made_by_this_run"]
+    assert record["changed"]["previous_fingerprint"] == first
+    assert record["warning"].startswith("WARNING:") and "cannot be compared" in record["warning"]
+    path = privacy.write_manifest(None, cfg, {}, status="t", outputs=None)
+    saved = privacy.load(cfg.private).data["secret"]
+    assert saved["changed"]["previous_fingerprint"] == first and saved["fingerprint"] == record["fingerprint"]
+    assert record["warning"] in (path.parent / privacy.MANIFEST_MD).read_text(encoding="utf-8")
+    key = secret.load_secret().hex()
+    assert key not in path.read_text(encoding="utf-8")  # the fingerprint, never the key
+
+
+def _modes(folder) -> dict[str, int]:
+    return {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode)
+            for p in [folder, *folder.rglob("*")] if not p.is_symlink()}
+
+
+def test_private_files_are_0600_and_folders_0700_whatever_the_umask(tmp_path, secret_file):
+    """The warehouse, the rejects (row number and postcode as written), the run summary and the
+    unsuppressed profiles and match report: each writer into the private folder makes its files
+    0600 and folders 0700 under a umask of 022, and tightens what an older run left 0644."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from pipeline import summary
+    from pipeline.geocode import write_rejects
+    from pipeline.publish.stage import write_private
+
+    old = os.umask(0o022)
+    try:
+        cfg, con = _geocode(tmp_path, {"svc": ["R1,5 High Street,Denby,,DM4 7QX", "R2,,,,not a postcode"]})
+        rejects = write_rejects(con, cfg.services[0], cfg.private)
+        con.close()
+        (cfg.private / "run_summary.csv").write_text("old\n")
+        os.chmod(cfg.private / "run_summary.csv", 0o644)  # as an older run left it
+        summary.write(pd.DataFrame({"service": ["svc"], "rows_read": [2]}), cfg.private)
+        prof = SimpleNamespace(views={"segment": pd.DataFrame({"segment_code": ["1"], "service_count": [3]})},
+                               cells={"segment": None})  # written as it is (outcomes.format_frame)
+        report = SimpleNamespace(tables=lambda: {"match_rate": pd.DataFrame({"ward": ["A"], "matched": [1]})})
+        write_private(cfg, SimpleNamespace(services={"svc": prof}, any_service=prof), report, None)
+    finally:
+        os.umask(old)
+    assert "postcode_as_given" in rejects.read_text(encoding="utf-8")
+    modes = _modes(cfg.private)
+    assert {"warehouse.duckdb", "rejects/svc_rejects.csv", "run_summary.csv",
+            "profiles/svc_profile_segment.csv", "quality/match_rate.csv"} <= set(modes)
+    loose = {p: oct(m) for p, m in modes.items()
+             if m != (0o700 if (cfg.private / p).is_dir() else 0o600)}
+    assert loose == {}, loose

@@ -27,6 +27,7 @@ from typing import TextIO
 
 from pipeline.area import AreaError
 from pipeline.area.find import find
+from pipeline.area.guard import Limits
 from pipeline.area.sources import Product, products
 
 RECORD = "checksums.json"
@@ -71,9 +72,11 @@ def fetch(url: str, target: Path, expected: str | None = None, timeout: float = 
     return digest, resumed
 
 
-def _wanted(folder: Path, tables: list[str], catalogue: Path | None) -> list[tuple[Product, str, str]]:
-    """(product, url, file name) of each file with a published address that `folder` lacks."""
-    src = find(folder, tables)
+def _wanted(folder: Path, tables: list[str], catalogue: Path | None,
+            limits: Limits | None = None) -> list[tuple[Product, str, str]]:
+    """(product, url, file name) of each file with a published address that `folder` lacks (read
+    within `limits`, as `insight area` will read it)."""
+    src = find(folder, tables, limits)
     by_id = {p.id: p for p in products(catalogue)}
     out = []
     census = by_id["census"]
@@ -89,7 +92,8 @@ def _wanted(folder: Path, tables: list[str], catalogue: Path | None) -> list[tup
 
 
 def download_products(cache: Path, tables: list[str] | None = None, catalogue: Path | None = None,
-                      print_to: TextIO = sys.stdout, timeout: float = TIMEOUT) -> Path:
+                      print_to: TextIO = sys.stdout, timeout: float = TIMEOUT,
+                      limits: Limits | None = None) -> Path:
     """Fetch into `cache` the products with a published address that it lacks (see the module
     docstring); return the folder, to be read as the sources of `insight area`."""
     from pipeline.area.build import needed_tables
@@ -107,7 +111,7 @@ def download_products(cache: Path, tables: list[str] | None = None, catalogue: P
                   file=print_to)
             path.unlink()
     problems = []
-    for p, url, name in _wanted(cache, tables, catalogue):
+    for p, url, name in _wanted(cache, tables, catalogue, limits):
         expected = p.sha256.get(name)
         try:
             digest, resumed = fetch(url, cache / name, expected, timeout)
@@ -123,7 +127,7 @@ def download_products(cache: Path, tables: list[str] | None = None, catalogue: P
     if problems:
         raise AreaError(f"{len(problems)} download(s) failed:", problems)
     by_hand = [p for p in products(catalogue) if not p.download and p.required]
-    src = find(cache, tables)
+    src = find(cache, tables, limits)
     for p in by_hand:
         if p.id not in src.found:
             print(f"{p.name}: no published address to fetch it from; download it by hand from {p.page} "

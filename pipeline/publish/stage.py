@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig, Suppression
 from pipeline.escape import spreadsheet_frame
+from pipeline.paths import private_folder, private_writes
 from pipeline.profiles import crossservice, gaps, outcomes
 from pipeline.profiles.service import ProfileRun, ServiceProfile
 from pipeline.publish import quality as pub_quality
@@ -143,15 +144,14 @@ def _quality_tables(report, summary, hidden, rule, notes) -> dict[str, Published
 
 def write_private(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame) -> Path:
     """The unsuppressed tables, for the analyst, in data/<run>/ (never shared)."""
-    folder = cfg.private / "profiles"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, prof in {**profiles.services, "any_service": profiles.any_service}.items():
-        for view, frame in prof.views.items():
-            shown = outcomes.format_frame(frame) if view in prof.cells else display(view, frame, None)
-            spreadsheet_frame(shown).to_csv(folder / f"{name}_profile_{view}.csv",
-                                          index=False)
-    quality = cfg.private / "quality"
-    quality.mkdir(parents=True, exist_ok=True)
-    for name, frame in report.tables().items():
-        spreadsheet_frame(frame).to_csv(quality / f"{name}.csv", index=False)
+    folder = private_folder(cfg.private / "profiles")
+    quality = private_folder(cfg.private / "quality")
+    with private_writes(folder, quality):  # 0600 files in 0700 folders, whatever the umask
+        for name, prof in {**profiles.services, "any_service": profiles.any_service}.items():
+            for view, frame in prof.views.items():
+                shown = outcomes.format_frame(frame) if view in prof.cells else display(view, frame, None)
+                spreadsheet_frame(shown).to_csv(folder / f"{name}_profile_{view}.csv",
+                                              index=False)
+        for name, frame in report.tables().items():
+            spreadsheet_frame(frame).to_csv(quality / f"{name}.csv", index=False)
     return folder
