@@ -1,6 +1,6 @@
 """Render stage: self-contained ward maps (HTML, no network needed) and profile workbooks."""
 
-from pipeline.render.maps import layered_map, multi_service_map
+from pipeline.render.maps.layered import layered_map, multi_service_map
 from pipeline.render.offline import assert_offline, leaflet_assets, make_offline
 from pipeline.render.workbook import write_profile_workbook
 

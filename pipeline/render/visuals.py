@@ -16,7 +16,8 @@ from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render import access as access_render
-from pipeline.render.maps import layered_map, multi_service_map, segment_map
+from pipeline.render.maps.layered import layered_map, multi_service_map
+from pipeline.render.maps.segment import segment_map
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,86 @@
+"""Ward (and Output Area) geometry made ready for a web map: made valid, simplified in British
+National Grid with shared edges kept shared, the borough outline dissolved without slivers, reprojected
+to WGS84 and rounded, so that the same boundaries always give the same coordinates."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from pipeline.config import BNG as BRITISH_NATIONAL_GRID
+from pipeline.config import WGS84
+
+# The package's logger, as before the split: its console lines keep the name
+logger = logging.getLogger(__package__)
+
+SIMPLIFY_TOLERANCE_M = 5.0
+COORD_DECIMALS = 6
+
+
+def _round_coords(geom: shapely.Geometry, decimals: int = COORD_DECIMALS) -> shapely.Geometry:
+    return shapely.transform(geom, lambda xy: np.round(xy, decimals))
+
+
+def _simplify(geoms: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:
+    """Simplify a ward coverage keeping shared edges shared (falls back per polygon)."""
+    if tolerance <= 0:
+        return geoms
+    values = np.asarray(geoms.values, dtype=object)
+    try:
+        simplified = shapely.coverage_simplify(values, tolerance)
+        if not all(shapely.is_valid(simplified)) or any(shapely.is_empty(simplified)):
+            raise ValueError("coverage simplification produced invalid/empty polygons")
+    except Exception as exc:  # noqa: BLE001 - any GEOS failure -> safe fallback
+        logger.debug("coverage_simplify failed (%s); using simplify(preserve_topology)", exc)
+        simplified = shapely.simplify(values, tolerance, preserve_topology=True)
+    return gpd.GeoSeries(simplified, index=geoms.index, crs=geoms.crs)
+
+
+def _outline(
+    geoms: gpd.GeoSeries, tolerance: float, gap_m: float = 1.0, min_hole_m2: float = 10_000.0
+) -> shapely.Geometry:
+    """Dissolved borough boundary without the slivers left by imperfectly matched wards.
+
+    Ward boundaries are rarely perfectly edge-matched, so the plain union has thin gaps
+    along internal edges. A morphological closing (buffer out then in by *gap_m*, mitred
+    so corners stay sharp) seals gaps up to ``2 * gap_m`` wide; holes still under
+    *min_hole_m2* (1 ha) are dropped, real enclaves are kept.
+    """
+    union = shapely.union_all(np.asarray(geoms.values, dtype=object))
+    if gap_m > 0:
+        union = union.buffer(gap_m, join_style="mitre").buffer(-gap_m, join_style="mitre")
+    parts = []
+    for poly in shapely.get_parts(union):
+        if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+            continue
+        holes = [r for r in poly.interiors if shapely.Polygon(r).area >= min_hole_m2]
+        parts.append(shapely.Polygon(poly.exterior, holes))
+    if not parts:
+        return union
+    outline = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
+    return shapely.simplify(outline, tolerance, preserve_topology=True) if tolerance > 0 else outline
+
+
+def prepare_wards(
+    wards: gpd.GeoDataFrame, tolerance_m: float = SIMPLIFY_TOLERANCE_M, decimals: int = COORD_DECIMALS
+) -> tuple[gpd.GeoDataFrame, shapely.Geometry]:
+    """Simplify in British National Grid, dissolve the borough outline, reproject to WGS84.
+
+    Returns ``(wards_wgs84, outline_wgs84)`` with coordinates rounded to *decimals* places
+    (6 decimals of a degree are about 0.1 m; 5 about 1 m).
+    """
+    if wards.crs is None:
+        logger.warning("Ward geometries have no CRS; assuming %s", BRITISH_NATIONAL_GRID)
+        wards = wards.set_crs(BRITISH_NATIONAL_GRID)
+    bng = wards.to_crs(BRITISH_NATIONAL_GRID) if wards.crs != BRITISH_NATIONAL_GRID else wards
+    bng = bng.copy()
+    bng["geometry"] = bng.geometry.make_valid()
+    outline = _outline(bng.geometry, tolerance_m)
+    bng["geometry"] = _simplify(bng.geometry, tolerance_m)
+    outline_wgs = gpd.GeoSeries([outline], crs=BRITISH_NATIONAL_GRID).to_crs(WGS84).iloc[0]
+    out = bng.to_crs(WGS84)
+    out["geometry"] = out.geometry.map(lambda g: _round_coords(g, decimals))
+    return out, _round_coords(outline_wgs, decimals)

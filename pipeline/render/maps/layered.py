@@ -1,0 +1,157 @@
+"""Ward choropleths as switchable layers: one ward layer (classes, features, tooltip and legend)
+per (name, wards, value column), radio buttons with the legend following the layer, the overlays on
+top (`layered_map`); one layer per service (`multi_service_map`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipeline.escape import html_text
+from pipeline.publish.notes import DEFAULT_ATTRIBUTION
+from pipeline.render.maps.classes import (
+    INDEX_BAND_LABELS,
+    INDEX_BANDS,
+    INDEX_PALETTE,
+    _legend_html,
+    _legend_labels,
+    _palette_for,
+    class_breaks,
+)
+from pipeline.render.maps.features import _features, _highlight, _style, _tooltip_fields
+from pipeline.render.maps.geometry import SIMPLIFY_TOLERANCE_M, prepare_wards
+from pipeline.render.maps.overlays import _add_catchments, _add_points, _add_targets
+from pipeline.render.maps.page import _add_map_js, _add_outline, _finish, _new_map, _write
+
+_LEGEND_TITLES = {
+    "penetration_pct": "Penetration (% of households)",
+    "index": "Index (100 = base average)",
+}
+
+
+def _ward_layer(
+    wards_wgs: gpd.GeoDataFrame,
+    value_column: str,
+    suppressed_symbol: str,
+    name: str,
+    show: bool = True,
+) -> tuple[folium.GeoJson, str, bool]:
+    if value_column not in wards_wgs.columns:
+        raise KeyError(f"value column {value_column!r} not in ward data")
+    values = pd.to_numeric(wards_wgs[value_column], errors="coerce")
+    valid = values[np.isfinite(values.to_numpy(dtype=float))].to_numpy(dtype=float)
+    if value_column == "index":  # fixed bands diverging around 100, comparable across services
+        breaks, colours, labels = list(INDEX_BANDS), list(INDEX_PALETTE), list(INDEX_BAND_LABELS)
+    else:
+        breaks = class_breaks(valid)
+        colours = _palette_for(len(breaks) + 1 if valid.size else 0)
+        labels = _legend_labels(breaks, valid)
+    data, any_suppressed = _features(wards_wgs, value_column, breaks, colours, suppressed_symbol)
+    fields, aliases = _tooltip_fields(wards_wgs.columns)
+    layer = folium.GeoJson(
+        data,
+        name=html_text(name),  # the layer control shows names as HTML
+        show=show,
+        style_function=_style,
+        highlight_function=_highlight,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, labels=True),
+    )
+    legend_title = _LEGEND_TITLES.get(value_column, value_column.replace("_", " ").capitalize())
+    legend = _legend_html(legend_title, colours, labels, suppressed_symbol, any_suppressed)
+    return layer, legend, any_suppressed
+
+
+def multi_service_map(
+    wards_by_service: Mapping[str, gpd.GeoDataFrame],
+    out_html: Path,
+    title: str,
+    value_column: str = "penetration_pct",
+    suppressed_symbol: str = "#",
+    attribution: str = DEFAULT_ATTRIBUTION,
+    tiles: str | None = None,
+    tiles_attribution: str = "Base map",
+    simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+) -> Path:
+    """One ward layer per service (radio-button switcher); legends switch with the layer.
+
+    Each service is classified on its own breaks, so colours compare wards within a
+    service, not across services.
+    """
+    if not wards_by_service:
+        raise ValueError("no services to map")
+    layers = [(service, wards, value_column) for service, wards in wards_by_service.items()]
+    return layered_map(layers, out_html, title, suppressed_symbol=suppressed_symbol,
+                       attribution=attribution, tiles=tiles, tiles_attribution=tiles_attribution,
+                       simplify_tolerance_m=simplify_tolerance_m)
+
+
+def layered_map(
+    layers: Sequence[tuple[str, gpd.GeoDataFrame, str]],
+    out_html: Path,
+    title: str,
+    suppressed_symbol: str = "#",
+    attribution: str = DEFAULT_ATTRIBUTION,
+    tiles: str | None = None,
+    tiles_attribution: str = "Base map",
+    simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+    targets: gpd.GeoDataFrame | None = None,
+    points: gpd.GeoDataFrame | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+) -> Path:
+    """Ward choropleths as switchable layers ``(layer name, wards, value column)``.
+
+    The layers are radio buttons (one at a time) and each layer's legend shows with it.
+    ``value_column="index"`` uses the fixed bands diverging around 100; anything else
+    quantile classes. *targets* (optional, EPSG:27700, columns ``oa21cd`` and optionally
+    ``label``) is drawn as an outlined overlay that can be switched on and off. *points* (service
+    points, EPSG:27700, ``name`` and ``label``) and *catchments* (polygons, ``name`` and ``label``)
+    are overlays too.
+    """
+    if not layers:
+        raise ValueError("no layers to map")
+    prepared: dict[int, gpd.GeoDataFrame] = {}
+    first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m)
+    prepared[id(layers[0][1])] = first_wgs
+    m = _new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
+    legends: list[str] = []
+    layer_vars: list[str] = []
+    for i, (name, wards, column) in enumerate(layers):
+        if id(wards) not in prepared:
+            prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m)[0]
+        layer, legend, _ = _ward_layer(prepared[id(wards)], column, suppressed_symbol, name=name,
+                                       show=(i == 0))
+        layer.overlay = False  # base layers -> radio buttons, one at a time
+        layer.add_to(m)
+        layer_vars.append(layer.get_name())
+        legends.append(
+            legend.replace(
+                'class="ci-box ci-legend"',
+                f'class="ci-box ci-legend" data-layer="{html_text(name)}" data-layer-index="{i}"'
+                + ("" if i == 0 else ' style="display:none"'),
+                1,
+            )
+        )
+    _add_outline(m, outline)
+    if targets is not None and len(targets):
+        _add_targets(m, targets, simplify_tolerance_m)
+    if catchments is not None and len(catchments):
+        _add_catchments(m, catchments, simplify_tolerance_m)
+    if points is not None and len(points):
+        _add_points(m, points)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # The legend follows the layer object, not its (escaped, possibly repeated) name.
+    _add_map_js(
+        m,
+        "(function () { var layers = [{layers}];"
+        " {map}.on('baselayerchange', function (e) { var at = String(layers.indexOf(e.layer));"
+        " document.querySelectorAll('.ci-legend[data-layer-index]').forEach(function (el) {"
+        " el.style.display = el.dataset.layerIndex === at ? '' : 'none'; }); }); })();",
+        layers=", ".join(layer_vars),
+    )
+    html = _finish(m, title, "".join(legends), attribution, tiles)
+    return _write(html, out_html)
