@@ -186,17 +186,29 @@ def _bomb(path: Path, member: str, header: str, size: int) -> Path:
 
 def test_a_zip_bomb_is_refused_before_it_is_unzipped(sources, tmp_path):
     (sources / "census2021-ts041-oa.csv").unlink()
-    bomb = _bomb(sources / "census2021-ts041.zip", "census2021-ts041-oa.csv", TS041_HEADER, 400 * MB)
+    bomb = _bomb(sources / "census2021-ts041.zip", "census2021-ts041-oa.csv", TS041_HEADER, 200 * MB)
     assert bomb.stat().st_size < 1 * MB
     rc, out, err, seconds, peak = area_process(sources, tmp_path)
     no_traceback(err)
     text = " ".join(err.split())
     assert rc == 2
-    assert f"{bomb} (census2021-ts041-oa.csv): it declares 400 MB unzipped from" in text
+    assert f"{bomb} (census2021-ts041-oa.csv): it declares 200 MB unzipped from" in text
     assert "over the limit of 200 to 1" in text and "nothing was unzipped" in text and "Fix:" in text
     assert seconds < 60 and peak < 1000, (seconds, peak)
     assert not any(p.name.endswith("ts041-oa.csv") for p in tmp_path.rglob("*") if p.is_file()
                    and not p.is_relative_to(sources))
+
+
+def test_a_bomb_let_through_by_a_raised_limit_is_stopped_at_its_first_over_long_line(sources, tmp_path):
+    (sources / "census2021-ts041-oa.csv").unlink()
+    bomb = _bomb(sources / "census2021-ts041.zip", "census2021-ts041-oa.csv", TS041_HEADER, 200 * MB)
+    rc, _, err, seconds, peak = area_process(sources, tmp_path, "--max-zip-ratio", "5000")
+    no_traceback(err)
+    text = " ".join(err.split())
+    start = len(TS041_HEADER) + 1
+    assert rc == 2 and f"{bomb} (census2021-ts041-oa.csv): the line starting at byte {start} is" in text
+    assert "the copy out of the zip was stopped and deleted" in text
+    assert seconds < 60 and peak < 1000, (seconds, peak)
 
 
 def test_the_unzipped_size_limit_is_an_option(sources, tmp_path, capsys):
@@ -212,11 +224,13 @@ def test_the_unzipped_size_limit_is_an_option(sources, tmp_path, capsys):
 
 
 def _lying_zip(path: Path, member: str, header: str, real: int, declared: int) -> Path:
-    """A zip whose member holds `real` bytes but whose headers declare `declared`."""
+    """A zip whose member holds `real` bytes (the header, then one short row over and over) but
+    whose central directory declares `declared`."""
+    row = f"2021,{OAS[0][0]},{OAS[0][0]},100\n".encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
             z.open(_deflated(member), "w") as f:
         f.write((header + "\n").encode())
-        block = b"0" * MB
+        block = row * (MB // len(row))
         for _ in range(real // MB):
             f.write(block)
     data = bytearray(path.read_bytes())
@@ -230,9 +244,8 @@ def _lying_zip(path: Path, member: str, header: str, real: int, declared: int) -
 
 def test_a_zip_that_lies_about_a_size_is_stopped_at_the_size_it_declares(sources, tmp_path):
     (sources / "census2021-ts041-oa.csv").unlink()
-    body = "".join(f"2021,{oa},{oa},{100 + i}\n" for i, (oa, _) in enumerate(OAS))
-    liar = _lying_zip(sources / "census2021-ts041.zip", "census2021-ts041-oa.csv", TS041_HEADER + "\n"
-                      + body.rstrip("\n"), 300 * MB, 50 * MB)
+    liar = _lying_zip(sources / "census2021-ts041.zip", "census2021-ts041-oa.csv", TS041_HEADER, 150 * MB,
+                      50 * MB)
     rc, _, err, seconds, peak = area_process(sources, tmp_path)
     no_traceback(err)
     text = " ".join(err.split())

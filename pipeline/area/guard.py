@@ -178,8 +178,10 @@ def member_problem(path: Path, info: zipfile.ZipInfo, limits: Limits) -> str | N
 
 
 def copy_member(entry: Entry, target: Path, limits: Limits) -> None:
-    """Copy the zip member `entry` to `target` in blocks, stopping as soon as it passes its declared
-    size; raise AreaError for a member over the limits or whose content is not what the zip says."""
+    """Copy the zip member `entry` (a CSV) to `target` in blocks, stopping as soon as it passes its
+    declared size or runs a line past the line limit (a stream of zeros is stopped within a block
+    of its start, not after gigabytes); raise AreaError for a member over the limits or whose
+    content is not what the zip says."""
     assert entry.member is not None
     try:
         with zipfile.ZipFile(entry.path) as z:
@@ -187,12 +189,18 @@ def copy_member(entry: Entry, target: Path, limits: Limits) -> None:
             problem = member_problem(entry.path, info, limits)
             if problem:
                 raise AreaError("a zip in the sources folder is refused:", [problem])
-            written = 0
+            written, run = 0, 0  # bytes copied, bytes since the last newline (no line count: it costs)
             with z.open(info) as src, open(target, "wb") as out:
                 while block := src.read(1 << 22):
                     written += len(block)
                     if written > info.file_size:
                         raise zipfile.BadZipFile("more bytes than declared")
+                    first, last = block.find(b"\n"), block.rfind(b"\n")
+                    if run + (len(block) if first < 0 else first) > limits.max_line_bytes:
+                        target.unlink(missing_ok=True)
+                        raise AreaError("a zipped national file cannot be read:", [
+                            _long_line(entry, written - len(block) - run, limits)])
+                    run = run + len(block) if first < 0 else len(block) - last - 1
                     out.write(block)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
         target.unlink(missing_ok=True)
@@ -201,6 +209,13 @@ def copy_member(entry: Entry, target: Path, limits: Limits) -> None:
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}); the copy "
             "was stopped and deleted. Fix: delete the zip and download it again from its publisher",
         ]) from None
+
+
+def _long_line(entry: Entry, start: int, limits: Limits) -> str:
+    return (f"{entry.path} ({entry.member}): the line starting at byte {start:,} is longer than the "
+            f"limit of {size_text(limits.max_line_bytes)} (a row of a national product is under 2 kB); "
+            "the copy out of the zip was stopped and deleted. Fix: delete the zip and download the "
+            "product again from its publisher")
 
 
 # --- what a file is, without its contents -----------------------------------------------------------
