@@ -63,6 +63,9 @@ logger = logging.getLogger(__name__)
 SNIFF_LINES = 20
 #: Lines searched beyond those, only to suggest a `header_row` in the error
 HINT_LINES = 1000
+#: The most columns an extract may have: the widest sheet Excel or LibreOffice holds (16,384), so
+#: any real export fits; a wider header is a wrong delimiter or a damaged file
+MAX_COLUMNS = 16_384
 #: Records decoded per batch when a CSV that is not UTF-8 is read by Python
 DECODE_BATCH = 50_000
 #: Characters of a line kept for header detection (longer lines are still read whole)
@@ -550,17 +553,40 @@ def blank_lines(path: Path, header: int, delim: str) -> tuple[list[int], int]:
 
 
 def csv_relation_sql(parallel: bool = True) -> str:
-    """The read_csv() call for a UTF-8 file: every cell as text, ragged rows padded. Bound: $1 the
-    path, $2 the delimiter, $3 the lines above the header (`_csv_params`)."""
-    opts = ["all_varchar = true", "header = true", "null_padding = true", "delim = $2", "skip = $3",
-            "quote = '\"'", "escape = '\"'"]
+    """The read_csv() call for a UTF-8 file: every cell as text, short rows padded, the columns those
+    of the header record as `header_cells` read it (so DuckDB never guesses how many there are: a
+    row of 200,000 delimiters is a row too wide, found at once, not 200,000 columns to sniff).
+    Bound: $1 the path, $2 the delimiter, $3 the lines above the header, $4 the columns
+    (`_csv_params`)."""
+    opts = ["columns = $4", "auto_detect = false", "header = true", "null_padding = true", "delim = $2",
+            "skip = $3", "quote = '\"'", "escape = '\"'"]
     if not parallel:  # DuckDB's parallel reader cannot pad rows when a quoted field holds a line break
         opts.append("parallel = false")
     return f"read_csv($1, {', '.join(opts)})"
 
 
-def _csv_params(path: Path, header: int, delim: str) -> list:
-    return [str(path), delim, int(header)]
+def _csv_params(path: Path, header: int, delim: str, headers: list[str]) -> list:
+    return [str(path), delim, int(header), dict.fromkeys(headers, "VARCHAR")]
+
+
+def header_cells(path: Path, header: int, delim: str, encoding: str = "utf-8-sig") -> list[str]:
+    """The cells of the header record (the record starting on 0-based line `header`), read as the
+    records below it are (`"` quotes, doubled to escape; a byte-order mark dropped), at most
+    MAX_COLUMNS + 1 of them: an IngestError for a header wider than MAX_COLUMNS or with broken
+    quotes, or UnicodeDecodeError for a byte the encoding cannot decode."""
+    with open(path, encoding=encoding, newline="") as fh:
+        for _ in range(header):
+            fh.readline()
+        try:
+            cells = next(csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True), [])
+        except csv.Error:
+            raise IngestError(_quote_problems(path, path, header, delim, encoding=encoding)) from None
+    if len(cells) > MAX_COLUMNS:
+        raise IngestError([f"{path}: the header row (line {header + 1}) has {len(cells):,} columns, over the "
+                           f"limit of {MAX_COLUMNS:,} (the widest sheet a spreadsheet holds); fix: check the "
+                           f"delimiter ({delim!r}) is the one the file uses (set the service's "
+                           f"`delimiter:`), or export only the columns the service needs"])
+    return [c.lstrip("\ufeff") if i == 0 else c for i, c in enumerate(cells)]
 
 
 def raw_table(service: Service) -> str:
@@ -632,6 +658,17 @@ def _safe_cause(text: str, src: Path) -> str:
     return re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", cause)[:300]
 
 
+def _fields_on_line(src: Path, number: int, delim: str) -> int | None:
+    """How many fields the record on 1-based line `number` has (DuckDB stops counting at one more
+    than it expected), or None if that line cannot be read as one record."""
+    with open(src, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        line = next(islice(fh, number - 1, None), None)
+    try:
+        return len(next(csv.reader([line], delimiter=delim))) if line else None
+    except (csv.Error, StopIteration):
+        return None
+
+
 def _duckdb_problems(exc: duckdb.Error, path: Path, src: Path, header: int, delim: str) -> list[str]:
     """Clear problems for a DuckDB read error: the cause, the row or line where known, and the fix."""
     text = str(exc)
@@ -653,7 +690,8 @@ def _duckdb_problems(exc: duckdb.Error, path: Path, src: Path, header: int, deli
     line = re.search(r"CSV Error on Line: (\d+)", text)
     where = f" near line {line.group(1)}" if line else ""
     if (cols := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)) and line:
-        return [f"{path}: line {line.group(1)} has {cols.group(2)} fields where the rows above have "
+        found = _fields_on_line(src, int(line.group(1)), delim) or int(cols.group(2))
+        return [f"{path}: line {line.group(1)} has {found:,} fields where the rows above have "
                 f"{cols.group(1)}; fix: put quotes around a field that holds the delimiter "
                 f"({delim!r}), or export the extract again"]
     return [f"{path}: could not be read as CSV{where}: {_safe_cause(text, src)}; fix: correct the file "
@@ -664,8 +702,8 @@ def _load_csv(con, service: Service, src: Path, header: int, delim: str,
               age: AgeRule) -> tuple[list[str], dict[str, str]]:
     """Read the mapped columns of a UTF-8 CSV into the scratch table `raw_<service>` (`_projection`);
     return (its headers, field -> header). Raises duckdb.Error, or IngestError for a missing column."""
-    relation, params = csv_relation_sql(), _csv_params(src, header, delim)
-    headers = [r[0] for r in execute(con, "ingest_columns", describe_sql(relation), params, fetch="all")]
+    headers = _header_names(header_cells(src, header, delim))
+    relation, params = csv_relation_sql(), _csv_params(src, header, delim, headers)
     select, mapping = _projection(service, headers, src, age)
     try:
         execute(con, "ingest_read_csv", raw_table_sql(raw_table(service), select, relation), params)
@@ -716,15 +754,9 @@ def _load_decoded(con, service: Service, path: Path, encoding: str,
     return (its headers, field -> header)."""
     header, delim = sniff_csv(path, service, encoding=encoding)
     try:
-        with open(path, encoding=encoding, newline="") as fh:
-            for _ in range(header):
-                fh.readline()
-            first = next(csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True), [])
+        headers = _header_names(header_cells(path, header, delim, encoding))
     except UnicodeDecodeError as exc:
         raise _decode_error(path, encoding, exc) from None
-    except csv.Error:
-        raise IngestError(_quote_problems(path, path, header, delim, encoding=encoding)) from None
-    headers = _header_names([c.lstrip("\ufeff") if i == 0 else c for i, c in enumerate(first)])
     select, mapping = _projection(service, headers, path, age)
     table, records = raw_table(service), _decoded_records(path, encoding, header, delim, len(headers))
     created = found = False
@@ -1261,6 +1293,10 @@ def _extract_problems(where: str, service: Service) -> list[Problem]:
     except OSError as exc:
         return [f"{where}: {path} could not be read ({exc.strerror or type(exc).__name__}). Fix: check the "
                 "file's permissions"]
+    if len(cells) > MAX_COLUMNS:
+        return [f"{where}: {path}: the header row (line {number}) has {len(cells):,} columns, over the limit "
+                f"of {MAX_COLUMNS:,} (the widest sheet a spreadsheet holds). Fix: set the service's "
+                "`delimiter:` to the one the file uses, or export only the columns the service needs"]
     _, problems = map_headers(service, cells, f"{path} (header row {number})")
     return with_fix(problems, f"set {where}.columns and options to headers of the file", where)
 

@@ -274,3 +274,68 @@ def test_run_lists_every_service_problem_at_once(tmp_path):
     assert len(err.value.problems) == 2
     assert "dir" in err.value.problems[0] and "q.csv" in err.value.problems[1]
     assert SECRET not in str(err.value)
+
+
+# --- rows and headers far wider than any export (issue 23) ----------------------------------------
+
+WIDE = """
+import resource, sys
+import duckdb
+from pipeline.ingest import IngestError, ingest_service
+from tests.helpers import tiny_config
+from pathlib import Path
+tmp = Path(sys.argv[1])
+cfg = tiny_config(tmp, [{"name": "svc", "label": "Svc", "file": sys.argv[2],
+                         "columns": {"postcode": "Postcode", "record_id": "Ref"}}])
+try:
+    ingest_service(duckdb.connect(), cfg, cfg.services[0])
+    print("read")
+except IngestError as exc:
+    print(exc)
+print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _wide(tmp_path, text: str) -> tuple[str, int]:
+    """(the message, peak memory in bytes) of ingesting `text` in a process of its own."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    path = tmp_path / "wide.csv"
+    path.write_text(text)
+    done = subprocess.run([sys.executable, "-c", WIDE, str(tmp_path), str(path)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120, check=True)
+    *message, peak = done.stdout.splitlines()
+    return "\n".join(message), int(peak.split()[1])
+
+
+def test_a_row_of_200000_delimiters_is_a_clear_error_in_bounded_memory(tmp_path):
+    """It took 17 GB and ended in 'Max expression depth limit of 1000 exceeded': DuckDB sniffed
+    200,000 columns. The columns are now the header's, so the row is one too wide."""
+    rows = "".join(f"R{i},DM4 7QX,ok\n" for i in range(1, 50))
+    message, peak = _wide(tmp_path, f"Ref,Postcode,Name\n{rows}R50,{SECRET}," + "x," * 200_000 + "\n")
+    assert "line 51 has 200,003 fields where the rows above have 3" in message and SECRET not in message
+    assert peak < 1 << 30
+
+
+def test_a_header_of_200000_columns_is_a_clear_error_in_bounded_memory(tmp_path):
+    message, peak = _wide(tmp_path, "Ref,Postcode" + ",x" * 200_000 + "\nR1,DM4 7QX" + "," * 200_000 + "\n")
+    assert "the header row (line 1) has 200,002 columns, over the limit of 16,384" in message
+    assert "delimiter" in message and peak < 1 << 30
+
+
+def test_validate_names_a_header_wider_than_the_limit(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("Ref,Postcode" + ",x" * 20_000 + "\nR1,DM4 7QX\n")
+    problems = ingest.check(_cfg(tmp_path, path))
+    assert len(problems) == 1 and "20,002 columns, over the limit of 16,384" in problems[0]
+    assert problems[0].startswith("services[0] (svc): ") and "Fix: " in problems[0]
+
+
+def test_a_row_wider_than_the_header_is_named_not_read_into_a_nameless_column(tmp_path):
+    """The extra value had no header: DuckDB made a column for it and the value was never seen."""
+    path = tmp_path / "extra.csv"
+    path.write_text(f"Ref,Postcode,Name\nR1,DM4 7QX,ok\nR2,DM4 7QX,{SECRET},Flat 2\n")
+    assert "line 3 has 4 fields where the rows above have 3" in _error(tmp_path, path)
