@@ -61,10 +61,10 @@ from segments.census import (
     CensusError,
     category_name,
     clean_text,
-    missing_tables_message,
     load_with_problems,
-    table_missing,
+    missing_tables_message,
     table_key,
+    table_missing,
 )
 
 log = logging.getLogger(__name__)
