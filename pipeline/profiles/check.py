@@ -48,7 +48,8 @@ def equality_map_problems(cfg: RunConfig) -> list[Problem]:
     `equality.age_bands` entry is an age band."""
     if not any(s.equality.codes or s.equality.age_bands for s in cfg.services):
         return []
-    from pipeline.profiles.equality import parse_band, target_problem
+    from pipeline.profiles.equality.bands import parse_band
+    from pipeline.profiles.equality.codemap import target_problem
 
     problems = []
     for i, s in enumerate(cfg.services):

@@ -97,7 +97,7 @@ def _area_views(b: ServiceProfile, geo, users, names, postcodes) -> None:
 
 
 def _equality_views(b, con, table, unit, fields, census, service) -> None:
-    """The equality views of the fields the extract carries (equality.py), their counts and the
+    """The equality views of the fields the extract carries (the equality package), their counts and the
     relations between them (detailed ethnic groups add up to broad ones; disability types, when
     records are counted, to the disabled users)."""
     options = equality.Options.of(service)
