@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from pipeline.profiles.equality.categories import _blank
+from pipeline.profiles.equality.categories import is_blank
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ _OVER = re.compile(r"^(?:over|older than|above|>|>=|\u2265)\s*(\d+)$|"
 def parse_band(text) -> Band | None:
     """The ages an age-band code covers: 'Under 18' -> 0-17, '19 - 24' -> 19-24, '25 to 44 years'
     -> 25-44, '75+' / 'Over 75' / '75 and over' -> 75 and over, '16' -> 16; None if it is not one."""
-    if _blank(text):
+    if is_blank(text):
         return None
     t = str(text).lower().replace("\u2013", "-").replace("\u2014", "-").replace("\u2265", ">=")
     t = " ".join(_AGE_WORDS.sub(" ", t).replace(":", " ").split())
@@ -73,12 +73,12 @@ def parse_band(text) -> Band | None:
     return None
 
 
-def _ages(band: Band) -> str:
+def ages_text(band: Band) -> str:
     return f"{band.lo} and over" if band.hi is None else (
         str(band.lo) if band.lo == band.hi else f"{band.lo}-{band.hi}")
 
 
-def _coverage(bands: list[Band]) -> list[str]:
+def coverage_notes(bands: list[Band]) -> list[str]:
     """Notes on the ages the bands leave out or count twice."""
     if not bands:
         return []
@@ -114,4 +114,4 @@ def _runs(ages: list[int], open_top: bool = False) -> str:
     bands = [Band(r[0], r[-1]) for r in runs]
     if open_top:
         bands[-1] = Band(bands[-1].lo, None)
-    return ", ".join(_ages(b) for b in bands)
+    return ", ".join(ages_text(b) for b in bands)

@@ -47,11 +47,11 @@ def normalise(code) -> str:
     return " ".join(text.split())
 
 
-def _blank(raw) -> bool:
+def is_blank(raw) -> bool:
     return raw is None or raw is pd.NA or (isinstance(raw, float) and np.isnan(raw)) or not str(raw).strip()
 
 
-def _special(n: str) -> str | None:
+def special_code(n: str) -> str | None:
     """'Prefer not to say' or 'Missing' for a normalised code that means one of them."""
     if not n:
         return MISSING
@@ -77,7 +77,7 @@ def categories(field: str) -> pd.DataFrame:
 
 
 @cache
-def _aliases(field: str) -> dict[str, str]:
+def aliases_of(field: str) -> dict[str, str]:
     """Normalised alias (and category name) -> category of a field."""
     out: dict[str, str] = {}
     rows = categories(field)[["category", "aliases", "census_columns"]]
@@ -109,7 +109,7 @@ def _detailed_alone() -> dict[str, str]:
     """Normalised code -> detailed ethnic group for codes that name one on their own ('Pakistani',
     'White Irish', the full 2021 wording); aliases shared by two groups or naming a broad group
     are left out (they are not unambiguous)."""
-    broad = _aliases("ethnicity")
+    broad = aliases_of("ethnicity")
     seen: dict[str, set[str]] = {}
     det = categories("ethnicity_detailed")
     for cat, aliases, cols in det[["category", "aliases", "census_columns"]].itertuples(index=False):
@@ -139,13 +139,13 @@ def ethnic_group(raw) -> tuple[str, str]:
     """(broad group, detailed group) of one extract code by the built-in lists; the detailed group
     is BROAD_ONLY when the code names only a broad group, and both are 'Prefer not to say',
     'Missing' or 'Not recognised' for such codes."""
-    if _blank(raw):
+    if is_blank(raw):
         return MISSING, MISSING
     n = normalise(raw)
-    special = _special(n)
+    special = special_code(n)
     if special:
         return special, special
-    broad = _aliases("ethnicity")
+    broad = aliases_of("ethnicity")
     if n in broad:
         return broad[n], BROAD_ONLY
     alone = _detailed_alone()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserValueError
-from pipeline.profiles.equality.bands import Band, _ages, parse_band
+from pipeline.profiles.equality.bands import Band, ages_text, parse_band
 
 
 class AreaCensus:
@@ -93,16 +93,16 @@ def band_population(band: Band, atoms: list[Atom], table: str) -> Denominator:
             continue
         if a.band.within(band):
             total += Fraction(a.count)
-            parts.append(_ages(a.band))
+            parts.append(ages_text(a.band))
             continue
         if a.band.years() is None:
             return Denominator(None, f"No census comparison: {table.upper()} counts ages "
-                               f"{_ages(a.band)} as one group, which cannot be split at this band's "
+                               f"{ages_text(a.band)} as one group, which cannot be split at this band's "
                                f"edge (a single-year table, TS007, can).")
         share = Fraction(o.years(), a.band.years())
         total += Fraction(a.count) * share
-        parts.append(f"{share} of {_ages(a.band)}")
-        cut.append(_ages(a.band))
+        parts.append(f"{share} of {ages_text(a.band)}")
+        cut.append(ages_text(a.band))
     value = math.floor(total + Fraction(1, 2))
     ages = (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else "".join(parts)
     if cut:

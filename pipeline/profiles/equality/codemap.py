@@ -13,12 +13,12 @@ from pipeline.profiles.equality.categories import (
     MISSING,
     PREFER_NOT,
     UNKNOWN,
-    _aliases,
-    _blank,
-    _special,
+    aliases_of,
     categories,
     ethnic_group,
+    is_blank,
     normalise,
+    special_code,
 )
 
 
@@ -32,10 +32,10 @@ class CodeMap:
 
     def builtin(self, raw) -> str:
         """Category by the built-in lists alone (an age band's label for age)."""
-        if _blank(raw):
+        if is_blank(raw):
             return MISSING
         n = normalise(raw)
-        special = _special(n)
+        special = special_code(n)
         if special:
             return special
         if self.field == "age_band":
@@ -46,16 +46,16 @@ class CodeMap:
             return broad if self.field == "ethnicity" else detailed
         if self.field == "disability_type":
             return _disability_type(raw)
-        return _aliases(self.field).get(n, UNKNOWN)
+        return aliases_of(self.field).get(n, UNKNOWN)
 
     def __call__(self, raw) -> str:
-        if not _blank(raw) and normalise(raw) in self.extra:
+        if not is_blank(raw) and normalise(raw) in self.extra:
             return self.builtin(self.extra[normalise(raw)])
         return self.builtin(raw)
 
 
 def _disability_type(raw) -> str:
-    aliases = _aliases("disability_type")
+    aliases = aliases_of("disability_type")
     n = normalise(raw)
     if n in aliases:
         return aliases[n]
@@ -93,7 +93,7 @@ def unrecognised(field: str, codes: Mapping, extra: Mapping[str, str] | None = N
     for code, n in codes.items():
         got = cmap(code)
         if field == "ethnicity_detailed":  # codes not recognised at all are the broad table's
-            bad = (got == BROAD_ONLY and normalise(code) not in _aliases("ethnicity")
+            bad = (got == BROAD_ONLY and normalise(code) not in aliases_of("ethnicity")
                    and normalise(code) not in cmap.extra)
         else:
             bad = got == UNKNOWN

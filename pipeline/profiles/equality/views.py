@@ -10,14 +10,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from pipeline.profiles.equality.bands import _coverage, parse_band
+from pipeline.profiles.equality.bands import coverage_notes, parse_band
 from pipeline.profiles.equality.categories import (
     BROAD_ONLY,
     REPORTED_ONLY,
     TITLES,
     UNKNOWN,
-    _blank,
     categories,
+    is_blank,
 )
 from pipeline.profiles.equality.census import AreaCensus, age_atoms, band_population
 from pipeline.profiles.equality.codemap import CodeMap, unrecognised
@@ -36,7 +36,7 @@ def _users(cmap: CodeMap, codes: pd.Series, users: pd.Series) -> pd.Series:
 def _unrecognised_codes(cmap: CodeMap, codes: pd.Series, users: pd.Series) -> dict[str, int]:
     counts: dict[str, int] = {}
     for c, n in zip(codes, users, strict=True):
-        if not _blank(c):
+        if not is_blank(c):
             counts[str(c)] = counts.get(str(c), 0) + int(n)
     return unrecognised(cmap.field, counts, cmap.extra)
 
@@ -115,7 +115,7 @@ def age_view(codes: pd.Series, users: pd.Series, census: AreaCensus, options: Op
         notes.append(f"Age: {', '.join(estimated)}: estimates, splitting a census age band pro rata "
                      f"(single years assumed evenly spread); a single-year table (TS007) would make "
                      f"them exact.")
-    notes += _coverage(bands)
+    notes += coverage_notes(bands)
     frame, incomplete = profile_frame("age_band", groups, _reported(by), int(users.sum()),
                                       options.incomplete_share)
     found = _unrecognised_codes(cmap, codes, users)

@@ -41,7 +41,7 @@ def class_breaks(values: pd.Series | np.ndarray | list[float], k: int = 5) -> li
     return [e for e in edges if e < distinct.max()]
 
 
-def _palette_for(n_classes: int) -> list[str]:
+def palette_for(n_classes: int) -> list[str]:
     if n_classes <= 0:
         return []
     if n_classes >= len(PALETTE):
@@ -50,7 +50,7 @@ def _palette_for(n_classes: int) -> list[str]:
     return [PALETTE[i] for i in idx]
 
 
-def _classify(value: float, breaks: list[float]) -> int:
+def classify(value: float, breaks: list[float]) -> int:
     """Class index: ``v <= breaks[0]`` -> 0, ..., ``v > breaks[-1]`` -> len(breaks)."""
     return int(np.searchsorted(np.asarray(breaks, dtype=float), value, side="left"))
 
@@ -59,7 +59,7 @@ def _fmt(v: float) -> str:
     return f"{v:,.1f}"
 
 
-def _legend_labels(breaks: list[float], values: np.ndarray) -> list[str]:
+def legend_labels(breaks: list[float], values: np.ndarray) -> list[str]:
     """One label per class from the values actually in it ("min – max", or one value)."""
     if values.size == 0:
         return []
@@ -76,7 +76,7 @@ def _legend_labels(breaks: list[float], values: np.ndarray) -> list[str]:
     return labels
 
 
-def _legend_html(
+def legend_html(
     title: str, colours: list[str], labels: list[str], suppressed_symbol: str, any_suppressed: bool
 ) -> str:
     """The legend box; *title*, *labels*, colours and the symbol are plain text (escaped here)."""

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from pipeline.escape import html_text
-from pipeline.render.maps.classes import HATCH_ID, _classify
+from pipeline.render.maps.classes import HATCH_ID, classify
 
 
 def _is_missing(value: Any) -> bool:
@@ -52,7 +52,7 @@ def _display(
     return html_text(value)
 
 
-def _features(
+def ward_features(
     wards: gpd.GeoDataFrame,
     value_column: str,
     breaks: list[float],
@@ -72,7 +72,7 @@ def _features(
             any_suppressed = True
             fill, cls = f"url(#{HATCH_ID})", "suppressed"
         else:
-            fill, cls = colours[_classify(float(value), breaks)], "value"
+            fill, cls = colours[classify(float(value), breaks)], "value"
         props = {
             "ward_code": html_text(row.get("ward_code", "")),
             "ward_name": html_text(row.get("ward_name", "")),
@@ -96,7 +96,7 @@ def _features(
     return {"type": "FeatureCollection", "features": features}, any_suppressed
 
 
-def _style(feature: dict[str, Any]) -> dict[str, Any]:
+def feature_style(feature: dict[str, Any]) -> dict[str, Any]:
     p = feature["properties"]
     suppressed = p["cls"] == "suppressed"
     return {
@@ -108,7 +108,7 @@ def _style(feature: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _highlight(_feature: dict[str, Any]) -> dict[str, Any]:
+def highlight(_feature: dict[str, Any]) -> dict[str, Any]:
     return {"weight": 3, "color": "#000000"}
 
 
@@ -121,7 +121,7 @@ _INTERVAL_FIELDS = {
 }
 
 
-def _tooltip_fields(columns) -> tuple[list[str], list[str]]:
+def tooltip_fields(columns) -> tuple[list[str], list[str]]:
     """Tooltip fields and their labels (escaped: folium's tooltip inserts them as HTML)."""
     fields, aliases = list(_TOOLTIP_FIELDS), list(_TOOLTIP_ALIASES)
     for field, alias in _INTERVAL_FIELDS.items():

@@ -18,15 +18,15 @@ from pipeline.render.maps.classes import (
     INDEX_BAND_LABELS,
     INDEX_BANDS,
     INDEX_PALETTE,
-    _legend_html,
-    _legend_labels,
-    _palette_for,
     class_breaks,
+    legend_html,
+    legend_labels,
+    palette_for,
 )
-from pipeline.render.maps.features import _features, _highlight, _style, _tooltip_fields
+from pipeline.render.maps.features import feature_style, highlight, tooltip_fields, ward_features
 from pipeline.render.maps.geometry import SIMPLIFY_TOLERANCE_M, prepare_wards
-from pipeline.render.maps.overlays import _add_catchments, _add_points, _add_targets
-from pipeline.render.maps.page import _add_map_js, _add_outline, _finish, _new_map, _write
+from pipeline.render.maps.overlays import add_catchments, add_points, add_targets
+from pipeline.render.maps.page import add_map_js, add_outline, finish_page, new_map, write_page
 
 _LEGEND_TITLES = {
     "penetration_pct": "Penetration (% of households)",
@@ -49,20 +49,20 @@ def _ward_layer(
         breaks, colours, labels = list(INDEX_BANDS), list(INDEX_PALETTE), list(INDEX_BAND_LABELS)
     else:
         breaks = class_breaks(valid)
-        colours = _palette_for(len(breaks) + 1 if valid.size else 0)
-        labels = _legend_labels(breaks, valid)
-    data, any_suppressed = _features(wards_wgs, value_column, breaks, colours, suppressed_symbol)
-    fields, aliases = _tooltip_fields(wards_wgs.columns)
+        colours = palette_for(len(breaks) + 1 if valid.size else 0)
+        labels = legend_labels(breaks, valid)
+    data, any_suppressed = ward_features(wards_wgs, value_column, breaks, colours, suppressed_symbol)
+    fields, aliases = tooltip_fields(wards_wgs.columns)
     layer = folium.GeoJson(
         data,
         name=html_text(name),  # the layer control shows names as HTML
         show=show,
-        style_function=_style,
-        highlight_function=_highlight,
+        style_function=feature_style,
+        highlight_function=highlight,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True, labels=True),
     )
     legend_title = _LEGEND_TITLES.get(value_column, value_column.replace("_", " ").capitalize())
-    legend = _legend_html(legend_title, colours, labels, suppressed_symbol, any_suppressed)
+    legend = legend_html(legend_title, colours, labels, suppressed_symbol, any_suppressed)
     return layer, legend, any_suppressed
 
 
@@ -117,7 +117,7 @@ def layered_map(
     prepared: dict[int, gpd.GeoDataFrame] = {}
     first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m)
     prepared[id(layers[0][1])] = first_wgs
-    m = _new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
+    m = new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
     legends: list[str] = []
     layer_vars: list[str] = []
     for i, (name, wards, column) in enumerate(layers):
@@ -136,16 +136,16 @@ def layered_map(
                 1,
             )
         )
-    _add_outline(m, outline)
+    add_outline(m, outline)
     if targets is not None and len(targets):
-        _add_targets(m, targets, simplify_tolerance_m)
+        add_targets(m, targets, simplify_tolerance_m)
     if catchments is not None and len(catchments):
-        _add_catchments(m, catchments, simplify_tolerance_m)
+        add_catchments(m, catchments, simplify_tolerance_m)
     if points is not None and len(points):
-        _add_points(m, points)
+        add_points(m, points)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     # The legend follows the layer object, not its (escaped, possibly repeated) name.
-    _add_map_js(
+    add_map_js(
         m,
         "(function () { var layers = [{layers}];"
         " {map}.on('baselayerchange', function (e) { var at = String(layers.indexOf(e.layer));"
@@ -153,5 +153,5 @@ def layered_map(
         " el.style.display = el.dataset.layerIndex === at ? '' : 'none'; }); }); })();",
         layers=", ".join(layer_vars),
     )
-    html = _finish(m, title, "".join(legends), attribution, tiles)
-    return _write(html, out_html)
+    html = finish_page(m, title, "".join(legends), attribution, tiles)
+    return write_page(html, out_html)

@@ -17,7 +17,7 @@ TARGET_COLOUR = "#000000"
 POINT_COLOUR = "#7a0177"
 
 
-def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -> None:
+def add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -> None:
     """Target OAs as a thick outline overlay (no fill, so the choropleth shows through)."""
     wgs, _ = prepare_wards(targets, tolerance_m)
     label = wgs["label"] if "label" in wgs.columns else pd.Series("Target area", index=wgs.index)
@@ -38,7 +38,7 @@ def _add_targets(m: folium.Map, targets: gpd.GeoDataFrame, tolerance_m: float) -
     ).add_to(m)
 
 
-def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, tolerance_m: float) -> None:
+def add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, tolerance_m: float) -> None:
     """Each service point's catchment (the OAs nearest to it) as a thin outline overlay."""
     wgs, _ = prepare_wards(catchments, tolerance_m)
     features = [
@@ -55,7 +55,7 @@ def _add_catchments(m: folium.Map, catchments: gpd.GeoDataFrame, tolerance_m: fl
     ).add_to(m)
 
 
-def _add_points(m: folium.Map, points: gpd.GeoDataFrame) -> None:
+def add_points(m: folium.Map, points: gpd.GeoDataFrame) -> None:
     """Service points as circle markers with their name and catchment in the tooltip."""
     wgs = points.to_crs(WGS84)
     group = folium.FeatureGroup(name=html_text("Service points"), show=True)

@@ -59,7 +59,7 @@ _HATCH_SVG = f"""
 """
 
 
-def _new_map(bounds: tuple[float, float, float, float], tiles: str | None, tiles_attr: str):
+def new_map(bounds: tuple[float, float, float, float], tiles: str | None, tiles_attr: str):
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, zoom_snap=0.25)
     # Only Leaflet is needed; it is inlined later, so no CDN assets at all.
     m.default_js = []
@@ -77,7 +77,7 @@ def _new_map(bounds: tuple[float, float, float, float], tiles: str | None, tiles
     return m
 
 
-def _add_outline(m: folium.Map, outline: shapely.Geometry) -> None:
+def add_outline(m: folium.Map, outline: shapely.Geometry) -> None:
     folium.GeoJson(
         {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(outline)},
         name="Borough boundary",
@@ -101,7 +101,7 @@ class _MapScript(MacroElement):
 _JS_SLOT = re.compile(r"\{(\w+)\}")
 
 
-def _add_map_js(m: folium.Map, code: str, **values: str) -> None:
+def add_map_js(m: folium.Map, code: str, **values: str) -> None:
     """Append *code* to run after the map exists: ``{map}`` -> the map's JS variable and
     ``{name}`` -> ``values[name]``, a JavaScript expression the caller made safe (``js_string``,
     ``script_json``). Slots are filled in one pass, so a value is never itself searched for
@@ -110,7 +110,7 @@ def _add_map_js(m: folium.Map, code: str, **values: str) -> None:
     m.add_child(_MapScript(_JS_SLOT.sub(lambda mt: values.get(mt.group(1), mt.group(0)), code)))
 
 
-def _finish(m: folium.Map, title: str, legend: str, attribution: str, tiles: str | None) -> str:
+def finish_page(m: folium.Map, title: str, legend: str, attribution: str, tiles: str | None) -> str:
     root = m.get_root()
     safe_title = html_text(title)
     root.header.add_child(Element(f"<title>{safe_title}</title>"), name="ci_title_tag")
@@ -123,14 +123,14 @@ def _finish(m: folium.Map, title: str, legend: str, attribution: str, tiles: str
         Element(f'<div id="ci-legend-control" class="ci-legends">{legend}</div>'),
         name="ci_legend",
     )
-    _add_map_js(
+    add_map_js(
         m,
         "(function () { var legend = L.control({position: 'bottomright'});"
         " legend.onAdd = function () { var el = document.getElementById('ci-legend-control');"
         " L.DomEvent.disableClickPropagation(el); return el; }; legend.addTo({map}); })();",
     )
     # Leaflet inserts an attribution as HTML: escape it as text, then as a script string.
-    _add_map_js(m, "{map}.attributionControl.addAttribution({text});",
+    add_map_js(m, "{map}.attributionControl.addAttribution({text});",
                 text=js_string(html_text(attribution)))
     html = root.render()
     # Deterministic ids: folium uses uuid4 hex; renumber in order of first appearance.
@@ -157,7 +157,7 @@ def _accessible(html: str) -> str:
     return _VIEWPORT.sub('<meta name="viewport" content="width=device-width, initial-scale=1.0">', html, 1)
 
 
-def _write(html: str, out_html: Path) -> Path:
+def write_page(html: str, out_html: Path) -> Path:
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     out_html.write_bytes(html.encode("utf-8"))

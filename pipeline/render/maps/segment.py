@@ -11,10 +11,10 @@ import shapely
 
 from pipeline.escape import html_text
 from pipeline.publish.notes import DEFAULT_ATTRIBUTION
-from pipeline.render.maps.classes import _legend_html
-from pipeline.render.maps.features import _highlight
+from pipeline.render.maps.classes import legend_html
+from pipeline.render.maps.features import highlight
 from pipeline.render.maps.geometry import SIMPLIFY_TOLERANCE_M, prepare_wards
-from pipeline.render.maps.page import _add_outline, _finish, _new_map, _write
+from pipeline.render.maps.page import add_outline, finish_page, new_map, write_page
 from segments.naming import short_label
 
 #: Characters of a segment-map legend entry (``code name``), so each takes one line.
@@ -44,7 +44,7 @@ def segment_map(
     if len(oas) == 0:
         raise ValueError("no Output Areas to map")
     wgs, outline = prepare_wards(oas, simplify_tolerance_m, decimals)
-    m = _new_map(tuple(wgs.total_bounds), tiles, tiles_attribution)
+    m = new_map(tuple(wgs.total_bounds), tiles, tiles_attribution)
     has_link = "portrait" in wgs.columns
     features = []
     for row in wgs.itertuples(index=False):
@@ -64,23 +64,23 @@ def segment_map(
         name="Segments",
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8,
                                   "color": "#ffffff", "weight": 0.6, "opacity": 1},
-        highlight_function=_highlight,
+        highlight_function=highlight,
         tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name"],
                                       aliases=[html_text(a) for a in ("Output Area", "Segment", "Name")],
                                       sticky=True),
         popup=folium.GeoJsonPopup(fields=["link"], labels=False) if has_link else None,
     ).add_to(m)
-    _add_outline(m, outline)
+    add_outline(m, outline)
     key = "legend_key" if "legend_key" in wgs.columns else "segment"
     label = "legend_label" if "legend_label" in wgs.columns else "segment_name"
     legend_rows = (wgs[[key, label, "colour"]].drop_duplicates(key)
                    .sort_values(key, key=lambda s: s.astype(str).str.zfill(4)))
-    legend = _legend_html("Segments", list(legend_rows["colour"]),
+    legend = legend_html("Segments", list(legend_rows["colour"]),
                           [short_label(k, n, LEGEND_LABEL_MAX)
                            for k, n in zip(legend_rows[key], legend_rows[label], strict=True)],
                           "#", False)
     if guide_href:
         link = f'<div class="ci-row"><a href="{html_text(guide_href)}" target="_top">Segment guide</a></div>'
         legend = legend[: -len("</div>")] + link + "</div>"  # inside the legend box
-    html = _finish(m, title, legend, attribution, tiles)
-    return _write(html, out_html)
+    html = finish_page(m, title, legend, attribution, tiles)
+    return write_page(html, out_html)
