@@ -3,7 +3,7 @@
 
 import pytest
 
-from pipeline.privacy import _markdown, build_manifest
+from pipeline.privacy import build_manifest, markdown
 from pipeline.publish.notes import suppression_note
 from tests.helpers import tiny_config
 
@@ -19,5 +19,5 @@ def test_manifest_and_notes_name_the_threshold_that_applies(tmp_path, suppressio
     manifest = build_manifest(None, cfg, {}, status="complete", outputs=None)
     words = manifest.data["outputs"]["suppression"]
     assert f"counts below {shown} hidden" in words
-    assert f"counts below {shown} hidden" in _markdown(manifest.data)
+    assert f"counts below {shown} hidden" in markdown(manifest.data)
     assert f"Counts from 1 to {shown - 1} are shown" in suppression_note(cfg)
