@@ -22,8 +22,11 @@ Then measures, in the same run and one after the other (``--repeat`` times each,
 
 Prints both, their ratio, the machine's load (/proc/loadavg) before and after, and the outcome
 counts of both (the baseline does not place points in OAs, so its `postcode_found` is the CLI's
-live postcodes plus out of area). ``--breakdown`` adds where the CLI's time goes.
-Bar: CLI <= 2.5x the baseline and <= 4 s. Usage: ``.venv/bin/python bench/bench_geocode.py``.
+live postcodes plus out of area), and the CPU seconds and peak memory (maxrss) of each process.
+``--breakdown`` adds where the CLI's time goes: the last CLI run's statements by name, from the
+per-statement timings of its sql.log (rows, seconds), and the parts of one run in one process.
+Bar: CLI <= 2.5x the baseline (and <= 4 s at 1M records).
+Usage: ``.venv/bin/python bench/bench_geocode.py [--records 10000000] [--breakdown]``.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -224,13 +229,39 @@ BREAKDOWN = textwrap.dedent("""
 """)
 
 
+#: (CPU seconds, peak resident GB) of the last process `timed` ran
+LAST_USAGE: list[float] = [0.0, 0.0]
+
+
 def timed(cmd: list[str]) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    took = time.perf_counter() - t0
-    if done.returncode:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return took, done.stdout
+    """Run `cmd` as a new process; return (wall seconds, its stdout). Its CPU seconds (user + system)
+    and peak resident memory (GB, the kernel's maxrss) go to LAST_USAGE."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own CPU and peak memory
+        took = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    LAST_USAGE[:] = [usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024 / 1024]
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    return took, stdout
+
+
+def sql_breakdown(log: Path, top: int = 14) -> list[tuple[str, int, float]]:
+    """The statements of the run whose sql.log is `log`, by name: (name, rows of its last run,
+    seconds summed), the costliest `top` first (each statement's line: `-- sql NAME: ROWS rows, S s`)."""
+    seconds: dict[str, float] = {}
+    rows: dict[str, int] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"-- sql (\S+): (\S+) rows, ([0-9.]+) s", line)
+        if m:
+            seconds[m[1]] = seconds.get(m[1], 0.0) + float(m[3])
+            rows[m[1]] = 0 if m[2] == "-" else int(m[2].replace(",", ""))
+    return sorted(((k, rows[k], v) for k, v in seconds.items()), key=lambda t: -t[2])[:top]
 
 
 def loadavg() -> str:
@@ -295,11 +326,14 @@ def main() -> None:
     cli_cmd = [insight, "run", str(config), "--until", "geocode", "--quiet"]
     base_cmd = [sys.executable, "-c", BASELINE, str(records), str(reference), macros]
     cli_t, base_t, in_script, loads = [], [], [], [loadavg()]
+    cli_use, base_use = [], []
     for _ in range(args.repeat):  # interleaved, so both see the same load
         took, _ = timed(cli_cmd)
         cli_t.append(took)
+        cli_use.append(tuple(LAST_USAGE))
         took, out = timed(base_cmd)
         base_t.append(took)
+        base_use.append(tuple(LAST_USAGE))
         result = json.loads(out.strip().splitlines()[-1])
         in_script.append(result["seconds_in_script"])
         loads.append(loadavg())
@@ -310,12 +344,20 @@ def main() -> None:
           f"[{' '.join(f'{t:.2f}' for t in cli_t)}]")
     print(f"DuckDB baseline (read + pc_key + join + count, new process): median {base:.2f} s wall "
           f"[{' '.join(f'{t:.2f}' for t in base_t)}]; inside the script {statistics.median(in_script):.2f} s")
-    print(f"ratio CLI / baseline: {cli / base:.2f}x (bar: <= 2.5x and CLI <= 4 s)")
+    print(f"ratio CLI / baseline: {cli / base:.2f}x (bar: <= 2.5x; at 1M also CLI <= 4 s)")
+    for who, use in (("CLI", cli_use), ("baseline", base_use)):
+        print(f"{who}: CPU (user + system) median {statistics.median(u[0] for u in use):.1f} s "
+              f"[{' '.join(f'{u[0]:.1f}' for u in use)}]; peak memory (maxrss) max "
+              f"{max(u[1] for u in use):.2f} GB [{' '.join(f'{u[1]:.2f}' for u in use)}]")
     got, want = cli_counts(), result["counts"]
     for k in [*MATCH_LEVELS, *REJECT_REASONS, "postcode_found"]:
         if got.get(k) or want.get(k):
             print(f"  {k:24s} CLI {got.get(k, 0):>9,}  baseline {want.get(k, 0):>9,}")
     if args.breakdown:
+        print(f"where the last CLI run's SQL time went (data/bench/run/sql.log: statement, rows, seconds; "
+              f"load {loadavg()}):")
+        for stmt, n, secs in sql_breakdown(OUT / "run" / "sql.log"):
+            print(f"  {stmt:40s} {n:>12,} rows {secs:7.2f} s")
         _, out = timed([sys.executable, "-c", BREAKDOWN, str(config)])
         print(f"where the CLI's time goes (one process, load {loadavg()}):")
         for part, secs in json.loads(out.strip().splitlines()[-1]).items():

@@ -17,12 +17,14 @@ files beside the stages are loaded by :func:`sql`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
 from pipeline import secret
 from pipeline.config import RunConfig
+from pipeline.errors import InsightError
 from pipeline.executor import (  # noqa: F401  (the executor, also imported from here by the stages)
     SCRATCH,
     SQL_LOG,
@@ -43,6 +45,65 @@ from pipeline.paths import private_folder, private_writes
 
 SQL_DIR = Path(__file__).parent / "sql"
 
+#: DuckDB's memory limit by default: this share of the machine's memory (or of the process's cgroup
+#: limit, if lower); INSIGHT_MEMORY_LIMIT overrides it ('8GB', '40%'). Past it DuckDB spills to
+#: TEMP_DIR in the private folder (docs/scale.md).
+MEMORY_SHARE = 0.6
+MEMORY_ENV = "INSIGHT_MEMORY_LIMIT"
+#: DuckDB's threads by default: the CPUs this process may run on; INSIGHT_THREADS overrides it.
+THREADS_ENV = "INSIGHT_THREADS"
+#: Where DuckDB spills what does not fit in memory: a folder of the private folder (record-level)
+TEMP_DIR = ".duckdb-spill"
+
+
+class EngineError(InsightError, ValueError):
+    """INSIGHT_MEMORY_LIMIT or INSIGHT_THREADS cannot be read: reported as `error: ...`."""
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def engine_settings() -> dict[str, str | int]:
+    """DuckDB's memory_limit and threads for a run, from the machine or the environment
+    (INSIGHT_MEMORY_LIMIT: a size such as '8GB' or a share such as '40%'; INSIGHT_THREADS)."""
+    memory = os.environ.get(MEMORY_ENV, "").strip() or f"{MEMORY_SHARE:.0%}"
+    if memory.endswith("%"):
+        try:
+            share = float(memory[:-1]) / 100
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 1:
+            raise EngineError(f"{MEMORY_ENV}={memory!r}: give a size such as 8GB or a share such as 40%")
+        memory = f"{max(1, int(machine_memory() * share / 2**20))}MB"
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    n = int(threads) if threads.isdigit() and int(threads) > 0 else cpus
+    return {"memory_limit": memory, "threads": n}
+
+
+def engine(con: duckdb.DuckDBPyConnection, private: Path) -> None:
+    """Bound the run's DuckDB: its memory limit and threads (`engine_settings`), spilling to a
+    private folder of its own (TEMP_DIR), insertion order kept (ingest numbers rows by it)."""
+    settings = engine_settings()
+    execute(con, "warehouse_memory_limit", "SET memory_limit = ?", [settings["memory_limit"]])
+    execute(con, "warehouse_threads", "SET threads = ?", [settings["threads"]])
+    execute(con, "warehouse_temp_directory", "SET temp_directory = ?",
+            [str(private_folder(Path(private) / TEMP_DIR))])
+    execute(con, "warehouse_settings", "SET preserve_insertion_order = true")
+
 
 def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the run's warehouse in its private folder; `fresh` starts it empty,
@@ -61,7 +122,7 @@ def connect(cfg: RunConfig, fresh: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(cfg.warehouse))
         if fresh:
             attach_log(con, Path(cfg.private) / SQL_LOG, fresh=True, run=True)
-        execute(con, "warehouse_settings", "SET preserve_insertion_order = true")
+        engine(con, cfg.private)
         if fresh:
             execute(con, "warehouse_marker", marker_sql(WAREHOUSE_MARKER_TABLE), [cfg.run])
     secret.install(con)

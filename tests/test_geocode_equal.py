@@ -129,3 +129,37 @@ def test_geocode_outcomes_and_keys_unchanged(tmp_path, monkeypatch):
     (tmp_path / "keys" / ".insight-secret").write_text(bytes(range(32)).hex() + "\n", encoding="ascii")
     (tmp_path / "keys" / ".insight-secret").chmod(0o600)
     assert digests(tmp_path) == EXPECTED
+
+
+def test_engine_bounded_by_the_machine_or_the_environment(tmp_path, monkeypatch):
+    """A run's DuckDB has a memory limit and threads (60% of the machine's memory and its CPUs by
+    default, INSIGHT_MEMORY_LIMIT and INSIGHT_THREADS override) and spills into the private folder."""
+    from pipeline import warehouse
+
+    monkeypatch.delenv(warehouse.MEMORY_ENV, raising=False)
+    monkeypatch.delenv(warehouse.THREADS_ENV, raising=False)
+    got = warehouse.engine_settings()
+    mb = int(str(got["memory_limit"]).removesuffix("MB"))
+    assert abs(mb * 2**20 - warehouse.machine_memory() * warehouse.MEMORY_SHARE) < 2**21
+    assert got["threads"] >= 1
+    monkeypatch.setenv(warehouse.MEMORY_ENV, "1GB")
+    monkeypatch.setenv(warehouse.THREADS_ENV, "1")
+    monkeypatch.setenv(secret.SECRET_ENV, str(tmp_path / "keys" / ".insight-secret"))
+    cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": "x.csv",
+                                  "columns": {"record_id": "Ref", "postcode": "Postcode"}}])
+    con = warehouse.connect(cfg, fresh=True)
+    settings = dict(con.execute("SELECT name, value FROM duckdb_settings() WHERE name IN "
+                                "('memory_limit', 'threads', 'temp_directory')").fetchall())
+    con.close()
+    assert settings["threads"] == "1"
+    assert settings["memory_limit"].replace(" ", "") in ("953.6MiB", "1.0GiB", "1GB", "1000.0MB")
+    spill = tmp_path / "private" / warehouse.TEMP_DIR
+    assert settings["temp_directory"] == str(spill) and spill.is_dir()
+    assert oct(spill.stat().st_mode & 0o777) == "0o700"
+    monkeypatch.setenv(warehouse.MEMORY_ENV, "150%")
+    try:
+        warehouse.engine_settings()
+    except ValueError as exc:
+        assert "INSIGHT_MEMORY_LIMIT" in str(exc)
+    else:
+        raise AssertionError("a share over 100% is refused")
