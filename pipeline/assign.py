@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipeline.config import RunConfig
 from pipeline.errors import UserValueError
-from pipeline.ingest import option_column, outcome_column
+from pipeline.ingest.headers import option_column, outcome_column
 from pipeline.warehouse import count_sql, execute, sql
 
 logger = logging.getLogger(__name__)

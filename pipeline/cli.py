@@ -40,7 +40,7 @@ def _logging_to_stderr(verbose: bool) -> Iterator[None]:
 def _print_warnings(cfg) -> None:
     """Warnings the user must see before sharing anything (a lowered suppression threshold), and
     extracts carrying names, phone numbers or emails (not read, but better not sent at all)."""
-    from pipeline.ingest import privacy_warnings
+    from pipeline.ingest.validation import privacy_warnings
 
     if cfg.suppression.warning:
         print(cfg.suppression.warning, file=sys.stderr)

@@ -13,8 +13,8 @@ cannot disagree, and this module imports no private name of another.
 
 Each problem names the file (and row or column), repeats the bad value, lists what is allowed
 and says the fix. When the config is valid, the values a run would reject or leave out (outcome
-values, `pipeline.ingest.value_report`) and the equality codes it would not recognise are read from
-the extracts by the stages' own rules and logged as warnings, to the terminal only.
+values, `pipeline.ingest.validation.value_report`) and the equality codes it would not recognise
+are read from the extracts by the stages' own rules and logged as warnings, to the terminal only.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def problems_of(cfg: RunConfig) -> list[str]:
 def validate_config(path: Path | str) -> RunConfig:
     """The run config at `path`, checked with every file it names; raise ConfigError listing
     every problem found (the schema's alone when the config itself is malformed)."""
-    from pipeline.ingest import value_report
+    from pipeline.ingest.validation import value_report
     from pipeline.profiles.check import equality_code_report
 
     path = Path(path)

@@ -178,14 +178,14 @@ def test_only_mapped_columns_reach_any_table_and_dob_becomes_a_band(tmp_path, mo
     _write(path, _rows(), fmt)
     cfg = tiny_config(tmp_path, [_service(file=str(path), columns=COLUMNS)])
     seen = {}
-    real = ingest._store
+    real = ingest.store_rows
 
     def spy(con, service, *args):  # the scratch table as the numbering step receives it
         seen["raw"] = [r[0] for r in con.execute(f"DESCRIBE {ingest.raw_table(service)}").fetchall()]
         seen["raw_rows"] = con.execute(f"SELECT * FROM {ingest.raw_table(service)}").fetchall()
         return real(con, service, *args)
 
-    monkeypatch.setattr(ingest, "_store", spy)
+    monkeypatch.setattr(ingest, "store_rows", spy)
     con = duckdb.connect()
     res = ingest_service(con, cfg, cfg.services[0], AgeRule.of(cfg, run_date=date(2025, 6, 30)))
     # the mapped fields, the date of birth as its band, and flags computed as the row was read

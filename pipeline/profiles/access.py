@@ -68,7 +68,7 @@ from scipy.spatial import cKDTree
 
 from pipeline.address.postcode import keys as postcode_keys
 from pipeline.config import BNG, WGS84, CentroidFile, PointColumns, PointsFile, RunConfig, UserError
-from pipeline.ingest import NUMBER_PATTERN
+from pipeline.ingest.values import NUMBER_PATTERN
 from pipeline.profiles import gaps, levels
 from pipeline.profiles.table import profile_table, with_uncertainty
 from pipeline.warehouse import execute, table_exists

@@ -12,10 +12,11 @@ A service may map outcome columns (config `services[].outcomes`), each of one ki
   answers are counted in their own column, never as an outcome, and never as dissatisfied;
 * numeric (days to resolve): the mean, no success.
 
-Each value is checked as the extract is read, by the one rule `pipeline.ingest.outcome_value_sql`
-(`record_sql` here): a value given that its kind does not allow (an unrecognised code, a text
-that is not a number, a number outside the outcome's `minimum`..`maximum`) is rejected, counted
-per column in the run's notes and `insight validate`'s report, and is no recorded outcome here.
+Each value is checked as the extract is read, by the one rule
+`pipeline.ingest.values.outcome_value_sql` (`record_sql` here): a value given that its kind does
+not allow (an unrecognised code, a text that is not a number, a number outside the outcome's
+`minimum`..`maximum`) is rejected, counted per column in the run's notes and `insight validate`'s
+report, and is no recorded outcome here.
 
 Per row g (a segment, ward or equality group) with n_g records with an outcome and k_g
 successes, and the service's totals N, K (the rest of the service: n_r = N - n_g, k_r = K - k_g):
@@ -58,7 +59,8 @@ import pandas as pd
 from scipy import stats as st
 
 from pipeline.config import Outcome
-from pipeline.ingest import outcome_column, outcome_scores, outcome_value_sql
+from pipeline.ingest.headers import outcome_column
+from pipeline.ingest.values import outcome_scores, outcome_value_sql
 from pipeline.profiles import equality, levels
 from pipeline.profiles.stats import multiple_comparisons_note, wilson
 from pipeline.profiles.table import round_half_up
@@ -85,14 +87,14 @@ MULTIPLE_COMPARISONS_NOTE = multiple_comparisons_note(
 
 def kinds_scores(o: Outcome) -> tuple[dict[str, int], int]:
     """Ordinal: answer (lower case) -> score 1..m, and the score from which an answer is
-    'satisfied or better' (`pipeline.ingest.outcome_scores`)."""
+    'satisfied or better' (`pipeline.ingest.values.outcome_scores`)."""
     return outcome_scores(o)
 
 
 def record_sql(o: Outcome, col: str) -> dict[str, str]:
     """SQL expressions over one value `col` of the outcome: `status`, `ok` (a success; NULL for
     numeric) and `score` (1/0, the ordinal score or the number): the one value rule of the ingest
-    stage (`pipeline.ingest.outcome_value_sql`), where rejected values are counted and reported.
+    stage (`pipeline.ingest.values.outcome_value_sql`), where rejected values are counted and reported.
     Here a blank, a `dont_know` answer of a binary or numeric outcome and a rejected value are all
     no recorded outcome."""
     return outcome_value_sql(o, col)
