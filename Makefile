@@ -75,6 +75,10 @@ bench-area: $(STAMP) ## time insight area cutting one LAD from national-size pro
 test: $(STAMP) ## run the test suite (two workers: this machine has two cores; each builds its own session runs)
 	$(BIN)/python -m pytest -q -n 2
 
+.PHONY: test-fast
+test-fast: $(STAMP) ## the test suite less the whole-pipeline runs of tests/e2e/ (marked slow)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
 lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

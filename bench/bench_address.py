@@ -5,7 +5,7 @@ town (postcode area DN, its own UPRNs) with the same street names, so a street n
 tells where an address is. The messy addresses are the demo's labelled stop-smoking and library
 addresses (typos, abbreviations, lower case, missing flat numbers, addresses the gazetteer lacks,
 damaged postcodes). Prints the index build time, throughput, precision and recall (as defined in
-tests/test_address_demo.py). Bar: >= 4,000 addresses/s. Usage:
+tests/geocode/test_address_demo.py). Bar: >= 4,000 addresses/s. Usage:
 ``.venv/bin/python bench/bench_address.py [--records 10000]``.
 """
 

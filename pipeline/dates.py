@@ -15,7 +15,7 @@ The rule is written once, here, and read two ways:
   (`pipeline.profiles.trends`);
 * in Python, `parse(text)`: the same day or None, for checks and for files read with pandas.
 
-A test (`tests/test_dates.py`) holds the two readings equal on every format and on texts that are
+A test (`tests/run/test_dates.py`) holds the two readings equal on every format and on texts that are
 near misses.
 """
 

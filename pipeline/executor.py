@@ -9,7 +9,7 @@ stderr. Bound values are never written: only the statement and how many values i
 The SQL itself lives in ``pipeline/sql/<name>.sql`` (`pipeline.warehouse.sql`) or in a small
 function named ``*_sql()`` that returns it. Only identifiers (quoted with :func:`ident`), the few
 paths the pipeline itself made (:func:`literal`) and placeholders are put into the
-text; every value is a bound parameter. tests/test_sql_in_view.py fails on an f-string, ``%`` or
+text; every value is a bound parameter. tests/run/test_sql_in_view.py fails on an f-string, ``%`` or
 ``.format`` holding SQL anywhere else in pipeline/. Tables that live only while a stage works are
 named ``scratch_*`` (:data:`SCRATCH`) and dropped when it is done (:func:`drop_scratch`).
 

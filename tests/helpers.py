@@ -1,8 +1,10 @@
-"""Small builders shared by the tests."""
+"""Small builders shared by the tests, and the relocated configs the whole-run tests use."""
 
 from pathlib import Path
 
-from pipeline.config import RunConfig
+import yaml
+
+from pipeline.config import RunConfig, load_config
 from pipeline.escape import FORMULA_PREFIXES
 
 
@@ -58,3 +60,38 @@ def ward_choropleth(wards, out: Path, title: str, value_column: str = "penetrati
     from pipeline.render.maps import layered_map
 
     return layered_map([("Wards", wards, value_column)], out, title, **options)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def relocated_config(config: Path, replace: dict[str, str], tmp: Path) -> RunConfig:
+    """Load a run config with path prefixes replaced and private/outputs folders under `tmp`."""
+    text = (REPO / config).read_text(encoding="utf-8")
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    raw = yaml.safe_load(text)
+    raw["private_dir"] = str(tmp / "data")
+    raw["outputs_dir"] = str(tmp / "outputs")
+    out = tmp / config.name
+    out.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return load_config(out)
+
+
+def republished(cfg: RunConfig, result, tmp: Path, **update):
+    """The run's computed tables published and rendered again under a changed config (another
+    suppression rule, say) into folders of their own: what a whole run under that config writes,
+    since publication is a function of the computed tables alone, without computing them again.
+    Returns (config, RunResult with the new publication)."""
+    import shutil
+    from dataclasses import replace
+
+    from pipeline.publish import publish
+    from pipeline.run import render
+
+    new = cfg.model_copy(update={"private_dir": tmp / "data", "outputs_dir": tmp / "outputs", **update})
+    shutil.copytree(cfg.outputs / "segments", new.outputs / "segments",
+                    ignore=shutil.ignore_patterns("*.html", "guide", "portraits"))
+    pub = publish(new, result.computed, result.report, result.summary)
+    render(new, pub)
+    return new, replace(result, publication=pub)

@@ -72,7 +72,7 @@ from pipeline.config.protection import (
 from pipeline.config.run_config import DEFAULT_ATTRIBUTION, Render, RunConfig
 from pipeline.config.segmentation import DESCRIPTION_ONLY, KMEANS_ONLY, KeyLink, Lookup, Segmentation
 from pipeline.config.service import OUTCOME_LIMIT, OUTCOME_MAXIMUM, Equality, Outcome, Service
-from pipeline.errors import InsightError  # importable from here as it always was (tests/test_fuzz.py)
+from pipeline.errors import InsightError  # importable from here as it always was (tests/run/test_fuzz.py)
 
 __all__ = [
     "BNG",

@@ -93,7 +93,7 @@ class AgeRule:
     def day_sql(self, record_date: str | None) -> str:
         """SQL of the day the age is taken on, given the SQL of the record's date column (or None).
         The configured or run's day is a DATE literal of an ISO date the pipeline formats itself
-        (tests/test_privacy.py holds it in the text), never text from the config or a record."""
+        (tests/run/test_privacy.py holds it in the text), never text from the config or a record."""
         fallback = f"DATE '{(self.reference or self.run_date).isoformat()}'"
         if self.reference is None and record_date is not None:
             return f"coalesce(insight_date({record_date}), {fallback})"
