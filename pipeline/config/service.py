@@ -100,7 +100,9 @@ class Outcome(Strict):
             raise ValueError(f"outcome {self.name!r}: minimum {self.minimum:g} and maximum {self.maximum:g} "
                              f"must be finite numbers within +-{OUTCOME_LIMIT:g}, the minimum below the "
                              "maximum. Fix: e.g. minimum: 0, maximum: 365 for days")
-        if self.kind != "numeric" and {"minimum", "maximum"} & self.model_fields_set:
+        # values other than the defaults, not fields set: a config written back from a loaded one
+        # carries every field
+        if self.kind != "numeric" and (self.minimum, self.maximum) != (0.0, OUTCOME_MAXIMUM):
             raise ValueError(f"outcome {self.name!r}: minimum and maximum do nothing for a {self.kind} "
                              "outcome. Fix: remove them, or set kind: numeric")
         return self
