@@ -110,7 +110,15 @@ def geocode_service(
                                          **address_sql(service)))
     match_addresses(con, service, index)
     secret.install(con)  # insight_key(): household keys are keyed hashes, never plain ones
-    execute(con, "geocode_match", sql("geocode_match", service=service.name))
+    execute(con, "geocode_table", sql("geocode_table", service=service.name))
+    # Every row carries its row_number, so the table need not be written in row order: kept in order,
+    # DuckDB's threads wait on each other and the write took twice its CPU time (docs/scale.md).
+    # Readers that need an order ask for it (ORDER BY row_number).
+    execute(con, "geocode_unordered", "SET preserve_insertion_order = false")
+    try:
+        execute(con, "geocode_match", sql("geocode_match", service=service.name))
+    finally:
+        execute(con, "geocode_ordered", "SET preserve_insertion_order = true")
     drop_scratch(con, f"{SCRATCH}address_match_{service.name}")
     rows = execute(con, "geocode_outcomes", sql("geocode_outcomes", service=service.name), fetch="all")
     counts = dict.fromkeys(MATCH_LEVELS + REJECT_REASONS, 0) | dict(rows)

@@ -33,6 +33,14 @@ ROWS = 6000
 EXPECTED = ("15112a498476c1cc546388afbf7b4ae92c7a7f436c14f6a5066864221cb71907",
             "e553cf2f358a4a11ef25bdfc1d5f3f6d40b9e3eb4c8e8542469cf7b9b052a31c")
 
+#: the columns of geocode_<service> and their types, as the code of d2033f0 made them
+TYPES = [("row_number", "BIGINT"), ("match_level", "VARCHAR"), ("reject_reason", "VARCHAR"),
+         ("postcode", "VARCHAR"), ("oa21cd", "VARCHAR"), ("ward_code", "VARCHAR"), ("easting", "DOUBLE"),
+         ("northing", "DOUBLE"), ("household_key", "VARCHAR"), ("uprn", "VARCHAR"),
+         ("uprn_source", "VARCHAR"), ("match_score", "DOUBLE"), ("postcode_corrected", "BOOLEAN"),
+         ("postcode_attempted", "VARCHAR"), ("postcode_terminated", "BOOLEAN"),
+         ("postcode_large_user", "BOOLEAN"), ("postcode_outcome", "VARCHAR"), ("uprn_given", "VARCHAR")]
+
 POSTCODES = [  # (pcds, oa, ward, live, non_geographic, large_user)
     ("DM4 7QX", "E00900001", "E05900001", True, False, False),
     ("DM4 7QY", "E00900002", "E05900001", True, False, False),
@@ -98,8 +106,9 @@ def setup(con) -> None:
     con.unregister("gaz_frame")
 
 
-def digests(tmp_path) -> tuple[str, str]:
-    """(digest of geocode_svc, digest of its rejects CSV) for the generated extract."""
+def digests(tmp_path, types: list | None = None) -> tuple[str, str]:
+    """(digest of geocode_svc, digest of its rejects CSV) for the generated extract; `types`, if
+    given, gets the table's (column, type) pairs."""
     path = tmp_path / "svc.csv"
     path.write_text("\n".join([HEADER, *extract_lines()]) + "\n", encoding="utf-8")
     cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
@@ -115,7 +124,10 @@ def digests(tmp_path) -> tuple[str, str]:
     ingest_service(con, cfg, service)
     geocode_service(con, service, GazetteerIndex(gaz, 70.0, 5.0))
     rejects = write_rejects(con, service, tmp_path / "private")
-    cols = [r[0] for r in con.execute("DESCRIBE geocode_svc").fetchall()]
+    described = [(r[0], r[1]) for r in con.execute("DESCRIBE geocode_svc").fetchall()]
+    cols = [c for c, _ in described]
+    if types is not None:
+        types.extend(described)
     text = "\n".join("|".join("" if v is None else str(v) for v in row) for row in con.execute(
         f"SELECT {', '.join(cols)} FROM geocode_svc ORDER BY row_number").fetchall())
     con.close()
@@ -128,7 +140,9 @@ def test_geocode_outcomes_and_keys_unchanged(tmp_path, monkeypatch):
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / ".insight-secret").write_text(bytes(range(32)).hex() + "\n", encoding="ascii")
     (tmp_path / "keys" / ".insight-secret").chmod(0o600)
-    assert digests(tmp_path) == EXPECTED
+    types: list = []
+    assert digests(tmp_path, types) == EXPECTED
+    assert types == TYPES
 
 
 def test_engine_bounded_by_the_machine_or_the_environment(tmp_path, monkeypatch):

@@ -11,7 +11,8 @@
 -- row), each keyed by insight_key (HMAC-SHA256 under the installation's secret, pipeline.secret): a
 -- key cannot be confirmed by hashing a guessed address or UPRN, and is the same for one household
 -- in every service of the installation.
-CREATE OR REPLACE TABLE geocode_{service} AS
+-- The table is made empty, in its column types, by geocode_table.sql.
+INSERT INTO geocode_{service} BY NAME
 WITH u AS (
     SELECT p.*, uprn_key(p.uprn_as_given) AS uprn_clean  -- the one UPRN rule, pipeline.address.uprn
     FROM geocode_pc_{service} p
