@@ -203,3 +203,20 @@ def drop_scratch(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 def drop_sql(table: str) -> str:
     return f"DROP TABLE IF EXISTS {ident(table)}"
 
+
+
+def through_macro(values, install, name: str, sql: str) -> list:
+    """Each value of a pandas Series passed through a SQL rule on a connection of its own: the
+    rule's macros defined by `install(con)`, then `sql` (a SELECT of column `k` from the registered
+    one-column frame `series_values`, column `v`) run as the statement `name`. The rules of
+    `pipeline.address` (postcode key, UPRN) read columns pandas has loaded the same way the stages
+    read them in SQL, with no second copy of the rule in Python."""
+    import pandas as pd
+
+    con = duckdb.connect()
+    try:
+        install(con)
+        con.register("series_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
+        return execute(con, name, sql, fetch="df")["k"].tolist()
+    finally:
+        con.close()

@@ -146,16 +146,10 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
 def keys(values: pd.Series) -> pd.Series:
     """`pc_key` of each value of a pandas Series (for lookups read with pandas), same index."""
-    from pipeline.warehouse import execute
+    from pipeline.executor import through_macro
 
-    con = duckdb.connect()
-    try:
-        install(con)
-        con.register("pc_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
-        out = execute(con, "postcode_keys", "SELECT pc_key(v) AS k FROM pc_values", fetch="df")["k"]
-    finally:
-        con.close()
-    return pd.Series(out.to_numpy(), index=values.index)
+    out = through_macro(values, install, "postcode_keys", "SELECT pc_key(v) AS k FROM series_values")
+    return pd.Series(out, index=values.index)
 
 
 def display(key: str) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pipeline.executor import execute
+from pipeline.executor import execute, through_macro
 
 MACROS = """
 CREATE OR REPLACE TEMP MACRO uprn_key(s) AS nullif(ltrim(regexp_replace(
@@ -41,11 +41,5 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
 
 def keys(values: pd.Series) -> pd.Series:
     """`uprn_key` of each value of a pandas Series (None where it gives no UPRN), same index."""
-    con = duckdb.connect()
-    try:
-        install(con)
-        con.register("uprn_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
-        out = execute(con, "uprn_keys", "SELECT uprn_key(v) AS k FROM uprn_values", fetch="df")["k"]
-    finally:
-        con.close()
-    return pd.Series(out.to_numpy(), index=values.index, dtype=object).where(out.notna().to_numpy(), None)
+    out = through_macro(values, install, "uprn_keys", "SELECT uprn_key(v) AS k FROM series_values")
+    return pd.Series([None if pd.isna(k) else k for k in out], index=values.index, dtype=object)
