@@ -32,7 +32,7 @@ def demo_data(tmp_path_factory) -> tuple[Path, Path]:
 def demo_run(demo_data, tmp_path_factory):
     """The whole pipeline run once on the demo borough: (cfg, RunResult, raw, truth)."""
     from pipeline.run import run_all
-    from tests.e2e import relocated_config
+    from tests.helpers import relocated_config
 
     raw, truth = demo_data
     tmp = tmp_path_factory.mktemp("demo_run")
