@@ -273,10 +273,14 @@ def _swap_in(building: Path, outputs: Path) -> None:
     except OSError as exc:
         if old.exists() and not outputs.exists():
             os.rename(old, outputs)
+        kept = (f"; the previous outputs are in {old} (something else made {outputs} meanwhile): "
+                "compare the two and keep one, the next run removes the hidden copy" if old.exists() else "")
         raise NotWritableError(f"cannot put the finished outputs in {outputs} ({exc.strerror or exc}); "
-                               f"they are in {building}") from None
+                               f"they are in {building}{kept}") from None
     if old.exists():
-        shutil.rmtree(old)
+        shutil.rmtree(old, ignore_errors=True)
+        if old.exists():  # left for the next run's tidy, which removes it under the lock
+            logger.warning("Could not remove the previous outputs in %s; the next run will", old)
     logger.info("Outputs complete: moved from %s into %s", building, outputs)
 
 

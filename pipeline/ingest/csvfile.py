@@ -20,7 +20,7 @@ from pipeline.config import Service
 from pipeline.ingest.encoding import decode_error, first_bad_utf8
 from pipeline.ingest.errors import IngestError
 from pipeline.ingest.filekind import CONVERT_FIX
-from pipeline.ingest.headers import MAX_COLUMNS, header_names, sniff_csv
+from pipeline.ingest.headers import MAX_COLUMNS, header_names, repeated_headers, sniff_csv
 from pipeline.ingest.store import empty_raw_sql, projection, raw_table, raw_table_sql
 from pipeline.privacy import AgeRule
 from pipeline.warehouse import execute
@@ -220,7 +220,10 @@ def load_csv(con, service: Service, src: Path, header: int, delim: str,
              age: AgeRule) -> tuple[list[str], dict[str, str]]:
     """Read the mapped columns of a UTF-8 CSV into the scratch table `raw_<service>` (`projection`);
     return (its headers, field -> header). Raises duckdb.Error, or IngestError for a missing column."""
-    headers = header_names(header_cells(src, header, delim))
+    cells = header_cells(src, header, delim)
+    if repeated := repeated_headers(service, cells, str(src)):
+        raise IngestError(repeated)
+    headers = header_names(cells)
     relation, params = csv_relation_sql(), _csv_params(src, header, delim, headers)
     select, mapping = projection(service, headers, src, age)
     try:
@@ -259,9 +262,12 @@ def load_decoded(con, service: Service, path: Path, encoding: str,
     return (its headers, field -> header)."""
     header, delim = sniff_csv(path, service, encoding=encoding)
     try:
-        headers = header_names(header_cells(path, header, delim, encoding))
+        cells = header_cells(path, header, delim, encoding)
     except UnicodeDecodeError as exc:
         raise decode_error(path, encoding, exc) from None
+    if repeated := repeated_headers(service, cells, str(path)):
+        raise IngestError(repeated)
+    headers = header_names(cells)
     select, mapping = projection(service, headers, path, age)
     table, records = raw_table(service), _decoded_records(path, encoding, header, delim, len(headers))
     created = found = False

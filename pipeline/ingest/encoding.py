@@ -21,9 +21,10 @@ def bom_encoding(path: Path) -> str | None:
     return next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
 
 
-def first_bad_utf8(path: Path) -> tuple[int, int] | None:
-    """(byte offset, line number) of the first byte that is not valid UTF-8, or None."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(byte offset, line number) of the first byte `encoding` cannot decode, or None. Lines are
+    counted by LF bytes (the line ends of every 8-bit encoding and of UTF-8)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     offset, line = 0, 1
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -35,6 +36,11 @@ def first_bad_utf8(path: Path) -> tuple[int, int] | None:
             offset += len(chunk)
             line += chunk.count(b"\n")
     return None
+
+
+def first_bad_utf8(path: Path) -> tuple[int, int] | None:
+    """(byte offset, line number) of the first byte that is not valid UTF-8, or None."""
+    return first_undecodable(path, "utf-8")
 
 
 def _squash(encoding: str) -> str:
@@ -78,5 +84,9 @@ def detect_encoding(path: Path, declared: str | None) -> str:
 
 
 def decode_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> IngestError:
-    return IngestError([f"{path}: the file cannot be read as {encoding} ({exc.reason}); "
+    """The file, the encoding, and the byte and line where decoding stopped (found again from the
+    start of the file: the error itself knows only its place in the chunk being read)."""
+    at = first_undecodable(path, encoding)
+    where = f" at byte {at[0]:,} (line {at[1]:,})" if at else ""
+    return IngestError([f"{path}: the file cannot be read as {encoding}{where} ({exc.reason}); "
                         f"fix: set the service's `encoding:` to the file's real encoding"])

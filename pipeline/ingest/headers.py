@@ -63,19 +63,45 @@ def _shown_headers(headers: list[str]) -> str:
     return str(headers)
 
 
-def map_headers(
-    service: Service, headers: list[str], source: str
-) -> tuple[dict[str, str], list[str]]:
-    """Resolve config field -> actual header; return (mapping, problems)."""
-    by_norm = {norm_header(h): h for h in headers}
-    mapping, problems = {}, []
+def _wanted(service: Service) -> dict[str, str | list[str]]:
+    """Field (or option_/outcome_ column) -> the header or headers the config maps it to."""
     wanted = dict(service.columns)
     for opt in service.options:
         wanted[option_column(opt)] = opt
     for out in service.outcomes:
         wanted[outcome_column(out.name)] = out.column
+    return wanted
+
+
+def repeated_headers(service: Service, cells: list[str], source: str) -> list[str]:
+    """One problem per mapped header that the header row holds more than once (as written, before
+    any reader renames the copies): which copy holds the data would be a guess, and a reader takes
+    the first where a spreadsheet user may have filled the second."""
+    seen: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells):
+        seen.setdefault(norm_header(cell), []).append(i + 1)
+    problems = []
+    for fld, candidates in _wanted(service).items():
+        for c in [candidates] if isinstance(candidates, str) else list(candidates):
+            places = seen.get(norm_header(c), [])
+            if len(places) > 1:
+                problems.append(f"{source}: the header {c!r} (mapped to {fld.removeprefix('outcome_')!r}) "
+                                f"is in columns {', '.join(map(str, places))}, so which holds the data is "
+                                f"a guess; fix: rename or remove the copies in the file so the header "
+                                f"appears once")
+                break
+    return problems
+
+
+def map_headers(
+    service: Service, headers: list[str], source: str
+) -> tuple[dict[str, str], list[str]]:
+    """Resolve config field -> actual header; return (mapping, problems). A mapped header that the
+    header row holds more than once is a problem too (`repeated_headers`)."""
+    by_norm = {norm_header(h): h for h in headers}
+    mapping, problems = {}, repeated_headers(service, headers, source)
     shown = _shown_headers(headers)
-    for fld, candidates in wanted.items():
+    for fld, candidates in _wanted(service).items():
         cands = [candidates] if isinstance(candidates, str) else list(candidates)
         hit = next((by_norm[norm_header(c)] for c in cands + SYNONYMS.get(fld, [])
                     if norm_header(c) in by_norm), None)

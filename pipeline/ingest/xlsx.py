@@ -88,8 +88,28 @@ def pick_sheet(wb, path: Path, service: Service):
     return wb[sheet]
 
 
-def _workbook_rows(path: Path, service: Service) -> tuple[list[list[str]], list[str]]:
-    """(every row of the configured sheet as text cells, references of formula cells with no saved value)."""
+_MERGE_REF = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+
+
+def _merged_ranges(archive: zipfile.ZipFile, member: str) -> list[tuple[str, int, int]]:
+    """(reference, first row, last row) of each merged range of a worksheet's XML (a byte scan: a
+    workbook read row by row is not told of merges, and a merged range keeps its value in its
+    first cell only)."""
+    found: dict[str, tuple[str, int, int]] = {}  # by reference: the chunks overlap by 256 bytes
+    tail = b""
+    with archive.open(member) as fh:
+        while chunk := fh.read(1 << 22):
+            for m in _MERGE_REF.finditer(tail + chunk):
+                c1, r1, c2, r2 = (g.decode() if g else None for g in m.groups())
+                ref = f"{c1}{r1}:{c2}{r2}" if c2 else f"{c1}{r1}"
+                found[ref] = (ref, int(r1), int(r2 or r1))
+            tail = chunk[-256:]
+    return list(found.values())
+
+
+def _workbook_rows(path: Path, service: Service) -> tuple[list[list[str]], list[str], list]:
+    """(every row of the configured sheet as text cells, references of formula cells with no saved
+    value, the sheet's merged ranges)."""
     from openpyxl import load_workbook
 
     try:
@@ -103,6 +123,7 @@ def _workbook_rows(path: Path, service: Service) -> tuple[list[list[str]], list[
         rows = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
         archive, member = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
         uncached = _uncached_formulas(archive, member) if archive and member else []
+        merged = _merged_ranges(archive, member) if archive and member else []
     except IngestError:
         raise
     except Exception as exc:
@@ -111,7 +132,7 @@ def _workbook_rows(path: Path, service: Service) -> tuple[list[list[str]], list[
                            f"fix: export it again, or open and re-save it in Excel"]) from None
     finally:
         wb.close()
-    return rows, uncached
+    return rows, uncached, merged
 
 
 def sheet_header_index(rows: list[list[str]], path: Path, service: Service) -> int:
@@ -133,7 +154,7 @@ def sheet_header_index(rows: list[list[str]], path: Path, service: Service) -> i
 def read_xlsx(path: Path, service: Service, notes: list[str]) -> pd.DataFrame:
     """Read the configured sheet of an .xlsx as text cells, headers from `header_row` or detected."""
     check_xlsx_size(path, service)
-    rows, uncached = _workbook_rows(path, service)
+    rows, uncached, merged = _workbook_rows(path, service)
     if not rows:
         raise IngestError([f"{path}: the sheet is empty"])
     if uncached:
@@ -142,6 +163,14 @@ def read_xlsx(path: Path, service: Service, notes: list[str]) -> pd.DataFrame:
                      f"LibreOffice, let it recalculate, save it and run again")
         logger.warning("%s: %d formula cells without a saved value", path, len(uncached))
     h = sheet_header_index(rows, path, service)
+    below = [ref for ref, _, last in sorted(merged, key=lambda m: (m[1], len(m[0]), m[0]))
+             if last > h + 1 and ":" in ref]  # covering a data row, in sheet order
+    if below:
+        notes.append(f"{path.name}: {len(below)} merged cell range(s) below the header (first: "
+                     f"{', '.join(below[:5])}) keep their value in the first cell only, so the other "
+                     f"cells of each are read as empty; to read them, unmerge the cells in Excel or "
+                     f"LibreOffice, fill the value into each, save and run again")
+        logger.warning("%s: %d merged cell ranges below the header", path, len(below))
     header = [c if c else f"column{i + 1}" for i, c in enumerate(rows[h])]
     width = max([len(header)] + [len(r) for r in rows[h + 1 :]])
     header += [f"column{i + 1}" for i in range(len(header), width)]

@@ -339,3 +339,37 @@ def test_a_row_wider_than_the_header_is_named_not_read_into_a_nameless_column(tm
     path = tmp_path / "extra.csv"
     path.write_text(f"Ref,Postcode,Name\nR1,DM4 7QX,ok\nR2,DM4 7QX,{SECRET},Flat 2\n")
     assert "line 3 has 4 fields where the rows above have 3" in _error(tmp_path, path)
+
+
+def test_an_undecodable_byte_is_named_by_its_place_in_the_file(tmp_path):
+    """Issue 23: the byte offset was no longer named (the error knew only its place in a chunk)."""
+    path = tmp_path / "cp.csv"
+    path.write_bytes(b"Ref,Postcode,Name\nR1,DM4 7QX,ok\nR2,DM4 7QX,caf\x81\n")  # 0x81: no cp1252 letter
+    msg = _error(tmp_path, path, encoding="cp1252")
+    assert "cannot be read as cp1252 at byte 46 (line 3)" in msg
+
+
+def test_a_mapped_header_written_twice_is_named(tmp_path):
+    """Issue 23: with Postcode twice, a reader took the first copy (junk here) and nobody was told."""
+    path = tmp_path / "twice.csv"
+    path.write_text("Ref,Postcode,Name,postcode\nR1,n/a,ok,DM4 7QX\n")
+    msg = _error(tmp_path, path)
+    assert "the header 'Postcode' (mapped to 'postcode') is in columns 2, 4" in msg and "fix:" in msg
+    problems = ingest.check(_cfg(tmp_path, path))
+    assert len(problems) == 1 and "is in columns 2, 4" in problems[0]
+
+
+def test_merged_cells_below_the_header_are_a_note(tmp_path):
+    """Issue 23: the cells a merge empties were read as empty without a word."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Ref", "Postcode", "Name"])
+    ws.append(["R1", "DM4 7QX", "ok"])
+    ws.append(["R2", "DM4 7QX", "ok"])
+    ws.merge_cells("B2:B3")
+    ws.merge_cells("A5:C5")
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    _, result = _ingest(tmp_path, path)
+    notes = [n for n in result.notes if "merged" in n]
+    assert len(notes) == 1 and "2 merged cell range(s) below the header (first: B2:B3, A5:C5)" in notes[0]

@@ -388,3 +388,27 @@ def test_segments_tool_marks_the_outputs_folder_and_refuses_a_foreign_one(demo_d
     assert segments_main([str(config), "--no-diagnostics"]) == 0
     assert marker_run(cfg.outputs / OUTPUTS_MARKER) == cfg.run
     assert (cfg.outputs / "segments" / "segments_oa.csv").exists()
+
+
+def test_a_swap_that_fails_names_where_both_sets_of_outputs_are(tmp_path, monkeypatch):
+    """Issue 23: when something made the outputs folder between the two renames of the swap, the
+    previous outputs were left in a hidden .old-<pid> folder nobody was told of."""
+    outputs, building = tmp_path / "outputs", tmp_path / ".outputs.building-1"
+    outputs.mkdir()
+    (outputs / "previous.csv").write_text("n\n1\n")
+    building.mkdir()
+    real = os.rename
+
+    def rename(src, dst):
+        if Path(src) == building:  # another process makes the folder first
+            Path(dst).mkdir()
+            raise OSError(errno.EEXIST, "File exists")
+        real(src, dst)
+
+    monkeypatch.setattr(ownership.os, "rename", rename)
+    with pytest.raises(ownership.NotWritableError) as err:
+        ownership._swap_in(building, outputs)
+    old = outputs.with_name(f".outputs.old-{os.getpid()}")
+    message = str(err.value)
+    assert f"the previous outputs are in {old}" in message and f"they are in {building}" in message
+    assert (old / "previous.csv").exists() and building.exists()
