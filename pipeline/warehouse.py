@@ -32,6 +32,7 @@ from pipeline.executor import (  # noqa: F401  (the executor, also imported from
     count_sql,
     describe_sql,
     drop_scratch,
+    drop_sql,
     echo_sql,
     execute,
     frame_table_sql,

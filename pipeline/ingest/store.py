@@ -13,7 +13,7 @@ from pipeline.ingest.errors import IngestError
 from pipeline.ingest.headers import map_headers, option_column, outcome_column
 from pipeline.ingest.rows import row_kind_sql
 from pipeline.privacy import DOB_STATUSES, AgeRule
-from pipeline.warehouse import SCRATCH, count_sql, describe_sql, drop_scratch, execute, ident
+from pipeline.warehouse import SCRATCH, count_sql, describe_sql, drop_scratch, drop_sql, execute, ident
 
 
 def raw_table(service: Service) -> str:
@@ -151,9 +151,15 @@ def store_rows(con, service: Service, path: Path, headers: list[str], blanks: li
     # then numbers them: unlike row_number() OVER (), this keeps both steps parallel. Only the mapped
     # fields are stored; the view `ingest_<service>` gives every standard field, NULL where unmapped.
     blank = blank_table(service) if blanks else None
-    execute(con, "ingest_numbered",
-            numbered_sql(f"mapped_{table}", number, mapped, source, blank, len(headers)))
-    execute(con, "ingest_view", ingest_view_sql(table, f"mapped_{table}", unmapped))
+    if blank is None:  # no blank lines: the scratch table's rowid + 1 is the row number, so its rows
+        # are kept where they were read (renamed), not copied, and the view numbers and names them
+        execute(con, "ingest_drop_kept", drop_sql(f"mapped_{table}"))
+        execute(con, "ingest_kept", rename_sql(raw_table(service), f"mapped_{table}"))
+        execute(con, "ingest_view", kept_view_sql(table, f"mapped_{table}", mapped, unmapped))
+    else:
+        execute(con, "ingest_numbered",
+                numbered_sql(f"mapped_{table}", number, mapped, source, blank, len(headers)))
+        execute(con, "ingest_view", ingest_view_sql(table, f"mapped_{table}", unmapped))
     drop_scratch(con, raw_table(service), blank_table(service))
     return execute(con, "ingest_rows", count_sql(table), fetch="value")
 
@@ -172,6 +178,22 @@ def numbered_sql(table: str, number: str, mapped: str, source: str, blank: str |
                              md5_number(repeat(chr(31), {int(width) - 1})) AS row_hash
                       FROM {ident(blank)} ORDER BY row_number""")
     return f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {select}"
+
+
+def rename_sql(table: str, new: str) -> str:
+    """Rename the temporary table `table` to `new`."""
+    return f"ALTER TABLE {ident(table)} RENAME TO {ident(new)}"
+
+
+def kept_view_sql(view: str, table: str, mapped: str, unmapped: str) -> str:
+    """The view `ingest_<service>` over the scratch table as read (`table`, renamed): each row
+    numbered by its rowid (file order: `store_rows`), its flags, the mapped fields (`mapped`) and
+    every other standard field NULL (`unmapped`), as `numbered_sql` and `ingest_view_sql` give them."""
+    return f"""CREATE OR REPLACE TEMP VIEW {ident(view)} AS
+               SELECT rowid + 1 AS row_number, __row_blank AS row_blank, __row_kind AS row_kind,
+                      __row_hash AS row_hash,
+                      {mapped}{unmapped}
+               FROM {ident(table)}"""
 
 
 def ingest_view_sql(view: str, table: str, unmapped: str) -> str:

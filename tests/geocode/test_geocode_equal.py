@@ -12,7 +12,7 @@ How EXPECTED was made: `git worktree add /tmp/old d2033f0` (the commit before is
 then `cd /tmp/old && /work/main/.venv/bin/python -c "import sys; sys.path.insert(0, '.');
 sys.path.insert(0, '/work/main'); from tests.test_geocode_equal import digests; print(digests(...))"`
 with this file's `digests` run against the old commit's `pipeline` package (PYTHONPATH=/tmp/old first),
-once, on 2026-12-06.
+once, on 2026-12-06 (with empty_lines True and False: the same digests).
 """
 
 import hashlib
@@ -20,6 +20,7 @@ import random
 
 import duckdb
 import pandas as pd
+import pytest
 
 from pipeline import secret
 from pipeline.address.matcher import GazetteerIndex
@@ -67,8 +68,10 @@ RAW_POSTCODES = ["DM4 7QX", "dm47qx", " DM4  7QY ", "DM4 7RA", "DM1 2AB", "DMO 5
 UPRNS = ["", "", "", "", "100000000001", "100000000004", "100000000009", "100000000003 ", "abc"]
 
 
-def extract_lines(n: int = ROWS, seed: int = 24) -> list[str]:
-    """`n` data lines of a dirty extract, the same for every run of the test."""
+def extract_lines(n: int = ROWS, seed: int = 24, empty_lines: bool = True) -> list[str]:
+    """`n` data lines of a dirty extract, the same for every run of the test; without
+    `empty_lines`, a blank row is a row of empty cells, never an empty line (ingest then numbers
+    the rows as read, without the blank-line step)."""
     rng = random.Random(seed)
     lines: list[str] = []
     for i in range(n):
@@ -76,7 +79,7 @@ def extract_lines(n: int = ROWS, seed: int = 24) -> list[str]:
         if u < 0.01 and lines:
             lines.append(rng.choice(lines))  # an exact copy of an earlier row
         elif u < 0.015:
-            lines.append("")  # a blank line
+            lines.append("" if empty_lines else ",,,,")  # a blank line
         elif u < 0.017:
             lines.append(",,,,")  # a row of empty cells
         elif u < 0.019:
@@ -106,11 +109,11 @@ def setup(con) -> None:
     con.unregister("gaz_frame")
 
 
-def digests(tmp_path, types: list | None = None) -> tuple[str, str]:
+def digests(tmp_path, types: list | None = None, empty_lines: bool = True) -> tuple[str, str]:
     """(digest of geocode_svc, digest of its rejects CSV) for the generated extract; `types`, if
     given, gets the table's (column, type) pairs."""
     path = tmp_path / "svc.csv"
-    path.write_text("\n".join([HEADER, *extract_lines()]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([HEADER, *extract_lines(empty_lines=empty_lines)]) + "\n", encoding="utf-8")
     cfg = tiny_config(tmp_path, [{"name": "svc", "label": "S", "file": str(path),
                                   "columns": {"record_id": "Ref", "address_1": "Address 1",
                                               "address_2": "Address 2", "uprn": "UPRN",
@@ -135,13 +138,17 @@ def digests(tmp_path, types: list | None = None) -> tuple[str, str]:
             hashlib.sha256(rejects.read_bytes()).hexdigest())
 
 
-def test_geocode_outcomes_and_keys_unchanged(tmp_path, monkeypatch):
+@pytest.mark.parametrize("empty_lines", [True, False])
+def test_geocode_outcomes_and_keys_unchanged(tmp_path, monkeypatch, empty_lines):
+    """With empty lines (ingest's numbering around them) and without (rows numbered as read): an
+    empty line is a blank row hashed as a row of empty cells, so the code of d2033f0 gave both
+    extracts the same digests."""
     monkeypatch.setenv(secret.SECRET_ENV, str(tmp_path / "keys" / ".insight-secret"))
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / ".insight-secret").write_text(bytes(range(32)).hex() + "\n", encoding="ascii")
     (tmp_path / "keys" / ".insight-secret").chmod(0o600)
     types: list = []
-    assert digests(tmp_path, types) == EXPECTED
+    assert digests(tmp_path, types, empty_lines) == EXPECTED
     assert types == TYPES
 
 
