@@ -43,6 +43,7 @@ _SQL_LOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection
 #: statements of the helper connections a stage opens (a CSV's columns, postcode keys, the area
 #: cache) go to the run's log too
 _RUN: list = []
+_QUIET: weakref.WeakSet = weakref.WeakSet()  # connections told not to draw DuckDB's progress bar
 _ECHO: list[TextIO] = []  # where `--sql` prints (echo_sql)
 
 
@@ -119,6 +120,10 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: Sequenc
     tuples), "one" (the first row or None), "value" (the first column of the first row), "df" (a
     pandas frame). Logs the name, the rows and the seconds (DEBUG), writes them with the SQL to
     the run's sql.log and, under :func:`echo_sql`, prints them; bound values are never logged."""
+    if con not in _QUIET:  # DuckDB draws a progress bar on stdout for a statement over 2 s
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET enable_progress_bar_print = false")  # stays off if something turns the bar on
+        _QUIET.add(con)
     start = time.perf_counter()
     result = con.execute(sql) if params is None else con.execute(sql, params)
     if fetch is None:

@@ -174,3 +174,20 @@ def test_every_statement_goes_through_the_named_executor():
                 direct.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert direct == [], "run these through pipeline.executor.execute(con, name, sql, params):\n" + \
         "\n".join(direct)
+
+
+def test_no_statement_draws_duckdbs_progress_bar_on_stdout(tmp_path):
+    """DuckDB draws a progress bar on stdout for a statement over 2 s (progress_bar_time): it landed
+    in the output of `insight reference` when a reference build ran long. The executor turns it off
+    on every connection it runs a statement on."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = ("import duckdb\nfrom pipeline.executor import execute\ncon = duckdb.connect()\n"
+              "con.execute('SET progress_bar_time = 200')\n"  # the bar after 0.2 s instead of 2 s
+              "execute(con, 'long', 'SELECT sum(hash(i)) FROM range(300000000) t(i)', fetch='value')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                          check=True, timeout=120)
+    assert done.stdout == "" and "%" not in done.stderr
