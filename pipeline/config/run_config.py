@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.access import Access
 from pipeline.config.base import Strict
+from pipeline.config.deprivation import Deprivation
 from pipeline.config.fields import RUN_NAME
 from pipeline.config.geography import Census, Geography
 from pipeline.config.protection import Privacy, Suppression
@@ -53,6 +54,8 @@ class RunConfig(Strict):
                              description="Source attribution printed on every output")
     services: list[Service] = Field(default_factory=list)
     access: Access = Field(default_factory=Access, description="service-point files and distance bands")
+    deprivation: Deprivation | None = Field(
+        default=None, description="the Indices of Deprivation: take-up by deprivation decile (optional)")
 
     @model_validator(mode="after")
     def _access_points_named(self) -> RunConfig:
