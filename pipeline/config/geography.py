@@ -91,9 +91,16 @@ class GazetteerColumns(Strict):
     postcode: str = "POSTCODE"
     x: str = Field(default="X", description="Easting, British National Grid")
     y: str = Field(default="Y", description="Northing, British National Grid")
+    class_code: str | None = Field(default=None, description="AddressBase classification code (R... "
+                                   "residential); `insight area` writes CLASS")
+    parent_uprn: str | None = Field(default=None, description="The parent UPRN (a flat's building)")
 
 
 class Gazetteer(Strict):
+    """The council's gazetteer: a flat CSV under `columns`, or a published layout recognised by its
+    content (AddressBase Plus, Core or Premium, an LLPG export in DTF 8.1, OS Open UPRN; zipped or
+    not; `pipeline.address.published`), for which `columns` is not used."""
+
     path: Path
     columns: GazetteerColumns = GazetteerColumns()
     min_score: float = Field(default=85.0, ge=50, le=100, description="Lowest fuzzy score accepted")
