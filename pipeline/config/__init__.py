@@ -14,6 +14,7 @@ The package, one job a module (every name below is importable from `pipeline.con
 * :mod:`~pipeline.config.segmentation`: the classification, built or loaded;
 * :mod:`~pipeline.config.access`: service points, OA centres and distance bands;
 * :mod:`~pipeline.config.service`: a service extract, its equality options and outcomes;
+* :mod:`~pipeline.config.engine`: the record-level engine (`engine: duckdb | spark`, the `spark` block);
 * :mod:`~pipeline.config.protection`: suppression of small counts and the privacy settings;
 * :mod:`~pipeline.config.run_config`: `RunConfig`, the whole config, and the default attribution;
 * :mod:`~pipeline.config.errors`: `UserError` and `ConfigError`;
@@ -25,6 +26,7 @@ Where a run may read and write is `pipeline.paths`.
 
 from pipeline.config.access import Access, CentroidFile, PointColumns, PointsFile, ServiceAccess
 from pipeline.config.base import Strict
+from pipeline.config.engine import ENGINES, Spark
 from pipeline.config.errors import ConfigError, UserError
 from pipeline.config.fields import (
     DATE_OF_BIRTH,
@@ -75,6 +77,8 @@ from pipeline.config.service import OUTCOME_LIMIT, OUTCOME_MAXIMUM, Equality, Ou
 from pipeline.errors import InsightError  # importable from here as it always was (tests/run/test_fuzz.py)
 
 __all__ = [
+    "ENGINES",
+    "Spark",
     "BNG",
     "DATE_OF_BIRTH",
     "DEFAULT_AGE_BANDS",

@@ -5,12 +5,14 @@ the checks that join its blocks."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.access import Access
 from pipeline.config.base import Strict
 from pipeline.config.deprivation import Deprivation
+from pipeline.config.engine import Spark
 from pipeline.config.fields import RUN_NAME
 from pipeline.config.geography import Census, Geography
 from pipeline.config.protection import Privacy, Suppression
@@ -56,6 +58,16 @@ class RunConfig(Strict):
     access: Access = Field(default_factory=Access, description="service-point files and distance bands")
     deprivation: Deprivation | None = Field(
         default=None, description="the Indices of Deprivation: take-up by deprivation decile (optional)")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="record-level engine: duckdb (this machine) or spark (docs/spark.md)")
+    spark: Spark | None = Field(default=None, description="where Spark runs (engine: spark only)")
+
+    @model_validator(mode="after")
+    def _spark_block_has_effect(self) -> RunConfig:
+        if self.spark is not None and self.engine != "spark":
+            raise ValueError("spark: this block has no effect with engine: duckdb. Fix: set engine: spark, "
+                             "or remove the spark block")
+        return self
 
     @model_validator(mode="after")
     def _access_points_named(self) -> RunConfig:
