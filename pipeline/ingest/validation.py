@@ -102,7 +102,7 @@ def extract_header(path: Path, service: Service) -> tuple[int, list[str]]:
     return read(path, service)
 
 
-def _extract_problems(where: str, service: Service) -> list[Problem]:
+def extract_problems(where: str, service: Service) -> list[Problem]:
     """Problems with one extract: its kind, encoding, sheet and the header's mapped columns."""
     path = Path(service.file)
     if path.is_file() and path.stat().st_size == 0:
@@ -129,7 +129,7 @@ def _extract_problems(where: str, service: Service) -> list[Problem]:
 def check(cfg: RunConfig) -> list[Problem]:
     """Each extract is a readable file whose header holds the mapped columns."""
     return [p for i, s in enumerate(cfg.services) if Path(s.file).exists()  # else missing_files says so
-            for p in _extract_problems(f"services[{i}] ({s.name})", s)]
+            for p in extract_problems(f"services[{i}] ({s.name})", s)]
 
 
 def privacy_warnings(cfg: RunConfig) -> list[str]:
