@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from pipeline.config import RunConfig
 from pipeline.ingest import option_column
-from pipeline.profiles import access, channels, equality, gaps, levels, outcomes, trends, wards
+from pipeline.profiles import access, channels, deprivation, equality, gaps, levels, outcomes, trends, wards
 from pipeline.profiles.cells import CountGraph
 from pipeline.profiles.table import profile_table, with_uncertainty
 from pipeline.warehouse import execute, ident
@@ -221,6 +221,7 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
     out = {}
     geos: dict[str, pd.DataFrame] = {}
     census: equality.AreaCensus | None = None
+    area_dep = None
     for service in tqdm(cfg.services, desc="profiles", unit="service", leave=False):
         table = f"assign_{service.name}"
         base = getattr(service, "base", "households")
@@ -228,6 +229,8 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
         if base not in geos:
             geos[base] = levels.area_frame(con, cfg, base)
         geo = geos[base]
+        if area_dep is None and cfg.deprivation is not None:  # every OA's LSOA and deciles, once a run
+            area_dep = deprivation.area_deprivation(con, cfg, list(geo["oa21cd"]))
         if census is None:
             census = equality.AreaCensus(cfg, list(geo["oa21cd"]))
         subs: dict[str, str | None] = {service.name: None}  # (sub-)service -> its option column
@@ -239,6 +242,8 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
             b = ServiceProfile()
             _level_views(b, geo, users, lv, names)
             _area_views(b, geo, users, names["segment"], postcodes)
+            if area_dep is not None:
+                deprivation.deprivation_views(b, geo, users, area_dep)
             if name == service.name:
                 exact = unit == "records"
                 present = service.stored_fields & {*equality.FIELDS, "channel", "date"}

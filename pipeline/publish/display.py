@@ -25,17 +25,20 @@ HIDE = {
                                      "channel_shift_candidate"]),
     "cross": ([], ["index", "index_lower", "index_upper", "significance"]),
     "access": ([], []),  # points, OAs, targets, candidates: geography and census households only
+    "deprivation": ([], ["deciles", "sii", "sii_lower", "sii_upper", "rii", "rii_lower",  # the gradient
+                         "rii_upper", "times_most_deprived", "times_lower", "times_upper", "scale", "note"]),
     "trends": (["service_count"], ["service_pct", "penetration_pct", "index", "index_change",
                                    "change_lower", "change_upper", "change"]),
 }
 DECIMALS = {"service_pct": 2, "population_pct": 2, "segment_pct": 2, "borough_pct": 2, "base_pct": 2,
             "penetration_pct": 2, "index": 0, "index_lower": 0, "index_upper": 0, "index_change": 0,
-            "change_lower": 0, "change_upper": 0}
+            "change_lower": 0, "change_upper": 0, "sii": 2, "sii_lower": 2, "sii_upper": 2, "rii": 3,
+            "rii_lower": 3, "rii_upper": 3, "times_most_deprived": 2, "times_lower": 2, "times_upper": 2}
 
 
 def kind(view: str) -> str:
-    if view in PROFILE_VIEWS:
-        return "profile"
+    if view in PROFILE_VIEWS or (view.startswith("deprivation_") and view != "deprivation_gradient"):
+        return "profile"  # deprivation_imd, _local, _<domain> (pipeline.profiles.deprivation)
     return view.split("_")[0] if view.split("_")[0] in HIDE else view
 
 

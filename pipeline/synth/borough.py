@@ -25,6 +25,7 @@ import shapely
 from pyproj import Transformer
 
 from pipeline.config import BNG, WGS84
+from pipeline.synth import deprivation as _deprivation
 from pipeline.synth import extracts as _extracts
 from pipeline.synth import points as _points
 
@@ -696,6 +697,9 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
     )
     # service points and OA centroids: a random stream of their own (synth/points.py)
     points = _points.write_points(out_dir, oa, hh, directory, seed=seed)
+    # fictional Indices of Deprivation derived from the planted types: a random stream of its own
+    deprivation = _deprivation.write_deprivation(out_dir, truth_dir, oa, LAD_CODE, LAD_NAME,
+                                                 list(_extracts.SERVICES), seed=seed)
     summary = {
         "output_areas": int(len(oa)),
         "wards": int(oa["wd23cd"].nunique()),
@@ -708,6 +712,7 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
         "types": {int(k): int(v) for k, v in oa["type"].value_counts().sort_index().items()},
         "extracts": ext,
         "service_points": points,
+        "deprivation": deprivation,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     logger.info("Demo data written to %s in %.1f s", out_dir, summary["seconds"])

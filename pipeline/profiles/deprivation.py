@@ -1,0 +1,119 @@
+"""Take-up by deprivation: the profile of a service by national IMD decile, by the area's own IMD
+quintile and by each domain's decile, and the gradient across the deciles.
+
+Views (each a `profile_table` with `with_uncertainty`: users, households, % of users, % of
+households, penetration, index, intervals and significance, the one index rule of
+`pipeline.profiles.table`):
+
+* ``deprivation_imd``: national IMD decile as published (1 = most deprived 10% of LSOAs nationally);
+* ``deprivation_local``: the area's LSOAs ranked by national IMD rank, in quintiles
+  (`deprivation_source.local_quintiles`);
+* ``deprivation_<domain>``: each domain's national decile (income, employment, ...).
+
+Households are the census base of each OA (TS041 by default), summed over the OAs of each LSOA
+and of each decile; every OA of the area is in one LSOA and every LSOA in the index (or the run
+stops with the fix), so each table's Total is the service's total. The rows are registered in the
+count graph as a table adding up to the service total, so publication suppresses them with every
+other count.
+
+``deprivation_gradient``: one row with the slope index of inequality (SII, percentage points of
+penetration from the most to the least deprived end) and the relative index (RII, least over most
+deprived) across the national IMD deciles present, with 95% limits (`pipeline.profiles.inequality`),
+and ``times_most_deprived`` = 1 / RII: how many times as high use is at the most deprived end as
+at the least. It is derived from every decile's count: withheld when any of them is.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from pipeline.config import RunConfig
+from pipeline.profiles import inequality, levels
+from pipeline.profiles.deprivation_source import DOMAIN_LABELS, area_index
+from pipeline.profiles.table import profile_table, with_uncertainty
+
+GRADIENT = "deprivation_gradient"
+QUINTILE_NAMES = {1: "1 (most deprived fifth of the area)", 5: "5 (least deprived fifth of the area)"}
+
+
+def decile_name(d: int) -> str:
+    return {1: "1 (most deprived 10%)", 10: "10 (least deprived 10%)"}.get(int(d), str(d))
+
+
+def area_deprivation(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
+                     oas: list[str]) -> tuple[pd.DataFrame, list[str]] | None:
+    """Every OA's LSOA, ranks and deciles (None for a config without a deprivation block)."""
+    if cfg.deprivation is None:
+        return None
+    return area_index(con, cfg, oas)
+
+
+def columns(index: pd.DataFrame) -> dict[str, str]:
+    """view -> the column of the OA frame it groups by, IMD first, then the domains present."""
+    out = {"deprivation_imd": "imd_decile", "deprivation_local": "imd_local_quintile"}
+    for col in index.columns:
+        if col.endswith("_decile") and col != "imd_decile" and index[col].notna().all():
+            out[f"deprivation_{col.removesuffix('_decile')}"] = col
+    return out
+
+
+def deprivation_views(b, geo: pd.DataFrame, users: pd.Series, area: tuple[pd.DataFrame, list[str]]) -> None:
+    """The deprivation views of one (sub-)service into its ServiceProfile `b`."""
+    index, notes = area
+    by_oa = geo.merge(index.drop(columns=["nation"]), on="oa21cd", how="left")
+    for view, col in columns(index).items():
+        by_oa[col] = by_oa[col].astype("Int64").astype(str)
+        names = {c: (QUINTILE_NAMES.get(int(c), c) if view == "deprivation_local" else decile_name(int(c)))
+                 for c in by_oa[col].unique()}
+        prof = with_uncertainty(profile_table(levels.grouped_counts(by_oa, users, col, names)))
+        b.profile_view(view, prof, [(view, c) for c in prof["segment_code"].iloc[:-1]])
+        domain = view.removeprefix("deprivation_")
+        label = ("the area's own IMD quintile" if domain == "local"
+                 else f"{DOMAIN_LABELS.get(domain, domain)} decile")
+        b.notes[view] = [f"Take-up by {label}.", *notes]
+    imd = b.views["deprivation_imd"]
+    b.views[GRADIENT] = gradient_frame(imd)
+    b.derived[GRADIENT] = [b.keys["deprivation_imd"][:-1]]
+    b.notes[GRADIENT] = [
+        "Slope index of inequality (SII): the fitted difference in penetration (percentage points) between "
+        "the least and the most deprived ends of the area's population ranked by national IMD decile; "
+        "relative index (RII): their ratio, least over most deprived (OHID method, PHEindicatormethods "
+        "phe_sii: weighted regression on the cumulative midpoint rank, 95% limits by simulation).", *notes]
+
+
+def gradient_frame(imd: pd.DataFrame) -> pd.DataFrame:
+    """One row: the SII (percentage points) and RII of penetration across the IMD deciles, 1 / RII
+    and their limits; `reason` where it cannot be computed."""
+    body = imd[imd["segment_code"] != "Total"]
+    g = inequality.gradient(body["service_count"].to_numpy(), body["base_count"].to_numpy())
+
+    def pp(v):
+        return None if v is None else 100 * v
+
+    def inv(v):
+        return None if v is None or v == 0 else 1 / v
+
+    return pd.DataFrame([{
+        "measure": "IMD decile", "deciles": g.groups,
+        "sii": pp(g.sii), "sii_lower": pp(g.sii_lower), "sii_upper": pp(g.sii_upper),
+        "rii": g.rii, "rii_lower": g.rii_lower, "rii_upper": g.rii_upper,
+        "times_most_deprived": inv(g.rii), "times_lower": inv(g.rii_upper), "times_upper": inv(g.rii_lower),
+        "scale": g.scale, "note": g.reason,
+    }])
+
+
+def summary_line(row: dict) -> str:
+    """The report's one line on the gradient, from the published gradient row (numbers as shown)."""
+    if not row or row.get("sii") in (None, ""):
+        return ""
+    t, sii = float(row["times_most_deprived"]), float(row["sii"])
+    more = t >= 1
+    ratio = (f"{t:.1f} times as high in the most deprived" if more
+             else f"{1 / t:.1f} times as high in the least deprived")
+    other = "least" if more else "most"
+    lo, hi = float(row["times_lower"]), float(row["times_upper"])
+    return (f"Use is {ratio} neighbourhoods as in the {other} (fitted across the national IMD deciles; "
+            f"95% interval {lo:.1f} to {hi:.1f} for the most over the least deprived); slope index of "
+            f"inequality {sii:+.1f} percentage points from the most to the least deprived end (95% interval "
+            f"{float(row['sii_lower']):+.1f} to {float(row['sii_upper']):+.1f}).")
