@@ -23,9 +23,10 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import duckdb
+import pandas as pd
 
 import pipeline
 import segments
@@ -376,7 +377,31 @@ def _optional_products(ws: cutting.Workspace, src: Sources, files: AreaFiles, st
                                 f"({n_read:,} read), so it is not used: it is another council's")
     if not kept:
         missing.append(f"gazetteer (optional): without it {product('gazetteer').without}")
+    for pid, nation in (("iod_england", "england"), ("wimd", "wales")):
+        if pid in src.found:
+            n, total, name = cut_deprivation(src.found[pid], list(result.lads), stage / "deprivation")
+            cut.append((product(pid).short, f"{n:,} LSOAs of {total:,} in {name}"))
+            where = result.data_dir / "deprivation" / name
+            result.notes.append(f"{product(pid).short}: to profile take-up by deprivation, add to the "
+                                f"config deprivation: {{{nation}: {{path: {where}}}}}")
     return missing, cut
+
+
+def cut_deprivation(found, lads: list[str], folder: Path) -> tuple[int, int, str]:
+    """The rows of the area's local authorities of an Indices of Deprivation file (a small national
+    table of LSOAs: read whole), headers and deciles as published; the whole file when it names no
+    authority code of the area (WIMD names authorities by name only; IoD 2025 by 2024 codes)."""
+    e = found.entries[0]
+    with e.open() as f:
+        frame = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    lad = found.columns.get("lad")
+    kept = frame[frame[lad].isin(lads)] if lad else frame
+    if kept.empty:
+        kept = frame
+    folder.mkdir(parents=True, exist_ok=True)
+    name = PurePosixPath(e.inner or e.path.name).name
+    kept.to_csv(folder / name, index=False, lineterminator="\n")
+    return len(kept), len(frame), name
 
 
 def _sentences(text: str) -> list[str]:

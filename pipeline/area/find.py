@@ -49,7 +49,8 @@ _RELEASE = re.compile(r"(?<![A-Z])(" + "|".join(_MONTHS) + r")[A-Z]*[_ -]?(\d{4}
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$")
 #: Header-classified CSV products, most specific first (a gazetteer has a UPRN and a street, ONSUD
 #: a UPRN; a postcode directory and ONSUD both carry ward and LAD columns, as the lookup does)
-CSV_PRODUCTS = ("gazetteer", "onsud", "postcode_directory", "oa_ward_lookup", "codepoint_open")
+CSV_PRODUCTS = ("iod_england", "wimd", "gazetteer", "onsud", "postcode_directory", "oa_ward_lookup",
+                "codepoint_open")
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,12 @@ def _csv_kind(e: Entry, header: list[str]) -> str | None:
 def _old_vintage(e: Entry, header: list[str]) -> tuple[str, str] | None:
     """The problem with a file that is a known product in a layout before the 2021 Output Areas."""
     low = {h.lower() for h in header}
+    imd_rank = "index of multiple deprivation (imd) rank"
+    if "lsoa code (2011)" in low and any(h.startswith(imd_rank) for h in low):
+        p = product("iod_england")
+        return p.id, (f"{p.name}: {e.label()} is keyed by the 2011 LSOAs ('LSOA code (2011)': the IoD 2019 "
+                      "or earlier), not the 2021 ones of the Census 2021 geography. Fix: download "
+                      f"\"{p.title}\" from {p.page}")
     if "pcds" in low and not {"oa21", "oa21cd"} & low and {"oa11", "oa11cd"} & low:
         p = product("postcode_directory")
         return p.id, (f"{p.name}: {e.label()} has no 2021 Output Area column (oa21), only 2011 ones: it is a "
