@@ -18,6 +18,7 @@ from pipeline.config.geography import Census, Geography
 from pipeline.config.protection import Privacy, Suppression
 from pipeline.config.segmentation import Segmentation
 from pipeline.config.service import Service
+from pipeline.config.survey import Survey
 
 #: The attribution of every output unless the run config gives its own (`attribution`); a map or
 #: workbook written without one takes it too (`pipeline.publish.notes`). Plain text: it is escaped
@@ -55,6 +56,8 @@ class RunConfig(Strict):
     attribution: str = Field(default=DEFAULT_ATTRIBUTION,
                              description="Source attribution printed on every output")
     services: list[Service] = Field(default_factory=list)
+    surveys: list[Survey] = Field(default_factory=list, description="resident surveys: weighted to the "
+                                  "census, estimated by segment, ward and group (docs/surveys.md)")
     access: Access = Field(default_factory=Access, description="service-point files and distance bands")
     deprivation: Deprivation | None = Field(
         default=None, description="the Indices of Deprivation: take-up by deprivation decile (optional)")
