@@ -40,17 +40,37 @@ def problems_of(cfg: RunConfig) -> list[str]:
     return list(dict.fromkeys(problems))  # each problem once, however many checks meet it
 
 
-def validate_config(path: Path | str) -> RunConfig:
-    """The run config at `path`, checked with every file it names; raise ConfigError listing
-    every problem found (the schema's alone when the config itself is malformed)."""
+#: The config entries `python -m segments` reads (the classification alone: no service extract).
+SEGMENT_INPUTS = ("census.", "segmentation.", "geography.oa_boundaries.", "geography.oa_to_ward.",
+                  "geography.postcode_directory.")
+
+
+def segment_problems_of(cfg: RunConfig) -> list[str]:
+    """`problems_of` for `python -m segments`: the files the classification reads
+    (`SEGMENT_INPUTS`), the folders, and the segments stage's check; a service extract, the
+    wards or the gazetteer it never reads may be missing."""
+    from pipeline.run import STAGES
+
+    problems = [p for p in missing_files(cfg) if p.startswith(SEGMENT_INPUTS)]
+    problems += ownership.check(cfg)
+    problems += next(s for s in STAGES if s.name == "segments").check(cfg)
+    return list(dict.fromkeys(problems))
+
+
+def validate_config(path: Path | str, segments_only: bool = False) -> RunConfig:
+    """The run config at `path`, checked with every file it names (with `segments_only`, those
+    the classification reads: `segment_problems_of`); raise ConfigError listing every problem
+    found (the schema's alone when the config itself is malformed)."""
     from pipeline.ingest.validation import value_report
     from pipeline.profiles.check import equality_code_report
 
     path = Path(path)
     cfg = load_config(path, check_files=False)
-    problems = problems_of(cfg)
+    problems = segment_problems_of(cfg) if segments_only else problems_of(cfg)
     if problems:
         raise ConfigError(path, problems)
+    if segments_only:
+        return cfg
     for line in [*value_report(cfg), *equality_code_report(cfg)]:  # to the terminal only: values are private
         logger.warning(line)
     logger.debug("%s: valid", path)

@@ -1,7 +1,9 @@
 """`python -m segments CONFIG` (`make segments`): rebuild the classification of a run config with
 its diagnostics, pen portraits and figures into outputs/<run>/segments/.
 
-Only the segments stage runs (no service extracts are read); the tables it writes are those of
+Only the segments stage runs: the config is checked for the files it reads (census tables, the
+variable spec, names and lookup files, the OA boundaries and OA -> ward lookup), so a
+classification-only config needs no service extracts; the tables it writes are those of
 `segments.outputs.write_segments` and `write_diagnostics`.
 """
 
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     t0 = time.perf_counter()
     try:
-        cfg = validate_config(args.config)  # every file checked as `insight run` checks it
+        cfg = validate_config(args.config, segments_only=True)  # the files the build reads
         print(scope_line(cfg), flush=True)
         result = build_segments(cfg, progress=True)
         steps = {"read and build": time.perf_counter() - t0}

@@ -301,3 +301,21 @@ def test_restarts_line_states_the_gap_in_words_a_reader_can_use():
     assert "under 0.001% higher" in line(2.7e-05) and "0%" not in line(2.7e-05)
     assert "every start reached it" in line(None)
     assert line(0.126).startswith("supergroups: 120 k-means starts (") and "reached by 3" in line(0.126)
+
+
+@needs_trafford
+def test_classification_only_config_needs_no_service_extracts(tmp_path):
+    """`python -m segments` checks the files the build reads, never a service extract."""
+    from pipeline.config import ConfigError
+    from pipeline.validate import validate_config
+
+    cfg = _config(tmp_path, boundaries=TRAFFORD / "boundaries" / "oa21_bgc.geojson", k_groups=None)
+    cfg["services"] = [{"name": "library", "label": "Library", "columns": {"postcode": "Postcode"},
+                        "file": str(tmp_path / "no_such_extract.csv")}]
+    path = _write(cfg, tmp_path)
+    with pytest.raises(ConfigError, match="no_such_extract"):
+        validate_config(path)  # insight validate / run read the extract
+    assert validate_config(path, segments_only=True).run == "s16"
+    cfg["census"]["dir"] = str(tmp_path / "no_census")  # what the build reads is still checked
+    with pytest.raises(ConfigError, match="census.dir: no such file"):
+        validate_config(_write(cfg, tmp_path), segments_only=True)
