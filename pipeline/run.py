@@ -1,6 +1,6 @@
 """Run every stage for one config, in the order of the stage queue `STAGES`:
 
-geography -> ingest -> geocode -> segments -> assign -> quality -> profile -> publish -> render
+geography -> ingest -> geocode -> segments -> assign -> quality -> profile -> surveys -> publish -> render
 
 Each `Stage` names its step, the function that runs it over the typed `RunContext` (the
 warehouse connection, the config and what the earlier stages made), and the function that checks,
@@ -119,6 +119,13 @@ def _profile(ctx: RunContext) -> None:
     ctx.computed = profiles.run(ctx.con, ctx.cfg)
 
 
+def _surveys(ctx: RunContext) -> None:
+    from pipeline.surveys import stage  # resident surveys: read, geocoded, weighted, estimated, published
+
+    for result in stage.run(ctx.con, ctx.cfg).values():
+        ctx.notes += [f"survey {result.name}: {n}" for n in result.notes]
+
+
 def _publish(ctx: RunContext) -> None:
     from pipeline.publish import publish, write_private
 
@@ -157,6 +164,12 @@ def _check_profile(cfg: RunConfig) -> list[Problem]:
     return check(cfg)
 
 
+def _check_surveys(cfg: RunConfig) -> list[Problem]:
+    from pipeline.surveys.stage import check
+
+    return check(cfg)
+
+
 #: The stage queue: the order a run takes, and the order `insight validate` checks in.
 STAGES: tuple[Stage, ...] = (
     Stage("geography", _geography, _check_geography),
@@ -166,6 +179,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("assign", _assign),
     Stage("quality", _quality),
     Stage("profile", _profile, _check_profile),
+    Stage("surveys", _surveys, _check_surveys),
     Stage("publish", _publish),
     Stage("render", _render),
 )
