@@ -17,7 +17,7 @@ from tests.helpers import relocated_config
 
 def test_the_queue_names_every_stage_once_in_run_order():
     assert STAGE_NAMES == ("geography", "ingest", "geocode", "segments", "assign", "quality", "profile",
-                           "publish", "render")
+                           "surveys", "publish", "render")
     assert all(callable(s.run) and (s.check is None or callable(s.check)) for s in STAGES)
 
 
@@ -42,7 +42,7 @@ def test_validate_runs_each_stage_check_in_queue_order(demo_data, tmp_path, monk
     monkeypatch.setattr(run_module, "STAGES", queue)
     assert problems_of(cfg) == ["problem of ingest", "problem of profile"]
     assert called == [s.name for s in STAGES if s.check]
-    assert called[0] == "geography" and called[-1] == "profile"
+    assert called[0] == "geography" and called[-1] == "surveys"
 
 
 def test_the_match_report_is_its_own_stage(demo_data, tmp_path):
