@@ -51,7 +51,7 @@ WIDEN_FOR = ("postcode_terminated", "missing_postcode", "partial_postcode", "inv
 
 EMPTY_GAZETTEER = """CREATE TABLE IF NOT EXISTS ref_gazetteer (uprn VARCHAR, saon VARCHAR, paon VARCHAR,
     street VARCHAR, locality VARCHAR, town VARCHAR, postcode VARCHAR, pc_key VARCHAR, x DOUBLE, y DOUBLE,
-    oa21cd VARCHAR, ward_code VARCHAR)"""
+    oa21cd VARCHAR, ward_code VARCHAR, class_code VARCHAR, parent_uprn VARCHAR)"""
 
 
 def gazetteer_index(

@@ -3,7 +3,12 @@
 The gazetteer's points (easting/northing, EPSG:27700) are put in Output Areas by point in polygon
 (geopandas sjoin over an STRtree); only addresses inside the area's OAs are kept, since only they
 can be profiled. UPRNs are keyed by the one UPRN rule (`pipeline.address.uprn`). Columns: uprn,
-saon, paon, street, locality, town, postcode, pc_key, x, y, oa21cd, ward_code.
+saon, paon, street, locality, town, postcode, pc_key, x, y, oa21cd, ward_code, class_code (the
+AddressBase classification, R... residential; NULL when the gazetteer has none), parent_uprn.
+
+The file is the flat CSV under the configured columns, or a published layout recognised by its
+content and flattened to the same form (`pipeline.address.published`: AddressBase Plus, Core,
+Premium, an LLPG export in DTF 8.1, OS Open UPRN; zipped or not).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import duckdb
 import geopandas as gpd
 import pandas as pd
 
-from pipeline.address import postcode, uprn
+from pipeline.address import postcode, published, uprn
 from pipeline.checks import Problem, need_columns
 from pipeline.config import BNG, RunConfig
 from pipeline.errors import GeographyError
@@ -25,27 +30,44 @@ from pipeline.warehouse import execute, ident
 COLUMNS = "DESCRIBE SELECT * FROM read_csv(?, header = true)"
 
 logger = logging.getLogger(__name__)
-FIELDS = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
+FIELDS = published.FLAT_COLUMNS
+
+
+def _flat_columns(cfg: RunConfig) -> dict[str, str | None]:
+    return cfg.geography.gazetteer.columns.model_dump()
 
 
 def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFrame:
-    """The gazetteer under standard column names (text), checked for the configured columns."""
+    """The gazetteer in the one form (`published.FLAT_COLUMNS`, text): the flat CSV under its
+    configured columns, or a published layout recognised by its content."""
     spec = cfg.geography.gazetteer
-    have = [r[0] for r in execute(con, "gazetteer_columns", COLUMNS, [str(spec.path)], fetch="all")]
-    cols = spec.columns.model_dump()
-    missing = [f"{spec.path}: no column {c!r} (configured as the gazetteer's {f} column); the file has {have}"
-               for f, c in cols.items() if c is not None and c not in have]
-    if missing:
-        raise GeographyError(missing + ["fix: set geography.gazetteer.columns in the run config"])
-    return execute(con, "gazetteer_read", gazetteer_read_sql(cols), [str(spec.path)], fetch="df")
+    cols = _flat_columns(cfg)
+    sniffed = published.sniff(Path(spec.path), tuple(c for c in cols.values() if c))
+    if sniffed.layout is None:
+        have = published._fields(published.first_line(Path(spec.path)))
+        missing = [f"{spec.path}: no column {c!r} (configured as the gazetteer's {f} column); the file has "
+                   f"{have[:30]}" for f, c in cols.items() if c is not None and c not in have]
+        raise GeographyError(missing + [
+            "fix: set geography.gazetteer.columns in the run config, or give the gazetteer as published "
+            "(AddressBase Plus, Core or Premium, a DTF 8.1 LLPG export, OS Open UPRN; docs/geocoding.md)"])
+    try:
+        with published.local_files(Path(spec.path)) as paths:
+            flat = published.flatten(con, paths, sniffed, str(spec.path), cols)
+    except published.LayoutError as exc:
+        raise GeographyError(exc.problems) from None
+    for note in flat.notes:
+        logger.warning("Gazetteer: %s", note)
+    if flat.layout != "flat":
+        logger.info("Gazetteer: %s read as %s (%d addresses)", spec.path, published.LAYOUT_NAMES[flat.layout],
+                    flat.rows)
+    df = execute(con, "gazetteer_read", gazetteer_read_sql(), fetch="df")
+    execute(con, "gazetteer_drop_flat", "DROP TABLE IF EXISTS scratch_gazetteer_flat")
+    return df
 
 
-def gazetteer_read_sql(cols: dict[str, str | None]) -> str:
-    """Read the gazetteer CSV (the bound path $1) under standard column names (field -> the file's
-    column, or None for NULL), every value as trimmed text."""
-    sel = ", ".join((f"trim(CAST({ident(c)} AS VARCHAR)) AS {ident(f)}" if c
-                     else f"CAST(NULL AS VARCHAR) AS {ident(f)}") for f, c in cols.items())
-    return f"SELECT {sel} FROM read_csv($1, all_varchar = true, header = true)"
+def gazetteer_read_sql() -> str:
+    """The flattened gazetteer (`scratch_gazetteer_flat`) under the standard column names."""
+    return f"SELECT {', '.join(ident(f) for f in FIELDS)} FROM scratch_gazetteer_flat"
 
 
 def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) -> int:
@@ -65,14 +87,19 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
     gaz["x"], gaz["y"], gaz["oa21cd"] = x, y, hit["code"].reindex(gaz.index).to_numpy()
     dups = int(gaz["uprn"].duplicated().sum())
     if dups:
-        raise GeographyError([f"{cfg.geography.gazetteer.path}: {dups} UPRN(s) appear more than once"])
+        raise GeographyError([f"{cfg.geography.gazetteer.path}: {dups} UPRN(s) appear more than once (e.g. "
+                              f"{_masked(gaz.loc[gaz['uprn'].duplicated(), 'uprn'].iloc[0])}); a gazetteer "
+                              "holds each address once. Fix: export one current address per UPRN (or give "
+                              "the gazetteer as published, whose approved current address is taken)"])
     postcode.install(con)
+    uprn.install(con)
     con.register("gaz_df", gaz)
     execute(con, "gazetteer_table",
         """CREATE OR REPLACE TABLE ref_gazetteer AS
            SELECT g.uprn, g.saon, g.paon, g.street, g.locality, g.town,
                   upper(regexp_replace(trim(g.postcode), '\\s+', ' ', 'g')) AS postcode,
-                  pc_key(g.postcode) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code
+                  pc_key(g.postcode) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code,
+                  upper(g.class_code) AS class_code, uprn_key(g.parent_uprn) AS parent_uprn
            FROM gaz_df g JOIN ref_oa o USING (oa21cd) ORDER BY g.uprn"""
     )
     con.unregister("gaz_df")
@@ -81,11 +108,36 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
     return n
 
 
+def _masked(value: str) -> str:
+    """A UPRN shown with all but its last three digits hidden."""
+    v = str(value)
+    return "*" * max(len(v) - 3, 0) + v[-3:]
+
+
 def check(cfg: RunConfig) -> list[Problem]:
-    """The gazetteer has its configured columns (as `read_gazetteer` reads it)."""
+    """The gazetteer has its configured columns (as `read_gazetteer` reads it), or is a published
+    layout with the columns its flattening reads (record-structured layouts are checked as read)."""
     spec = cfg.geography.gazetteer
     if spec is None or not Path(spec.path).is_file():
         return []
+    cols = _flat_columns(cfg)
+    try:
+        sniffed = published.sniff(Path(spec.path), tuple(c for c in cols.values() if c))
+    except (OSError, ValueError) as exc:
+        return [f"geography.gazetteer.path: {spec.path} cannot be read ({exc}). Fix: give the gazetteer as a "
+                "CSV, or a zip of CSVs, as exported or published"]
+    if sniffed.layout in published.USED_COLUMNS and sniffed.header:
+        have = {c.upper() for c in published._fields(published.first_line(Path(spec.path)))}
+        lacking = sorted(published.USED_COLUMNS[sniffed.layout] - have)
+        name = published.LAYOUT_NAMES[sniffed.layout]
+        return [f"geography.gazetteer.path: {spec.path} looks like {name} but has no column "
+                f"{', '.join(lacking)}. Fix: export the product's full column set with its header row, "
+                "as published"] if lacking else []
+    if sniffed.layout not in (None, "flat"):
+        return []
+    if Path(spec.path).suffix.lower() == ".zip":
+        return [f"geography.gazetteer.path: {spec.path} is a zip whose first CSV is not a gazetteer layout "
+                "this pipeline knows. Fix: unzip it and name the gazetteer CSV"]
     con = duckdb.connect()
     try:
         have = [r[0] for r in execute(con, "gazetteer_columns", COLUMNS, [str(spec.path)], fetch="all")]
@@ -94,4 +146,4 @@ def check(cfg: RunConfig) -> list[Problem]:
                 f"({str(exc).splitlines()[0]}). Fix: export the gazetteer as CSV"]
     finally:
         con.close()
-    return need_columns("geography.gazetteer.columns", Path(spec.path), have, spec.columns.model_dump())
+    return need_columns("geography.gazetteer.columns", Path(spec.path), have, cols)
