@@ -102,18 +102,3 @@ def gradient_frame(imd: pd.DataFrame) -> pd.DataFrame:
         "scale": g.scale, "note": g.reason,
     }])
 
-
-def summary_line(row: dict) -> str:
-    """The report's one line on the gradient, from the published gradient row (numbers as shown)."""
-    if not row or row.get("sii") in (None, ""):
-        return ""
-    t, sii = float(row["times_most_deprived"]), float(row["sii"])
-    more = t >= 1
-    ratio = (f"{t:.1f} times as high in the most deprived" if more
-             else f"{1 / t:.1f} times as high in the least deprived")
-    other = "least" if more else "most"
-    lo, hi = float(row["times_lower"]), float(row["times_upper"])
-    return (f"Use is {ratio} neighbourhoods as in the {other} (fitted across the national IMD deciles; "
-            f"95% interval {lo:.1f} to {hi:.1f} for the most over the least deprived); slope index of "
-            f"inequality {sii:+.1f} percentage points from the most to the least deprived end (95% interval "
-            f"{float(row['sii_lower']):+.1f} to {float(row['sii_upper']):+.1f}).")

@@ -24,6 +24,7 @@ from pipeline.escape import file_stem
 from pipeline.publish.notes import DEFINITIONS
 from pipeline.publish.tables import PROFILE_COLUMNS, Publication, PublishedTable
 from pipeline.render import access as access_render
+from pipeline.render import deprivation as deprivation_render
 from pipeline.render import findings
 from pipeline.render.charts import Chart, channel_chart, index_chart, outcome_chart
 from pipeline.render.headlines import Headline, headlines
@@ -270,13 +271,14 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     outcome_labels = _outcome_labels(cfg, service)
     found += findings.who_benefits(views, outcome_labels)[:SUMMARY_OUTCOMES]
     found += access_render.headline(views.get("access_band"), cfg.area_name)
+    found += deprivation_render.headline(views)
     found += findings.quality_line(pub.run["run_summary"], service)
     chart = index_chart(seg.frame, seg.rows_hidden, folder / "charts" / f"{name}_index.png",
                         f"{label}: index by segment", symbol)
     charts = [chart]
     extras, appendix = [], []
     for view, t in views.items():
-        if view.startswith(("outcome_", "access_")):  # below: who benefits, access
+        if view.startswith(("outcome_", "access_")) or view in deprivation_render.BODY:  # sections below
             continue
         if view.startswith("equality_") or view == "channels":
             extra, c = (equality_section(cfg, name, view, t, folder, label) if view != "channels"
@@ -309,6 +311,12 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
                               display_table(views["access_band_segment"]), "access_band_segment", wide=True))
     appendix += [Extra(t, Table(cols, rows), what, wide=wide) for t, cols, rows, what, _, wide in more]
     charts += access_charts
+    dep_chart = deprivation_render.section(views, folder, name, label)
+    if dep_chart is not None:  # take-up by national IMD decile and its gradient (domains: appendix)
+        extras.append(Extra("Take-up by deprivation", display_table(views[deprivation_render.DECILES]),
+                            deprivation_render.DECILES, {"href": f"charts/{dep_chart.path.name}",
+                                                         "alt": dep_chart.alt}))
+        charts.append(dep_chart)
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,

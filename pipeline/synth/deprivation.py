@@ -28,6 +28,8 @@ from pipeline.profiles.deprivation_source import DECILE, ENGLAND_DOMAINS, ENGLAN
 #: fictional deprivation score by neighbourhood type (1..8)
 TYPE_SCORE = {1: 6.0, 2: 12.0, 3: 20.0, 4: 36.0, 5: 9.0, 6: 28.0, 7: 44.0, 8: 52.0}
 FILE = "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators_DEMO.csv"
+#: planted rows the geocoder is built to place (a usable postcode); the others are rejected by design
+MATCHABLE = ("clean", "lowercase", "unspaced", "terminated", "typo_o0", "planted")
 SCORE_NAMES = {"income": "Income Score (rate)", "employment": "Employment Score (rate)"}
 
 
@@ -76,22 +78,29 @@ def published(index: pd.DataFrame, lad: str, lad_name: str) -> pd.DataFrame:
 
 def gradient_truth(oa: pd.DataFrame, index: pd.DataFrame, truth_dir: Path,
                    services: list[str]) -> pd.DataFrame:
-    """Each service's SII and RII of penetration by IMD decile from its truth: the records of real
-    households (not blank or duplicate rows) by their true OA, over the census households."""
+    """Each service's SII and RII of penetration by IMD decile from its truth, over the census
+    households: `sii`, `rii` from the records the geocoder is built to place (a usable postcode:
+    MATCHABLE), the figures a run should recover; `sii_all`, `rii_all` from every
+    record of a real household (not blank or duplicate rows), unmatched ones too (the RII, a ratio,
+    is the same; the SII is smaller by the share a run cannot place)."""
     decile = oa["lsoa21cd"].map(index.set_index("lsoa21cd")["imd_decile"])
     households = oa.assign(decile=decile.to_numpy()).groupby("decile")["households"].sum()
+    by_oa = dict(zip(oa["oa21cd"], decile, strict=True))
     rows = []
     for service in services:
         path = truth_dir / f"{service}_truth.csv"
         if not path.exists():
             continue
         t = pd.read_csv(path, dtype=str, keep_default_na=False)
-        t = t[~t["planted"].isin(["blank_row", "duplicate"]) & t["true_oa21cd"].isin(set(oa["oa21cd"]))]
-        users = t["true_oa21cd"].map(dict(zip(oa["oa21cd"], decile, strict=True))).value_counts()
-        users = users.reindex(households.index).fillna(0).to_numpy()
-        g = inequality.gradient(users, households.to_numpy())
-        rows.append({"service": service, "records": int(users.sum()), "sii": round(100 * g.sii, 3),
-                     "rii": round(g.rii, 4), "times_most_deprived": round(1 / g.rii, 4)})
+        t = t[t["true_oa21cd"].isin(set(oa["oa21cd"]))]
+        row = {"service": service}
+        for suffix, rows_of in (("", t[t["planted"].isin(MATCHABLE)]),
+                                ("_all", t[~t["planted"].isin(["blank_row", "duplicate"])])):
+            users = rows_of["true_oa21cd"].map(by_oa).value_counts().reindex(households.index).fillna(0)
+            g = inequality.gradient(users.to_numpy(), households.to_numpy(), repetitions=1000)
+            row |= {f"records{suffix}": int(users.sum()), f"sii{suffix}": round(100 * g.sii, 3),
+                    f"rii{suffix}": round(g.rii, 4)}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
