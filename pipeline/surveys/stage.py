@@ -155,11 +155,14 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, SurveyResul
     if not surveys_of(cfg):
         return results
     g = cfg.geography.gazetteer
-    index = geocode.gazetteer_index(con, g.min_score, g.min_margin) if g is not None else None
+    index = None
     age = AgeRule.of(cfg)
     problems = []
     for survey in surveys_of(cfg):
         svc = survey.extract()
+        if g is not None and index is None and any(f.startswith("address_") for f in svc.columns):
+            # the gazetteer's address index, built only for a survey that gives addresses
+            index = geocode.gazetteer_index(con, g.min_score, g.min_margin)
         try:
             read = ingest_service(con, cfg, svc, age)
         except IngestError as exc:
