@@ -1,7 +1,8 @@
 """The survey stage: each `surveys:` entry read, geocoded, weighted, estimated and published.
 
 1. Read and geocode: the survey is a service extract (`Survey.extract()`, tables
-   ingest_survey_<name> and geocode_survey_<name>), so the same header mapping, checks, match
+   ingest_survey_<name>, a temporary view that lives only for the run like a service's, and
+   geocode_survey_<name>), so the same header mapping, checks, match
    hierarchy and reject reasons apply; rows read = placed + not placed, each not placed with its
    reason (written to the private rejects folder like a service's).
 2. Respondents: the placed respondents inside the area with their OA's segment and ward, age band
@@ -172,8 +173,6 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, SurveyResul
                                            oa_by_point=cfg.geography.postcode_directory.columns.oa is None)
         geocode.write_rejects(con, svc, cfg.private)
         frame = execute(con, "survey_respondents", respondents_sql(survey), fetch="df")
-        execute(con, "survey_drop_ingest", f"DROP VIEW IF EXISTS {ident('ingest_' + svc.name)}")
-        execute(con, "survey_drop_ingest_table", f"DROP TABLE IF EXISTS {ident('ingest_' + svc.name)}")
         result = analyse(con, cfg, survey, frame, outcomes, read.rows)
         result.notes = read.notes + result.notes
         publish(cfg, survey, result)
