@@ -51,7 +51,7 @@ WIDEN_FOR = ("postcode_terminated", "missing_postcode", "partial_postcode", "inv
 
 EMPTY_GAZETTEER = """CREATE TABLE IF NOT EXISTS ref_gazetteer (uprn VARCHAR, saon VARCHAR, paon VARCHAR,
     street VARCHAR, locality VARCHAR, town VARCHAR, postcode VARCHAR, pc_key VARCHAR, x DOUBLE, y DOUBLE,
-    oa21cd VARCHAR, ward_code VARCHAR, class_code VARCHAR, parent_uprn VARCHAR)"""
+    oa21cd VARCHAR, ward_code VARCHAR, class_code VARCHAR, residential BOOLEAN, parent_uprn VARCHAR)"""
 
 
 def gazetteer_index(
@@ -61,7 +61,7 @@ def gazetteer_index(
     if not table_exists(con, "ref_gazetteer"):
         return None
     gaz = execute(con, "gazetteer_index", "SELECT uprn, saon, paon, street, locality, town, postcode, "
-                  "pc_key FROM ref_gazetteer ORDER BY uprn", fetch="df")
+                  "pc_key FROM ref_gazetteer WHERE street IS NOT NULL ORDER BY uprn", fetch="df")
     return GazetteerIndex(gaz, min_score, min_margin) if len(gaz) else None
 
 

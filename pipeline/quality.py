@@ -6,7 +6,8 @@ and publishes the tables under ``outputs/<run>/quality/`` with the run's suppres
 
 * ``match_levels.csv``: service, outcome, kind (matched / rejected), records, share_pct;
 * ``corrections.csv``: per service, postcodes corrected (O/0, I/1), terminated postcodes used,
-  UPRNs given (used / contradicting the record / not in the gazetteer), fuzzy address matches;
+  UPRNs given (used / contradicting the record / not in the gazetteer), fuzzy address matches,
+  records matched to a non-residential address (the gazetteer's class code, e.g. AddressBase's);
 * ``match_by_ward.csv`` and ``match_by_segment.csv``: records placed in the area, matched,
   match_rate_pct, and for address services address_rate_pct (UPRN or address level, of matched);
   ``below_borough`` names the places whose rate falls well below the service's overall rate.
@@ -28,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
+from pipeline.geocode import EMPTY_GAZETTEER, MATCH_LEVELS, REJECT_REASONS
 from pipeline.warehouse import execute, ident, sql
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class MatchReport:
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
     """The match report of every service (unsuppressed)."""
     levels, corrections, wards, segs, extras = [], [], [], [], []
+    execute(con, "empty_gazetteer", EMPTY_GAZETTEER)  # the corrections read the class of matched addresses
     for s in cfg.services:
         name = s.name
         execute(con, "quality_units", sql("quality_units", service=name))
@@ -120,7 +122,8 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
         c = execute(con, "quality_corrections", sql("quality_corrections", service=name), fetch="one")
         corrections.append(dict(zip(
             ["service", "postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
-             "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"],
+             "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches",
+             "non_residential_matches"],
             (name, *c), strict=True)))
         address = any(f.startswith("address_") or f == "uprn" for f in s.columns)
         w = _rates(con, name, ["ward_code", "ward_name"], address)

@@ -4,7 +4,9 @@ The gazetteer's points (easting/northing, EPSG:27700) are put in Output Areas by
 (geopandas sjoin over an STRtree); only addresses inside the area's OAs are kept, since only they
 can be profiled. UPRNs are keyed by the one UPRN rule (`pipeline.address.uprn`). Columns: uprn,
 saon, paon, street, locality, town, postcode, pc_key, x, y, oa21cd, ward_code, class_code (the
-AddressBase classification, R... residential; NULL when the gazetteer has none), parent_uprn.
+AddressBase classification; NULL when the gazetteer has none), residential (the class code is
+residential, R..., or dual use, X...: `published.install`'s gaz_residential; NULL without a code),
+parent_uprn.
 
 The file is the flat CSV under the configured columns, or a published layout recognised by its
 content and flattened to the same form (`pipeline.address.published`: AddressBase Plus, Core,
@@ -93,13 +95,15 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, oas: gpd.GeoDataFrame) 
                               "the gazetteer as published, whose approved current address is taken)"])
     postcode.install(con)
     uprn.install(con)
+    published.install(con)
     con.register("gaz_df", gaz)
     execute(con, "gazetteer_table",
         """CREATE OR REPLACE TABLE ref_gazetteer AS
            SELECT g.uprn, g.saon, g.paon, g.street, g.locality, g.town,
                   upper(regexp_replace(trim(g.postcode), '\\s+', ' ', 'g')) AS postcode,
                   pc_key(g.postcode) AS pc_key, g.x, g.y, g.oa21cd, o.ward_code,
-                  upper(g.class_code) AS class_code, uprn_key(g.parent_uprn) AS parent_uprn
+                  upper(g.class_code) AS class_code, gaz_residential(g.class_code) AS residential,
+                  uprn_key(g.parent_uprn) AS parent_uprn
            FROM gaz_df g JOIN ref_oa o USING (oa21cd) ORDER BY g.uprn"""
     )
     con.unregister("gaz_df")

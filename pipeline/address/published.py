@@ -522,6 +522,8 @@ def read_records_sql(paths: list[Path]) -> str:
 
 
 MACROS = """
+CREATE OR REPLACE TEMP MACRO gaz_residential(code) AS CASE WHEN nullif(trim(code), '') IS NULL THEN NULL
+    ELSE upper(left(trim(code), 1)) IN ('R', 'X') END;
 CREATE OR REPLACE TEMP MACRO gaz_text(s) AS nullif(trim(CAST(s AS VARCHAR)), '');
 CREATE OR REPLACE TEMP MACRO gaz_aon(txt, sn, ss, en, es) AS nullif(concat_ws(' ', gaz_text(txt),
     CASE WHEN gaz_text(sn) IS NULL THEN NULL ELSE gaz_text(sn) || coalesce(gaz_text(ss), '')
@@ -531,8 +533,10 @@ CREATE OR REPLACE TEMP MACRO gaz_aon(txt, sn, ss, en, es) AS nullif(concat_ws(' 
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the macros the flattening uses (idempotent): gaz_text (trimmed text or NULL) and
-    gaz_aon (an addressable object from its text and number range, as BS 7666 writes it)."""
+    """Define the macros the flattening uses (idempotent): gaz_text (trimmed text or NULL),
+    gaz_aon (an addressable object from its text and number range, as BS 7666 writes it) and
+    gaz_residential (the one rule for a residential class code: an AddressBase classification
+    starting R, residential, or X, dual use; NULL when there is no code)."""
     execute(con, "gazetteer_layout_macros", MACROS)
 
 
@@ -802,11 +806,3 @@ def describe_sql(source: str) -> str:
 
 def flat_table_sql(select: str) -> str:
     return f"CREATE OR REPLACE TEMP TABLE scratch_gazetteer_flat AS {select}"
-
-
-def is_residential(class_code: str | None) -> bool | None:
-    """Whether an AddressBase classification code is residential (its first letter R), None when
-    there is no code."""
-    if not class_code:
-        return None
-    return class_code.strip().upper().startswith("R")

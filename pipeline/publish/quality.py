@@ -26,7 +26,8 @@ from pipeline.profiles.cells import CountGraph
 from pipeline.publish.suppression import round_count, rounding
 
 CORRECTION_COUNTS = ["postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
-                     "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches"]
+                     "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches",
+                     "non_residential_matches"]
 TOTAL = ("total",)
 
 
