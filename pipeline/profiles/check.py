@@ -74,9 +74,18 @@ def access_problems(cfg: RunConfig) -> list[Problem]:
     return points_problems(cfg)
 
 
+def deprivation_problems(cfg: RunConfig) -> list[Problem]:
+    """The Indices of Deprivation files as published and their LSOA vintage (issue 28)."""
+    if cfg.deprivation is None:
+        return []
+    from pipeline.profiles.deprivation_source import problems
+
+    return problems(cfg)
+
+
 def check(cfg: RunConfig) -> list[Problem]:
     """Each service's base, its equality code maps, and the grid references of its service points."""
-    return base_problems(cfg) + equality_map_problems(cfg) + access_problems(cfg)
+    return base_problems(cfg) + equality_map_problems(cfg) + access_problems(cfg) + deprivation_problems(cfg)
 
 
 def equality_code_report(cfg: RunConfig) -> list[str]:

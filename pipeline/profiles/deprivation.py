@@ -53,7 +53,8 @@ def columns(index: pd.DataFrame) -> dict[str, str]:
     """view -> the column of the OA frame it groups by, IMD first, then the domains present."""
     out = {"deprivation_imd": "imd_decile", "deprivation_local": "imd_local_quintile"}
     for col in index.columns:
-        if col.endswith("_decile") and col != "imd_decile" and index[col].notna().all():
+        own = col in ("imd_decile", "imd_local_decile")
+        if col.endswith("_decile") and not own and index[col].notna().all():
             out[f"deprivation_{col.removesuffix('_decile')}"] = col
     return out
 
@@ -102,3 +103,31 @@ def gradient_frame(imd: pd.DataFrame) -> pd.DataFrame:
         "scale": g.scale, "note": g.reason,
     }])
 
+
+
+#: the segment guide's columns: % of a segment's households in the most deprived LSOAs
+SHARE_COLUMNS = {
+    "most_deprived_10pc_national": ("imd_decile", 1), "most_deprived_20pc_national": ("imd_decile", 2),
+    "most_deprived_10pc_local": ("imd_local_decile", 1), "most_deprived_20pc_local": ("imd_local_decile", 2),
+}
+
+
+def segment_shares(geo: pd.DataFrame, area: tuple[pd.DataFrame, list[str]],
+                   level_columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per segment at each level: its households and the % of them in the most deprived 10% and 20%
+    of LSOAs nationally (IMD deciles 1, 1-2 as published) and locally (the area's own LSOAs ranked,
+    `local_quintiles` with 10 groups). Census households only: no service count, nothing to suppress."""
+    index, _ = area
+    by_oa = geo.merge(index[["oa21cd", "imd_decile", "imd_local_decile"]], on="oa21cd", how="left")
+    rows = []
+    for col, level in level_columns:
+        groups = sorted(by_oa.groupby(col, sort=False), key=lambda cp: (len(str(cp[0])), str(cp[0])))
+        for code, part in groups:
+            hh = int(part["households"].sum())
+            row = {"level": "supergroup" if level == "segment" else level, "segment": str(code),
+                   "households": hh}
+            for name, (decile, top) in SHARE_COLUMNS.items():
+                within = int(part.loc[part[decile] <= top, "households"].sum())
+                row[f"pct_households_{name}"] = 100 * within / hh if hh else None
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -167,9 +167,8 @@ def read_index(spec: IndexFile, nation: str) -> IndexTable:
         want = ("the IoD 2025 File 7 layout ('LSOA code (2021)', 'Index of Multiple Deprivation (IMD) Rank "
                 "(where 1 is most deprived)', ...)" if nation == "england"
                 else "the WIMD ranks layout ('LSOA code', 'WIMD 2025', 'Income', ...)")
-        raise DeprivationError(f"deprivation file {spec.path}: its header ({list(frame.columns)[:4]} ...) "
-                               f"is not {want}. Fix: give deprivation.{nation} the publisher's file as "
-                               "published")
+        raise DeprivationError(f"deprivation file {spec.path}: its header is not {want}. Fix: give "
+                               f"deprivation.{nation} the publisher's file as published")
     table = _english(frame, Path(spec.path)) if nation == "england" else _welsh(frame, Path(spec.path))
     dup = table.frame["lsoa21cd"].duplicated()
     if dup.any():
@@ -261,6 +260,7 @@ def area_index(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
     index = pd.concat([t.frame for t in tables], ignore_index=True)
     index = index[index["lsoa21cd"].isin(set(pairs["lsoa21cd"]))].copy()
     index["imd_local_quintile"] = local_quintiles(index)
+    index["imd_local_decile"] = local_quintiles(index, groups=10)
     notes = [f"Deprivation: {t.release} ({t.path.name}); deciles as published, 1 = most deprived."
              for t in tables]
     if len(tables) > 1:
@@ -270,10 +270,36 @@ def area_index(con: duckdb.DuckDBPyConnection, cfg: RunConfig,
     return pairs.merge(index, on="lsoa21cd", how="left"), notes
 
 
-def local_quintiles(index: pd.DataFrame) -> list[int]:
+def local_quintiles(index: pd.DataFrame, groups: int = 5) -> list[int]:
     """The area's LSOAs ranked by their national IMD rank (1 = most deprived; ties by code) and cut
-    into five groups of as equal a number of LSOAs as can be: quintile = floor(5 (r - 1) / n) + 1."""
+    into `groups` of as equal a number of LSOAs as can be: group = floor(groups (r - 1) / n) + 1
+    (quintiles; with groups=10 the local deciles of the segment guide)."""
     order = index.sort_values(["imd_rank", "lsoa21cd"]).index
     n = len(order)
     local = pd.Series(range(1, n + 1), index=order)
-    return [5 * (int(local[i]) - 1) // n + 1 for i in index.index]
+    return [groups * (int(local[i]) - 1) // n + 1 for i in index.index]
+
+
+def problems(cfg: RunConfig) -> list[str]:
+    """`insight validate`'s check of the deprivation block: each file read as published (its header,
+    ranks and deciles) and, when an OA -> LSOA lookup is given, the vintage of its LSOAs. All found
+    at once, each naming the config key, the file and the fix."""
+    dep = cfg.deprivation
+    if dep is None:
+        return []
+    out, tables = [], []
+    for nation, spec in (("england", dep.england), ("wales", dep.wales)):
+        if spec is None:
+            continue
+        try:
+            tables.append(read_index(spec, nation))
+        except (DeprivationError, OSError, ValueError) as exc:
+            out.append(f"deprivation.{nation}: {exc}")
+    if dep.oa_to_lsoa is not None and tables and not out:
+        try:
+            frame = pd.read_csv(dep.oa_to_lsoa.path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                usecols=[dep.oa_to_lsoa.lsoa_column])
+            check_vintage(tables, list(frame[dep.oa_to_lsoa.lsoa_column].unique()))
+        except (DeprivationError, OSError, ValueError) as exc:
+            out.append(f"deprivation.oa_to_lsoa: {exc}")
+    return out

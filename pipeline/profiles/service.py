@@ -277,8 +277,16 @@ class ProfileRun:
 
     services: dict[str, ServiceProfile]
     any_service: ServiceProfile
+    #: per segment, % of its households in the most deprived LSOAs (census only; None: no deprivation)
+    segment_deprivation: pd.DataFrame | None = None
 
 
 def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> ProfileRun:
-    """Every (sub-)service's numeric, unsuppressed profile, and households using any service."""
-    return ProfileRun(profiles_for(con, cfg), cross_service(con, cfg))
+    """Every (sub-)service's numeric, unsuppressed profile, households using any service and the
+    segments' shares of households in the most deprived LSOAs."""
+    shares = None
+    if cfg.deprivation is not None:
+        geo = levels.area_frame(con, cfg)
+        area = deprivation.area_deprivation(con, cfg, list(geo["oa21cd"]))
+        shares = deprivation.segment_shares(geo, area, levels.levels(con))
+    return ProfileRun(profiles_for(con, cfg), cross_service(con, cfg), shares)

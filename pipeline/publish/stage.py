@@ -21,6 +21,7 @@ from pipeline.escape import spreadsheet_frame
 from pipeline.paths import private_folder, private_writes
 from pipeline.profiles import crossservice, gaps, outcomes
 from pipeline.profiles.service import ProfileRun, ServiceProfile
+from pipeline.profiles.table import round_half_up
 from pipeline.publish import quality as pub_quality
 from pipeline.publish.display import display
 from pipeline.publish.notes import run_notes, warnings
@@ -126,7 +127,19 @@ def publish(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame)
     run = {"cross_service": table(display("cross_service", matrix, rule), matrix["suppressed"],
                                   "cross_service/cross_service_profile_segment.csv", rule, notes)}
     run |= _quality_tables(report, summary, hidden_by_service, rule, notes)
+    if profiles.segment_deprivation is not None:  # census households only: nothing to hide (issue 28)
+        run["segment_deprivation"] = table(shares_shown(profiles.segment_deprivation), None,
+                                           "segments/segment_deprivation.csv", rule, notes)
     return Publication(services, run, rule.symbol, notes, warnings(cfg))
+
+
+def shares_shown(shares: pd.DataFrame) -> pd.DataFrame:
+    """The segments' shares of households in the most deprived LSOAs as display strings (2 dp)."""
+    out = shares.astype(object).copy()
+    for col in [c for c in out.columns if c.startswith("pct_")]:
+        out[col] = [round_half_up(v, 2) for v in shares[col]]
+    out["households"] = shares["households"].map(str)
+    return out
 
 
 def _quality_tables(report, summary, hidden, rule, notes) -> dict[str, PublishedTable]:

@@ -15,8 +15,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 
-from pipeline.escape import mathtext_safe  # noqa: E402
+from pipeline.escape import mathtext_safe, spreadsheet_frame  # noqa: E402
 from pipeline.publish.tables import PublishedTable  # noqa: E402
 from pipeline.render.charts import Chart, save_chart  # noqa: E402
 from pipeline.render.headlines import Headline  # noqa: E402
@@ -117,3 +118,35 @@ def section(views: dict[str, PublishedTable], folder: Path, name: str, label: st
         return None
     return decile_chart(deciles, views.get(GRADIENT), folder / "charts" / f"{name}_deprivation_decile.png",
                         f"{label}: penetration by deprivation decile")
+
+
+SHARES = "segment_deprivation"
+SHARE_COLUMNS = ["pct_households_most_deprived_10pc_national", "pct_households_most_deprived_20pc_national",
+                 "pct_households_most_deprived_10pc_local", "pct_households_most_deprived_20pc_local"]
+
+
+def portrait_line(shares: PublishedTable | None, code: str, area: str) -> str:
+    """The pen portrait's sentence on deprivation for segment `code` ('' without deprivation)."""
+    if shares is None:
+        return ""
+    f = shares.frame[shares.frame["segment"] == str(code)]
+    if f.empty:
+        return ""
+    r = f.iloc[0]
+    n10, n20, l10, l20 = (r[c] for c in SHARE_COLUMNS)
+    return (f"{n10}% of its households live in the most deprived 10% of neighbourhoods (LSOAs) nationally "
+            f"({n20}% in the most deprived 20%); {l10}% in the most deprived 10% of {area}'s own "
+            f"neighbourhoods ({l20}% in its most deprived 20%).")
+
+
+def add_to_pen_portraits(path: Path, shares: PublishedTable | None) -> Path | None:
+    """pen_portraits.csv (written by the segments stage this run) with the four share columns,
+    matched on level and segment; None when either is missing."""
+    if shares is None or not path.exists():
+        return None
+    portraits = pd.read_csv(path, dtype=str, keep_default_na=False)
+    portraits = portraits.drop(columns=[c for c in SHARE_COLUMNS if c in portraits.columns])
+    cols = ["level", "segment", *SHARE_COLUMNS]
+    merged = portraits.merge(shares.frame[cols], on=["level", "segment"], how="left").fillna("")
+    spreadsheet_frame(merged).to_csv(path, index=False, encoding="utf-8")
+    return path

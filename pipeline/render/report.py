@@ -384,6 +384,8 @@ def write_pen_portraits(cfg: RunConfig, segment_names: pd.DataFrame, oa_segments
         html = _ENV.get_template("portrait.html.j2").render(
             title=f"Segment {code}: {seg['segment_name']}", seg=seg, area=cfg.area_name,
             n_oas=int(n.get(code, 0)), portrait=portraits.get(code) or seg.get("description") or "",
+            deprivation=deprivation_render.portrait_line(pub.run.get(deprivation_render.SHARES), code,
+                                                         cfg.area_name),
             services=rows, symbol=pub.symbol, attribution=cfg.attribution)
         path = folder / f"segment_{file_stem(code)}.html"
         path.write_text(html, encoding="utf-8")

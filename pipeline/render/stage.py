@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from pipeline.config import RunConfig
 from pipeline.publish.tables import Publication
+from pipeline.render.deprivation import SHARES, add_to_pen_portraits
 from pipeline.render.gis import write_geopackage
 from pipeline.render.guide import write_segment_guide
 from pipeline.render.report import report_env, write_pen_portraits, write_run_index, write_service_report
@@ -59,6 +60,8 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
             links.append(("segments/segment_guide.html", "Segment guide: every segment's name, portrait, "
                           "chart and map, to hand round"))
         written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), pub, labels)
+        shared = add_to_pen_portraits(seg_dir / "pen_portraits.csv", pub.run.get(SHARES))  # issue 28
+        written += [shared] if shared else []
     else:
         logger.warning("No segment outputs in %s: segment map and pen portraits skipped", seg_dir)
     gpkg = write_geopackage(cfg, pub, wards, oas, oa_segments, names)

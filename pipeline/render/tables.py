@@ -105,6 +105,19 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
                           "Households of the target segments beyond the distance today that a point "
                           "here would bring within it"),
     "target_oas": ("Target OAs reached", "count", "Output Areas of those households"),
+    "deciles": ("Deciles", "count", "National IMD deciles in the area (the slope index needs five)"),
+    "sii": ("Slope index (points)", "float", "Slope index of inequality: fitted penetration at the least "
+            "deprived end minus the most deprived, percentage points (OHID method)"),
+    "sii_lower": ("Slope index lower", "float", "95% lower limit of the slope index (simulation)"),
+    "sii_upper": ("Slope index upper", "float", "95% upper limit of the slope index (simulation)"),
+    "rii": ("Relative index", "float", "Relative index of inequality: fitted penetration at the least "
+            "deprived end over the most deprived"),
+    "rii_lower": ("Relative index lower", "float", "95% lower limit of the relative index"),
+    "rii_upper": ("Relative index upper", "float", "95% upper limit of the relative index"),
+    "times_most_deprived": ("Times as high, most deprived", "float",
+                            "1 / relative index: how many times as high use is at the most deprived end"),
+    "times_lower": ("Times lower", "float", "95% lower limit of 1 / relative index"),
+    "times_upper": ("Times upper", "float", "95% upper limit of 1 / relative index"),
 }
 
 SHEETS = {
@@ -116,6 +129,8 @@ SHEETS = {
     "access_band": "Access by distance", "access_band_segment": "Access band x segment",
     "access_points": "Service points", "access_oa": "Access by OA", "access_targets": "Access targets",
     "access_candidates": "Candidate locations",
+    "deprivation_imd": "Deprivation decile", "deprivation_local": "Deprivation local quintile",
+    "deprivation_gradient": "Deprivation gradient",
 }
 WARD_HEADINGS = {"segment_code": "Ward code", "segment_name": "Ward"}
 EQUALITY_HEADINGS = {"segment_code": "Group"}

@@ -100,3 +100,26 @@ def test_insight_area_recognises_the_iod_2025_file_and_names_an_iod_2019_one(tmp
     assert found.found["iod_england"].columns["lsoa"] == "LSOA code (2021)"
     wrong = dict(find(old, []).wrong)
     assert "2011 LSOAs" in wrong["iod_england"]
+
+
+def test_insight_validate_lists_every_deprivation_problem_at_once(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.config.deprivation import Deprivation
+
+    wrong = tmp_path / "lookup.csv"
+    pd.DataFrame({"OA21CD": ["E00000001"], "WD23CD": ["E05000001"]}).to_csv(wrong, index=False)
+    dep = Deprivation(england={"path": wrong}, wales={"path": tmp_path / "absent.csv"})
+    found = src.problems(SimpleNamespace(deprivation=dep))
+    assert len(found) == 2
+    assert found[0].startswith("deprivation.england:") and "is not the IoD 2025 File 7 layout" in found[0]
+    assert "E00000001" not in found[0]  # the file's contents are not echoed
+    assert found[1].startswith("deprivation.wales:") and "not found" in found[1]
+    assert src.problems(SimpleNamespace(deprivation=None)) == []
+
+
+def test_a_deprivation_block_with_no_file_has_no_effect_and_is_refused():
+    from pipeline.config.deprivation import Deprivation
+
+    with pytest.raises(ValueError, match="has no effect"):
+        Deprivation()
