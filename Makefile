@@ -7,7 +7,7 @@ SEED   ?= 2021
 SHARED ?= ../shared
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data trafford test lint chromium browser-checks screenshots bench bench-profile clean
+.PHONY: help install install-spark bench-spark demo demo-data trafford test lint chromium browser-checks screenshots bench bench-profile clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the project (once)
+
+SPARK_STAMP := $(VENV)/.spark-stamp
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP) ## add the Spark engine's packages (pyspark, pyarrow, sqlglot; needs Java 17+)
 
 data/demo/raw/.complete: $(STAMP)
 	$(BIN)/insight demo-data --out data/demo/raw --truth data/demo/truth --seed $(SEED)
@@ -72,7 +79,7 @@ bench-segments-cli: $(STAMP) ## time python -m segments with its diagnostics on 
 bench-area: $(STAMP) ## time insight area cutting one LAD from national-size products (prints figures)
 	$(BIN)/python bench/bench_area.py
 
-test: $(STAMP) ## run the test suite (two workers: this machine has two cores; each builds its own session runs)
+test: $(STAMP) $(SPARK_STAMP) ## run the test suite (two workers: this machine has two cores; each builds its own session runs)
 	$(BIN)/python -m pytest -q -n 2
 
 .PHONY: test-fast
@@ -98,6 +105,9 @@ bench-geocode: $(STAMP) ## 1,000,000 dirty records, 1.7M-postcode directory: ins
 
 bench-address: $(STAMP) ## match 10,000 messy addresses to a 100,000-address gazetteer: speed, precision, recall
 	$(BIN)/python bench/bench_address.py
+
+bench-spark: $(SPARK_STAMP) ## 10M national records, 1.7M-postcode directory: geocode+assign on DuckDB and Spark local[2] (prints figures)
+	$(BIN)/python bench/bench_spark.py $(BENCH_ARGS)
 
 bench-profile: $(STAMP) ## time every profile view for 1,000,000 records (prints figures)
 	$(BIN)/python bench/bench_profile.py

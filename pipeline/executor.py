@@ -86,7 +86,7 @@ def attach_log(con: duckdb.DuckDBPyConnection, path: Path, fresh: bool = False, 
 
 
 def _log_of(con) -> Path | None:
-    log = _SQL_LOGS.get(con)
+    log = None if con is None else _SQL_LOGS.get(con)
     if log is None and _RUN and _RUN[0]() is not None:
         return _RUN[1]
     return log
@@ -144,6 +144,12 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: Sequenc
         raise ValueError(f"fetch must be None, 'all', 'one', 'value' or 'df', not {fetch!r}")
     _trace(con, name, sql, rows, time.perf_counter() - start, 0 if params is None else len(params))
     return out
+
+
+def trace(name: str, sql: str, rows: int | None, seconds: float) -> None:
+    """Log a statement another engine ran (`pipeline.spark`) as :func:`execute` logs its own: to the
+    run's sql.log while a run's warehouse is open, and under :func:`echo_sql`."""
+    _trace(None, name, sql, rows, seconds, 0)
 
 
 def _trace(con, name: str, sql: str, rows: int | None, seconds: float, n_params: int) -> None:

@@ -111,7 +111,8 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> MatchReport:
     execute(con, "empty_gazetteer", EMPTY_GAZETTEER)  # the corrections read the class of matched addresses
     for s in cfg.services:
         name = s.name
-        execute(con, "quality_units", sql("quality_units", service=name))
+        if cfg.engine != "spark":  # on Spark, pipeline.spark.stages made quality_<service> from its aggregate
+            execute(con, "quality_units", sql("quality_units", service=name))
         counts = dict(execute(con, "quality_outcomes", outcome_units_sql(name), fetch="all"))
         total = sum(counts.values())
         for o in MATCH_LEVELS + REJECT_REASONS:

@@ -59,6 +59,7 @@ class RunContext:
     computed: ProfileRun | None = None  # every profile view, unsuppressed (private)
     published: Publication | None = None  # what was shared, suppressed once
     reached: str | None = None  # the stage running, or the last one run
+    spark: object | None = None  # engine: spark: the run's Spark side (pipeline.spark.stages.SparkRun)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _ingest(ctx: RunContext) -> None:
 
 
 def _geocode(ctx: RunContext) -> None:
-    outcomes = geocode.run(ctx.con, ctx.cfg)
+    outcomes = ctx.spark.geocode() if ctx.spark else geocode.run(ctx.con, ctx.cfg)
     ctx.summary = summary.account({k: r.rows for k, r in ctx.ingested.items()}, outcomes)
     summary.write(ctx.summary, ctx.cfg.private)
     ctx.notes += summary.unmatched_warnings(ctx.summary)
@@ -102,7 +103,10 @@ def _assign(ctx: RunContext) -> None:
     from pipeline import assign  # imported when reached (a faster --until geocode)
 
     assign.store_segments(ctx.con, ctx.segments.assignments, ctx.segments.names)
-    assign.run(ctx.con, ctx.cfg)
+    if ctx.spark:
+        ctx.spark.assign()
+    else:
+        assign.run(ctx.con, ctx.cfg)
 
 
 def _quality(ctx: RunContext) -> None:
@@ -149,7 +153,9 @@ def _check_ingest(cfg: RunConfig) -> list[Problem]:
 
 
 def _check_geocode(cfg: RunConfig) -> list[Problem]:
-    return geocode.check(cfg)
+    from pipeline.spark.session import problems
+
+    return geocode.check(cfg) + problems(cfg)
 
 
 def _check_segments(cfg: RunConfig) -> list[Problem]:
@@ -206,19 +212,35 @@ class RunResult:
     report: MatchReport | None = None  # unsuppressed
 
 
-def run_all(cfg: RunConfig, until: str = "render", progress: bool = True) -> RunResult:
+def run_all(cfg: RunConfig, until: str = "render", progress: bool = True, spark=None) -> RunResult:
     """Run the stages up to and including `until`; return the accounting and profiles.
 
     The run holds the locks of its folders throughout, refuses folders it does not own, and
     writes its outputs to a temporary folder that replaces outputs/<run>/ only when every stage
-    has finished; a failed run leaves the previous outputs as they were (pipeline.ownership)."""
+    has finished; a failed run leaves the previous outputs as they were (pipeline.ownership).
+    `spark`: with engine: spark, a SparkSession to use (a notebook's) instead of one built from the
+    config's spark block."""
     queue = stages_until(until)
     with claim(cfg) as work:  # `work`: cfg with outputs_dir set to the temporary folder
-        return _run_stages(work, queue, progress, shared=Path(cfg.outputs))
+        return _run_stages(work, queue, progress, shared=Path(cfg.outputs), spark=spark)
+
+
+def _spark_side(ctx: RunContext, given):
+    """engine: spark: the run's Spark side (a session built from the config unless one is given);
+    what would stop Spark is a UserError naming the fix before any JVM starts."""
+    from pipeline.spark.session import problems, session
+    from pipeline.spark.stages import SparkRun
+
+    found = [] if given is not None else problems(ctx.cfg)
+    if found:
+        from pipeline.config import UserError
+
+        raise UserError("; ".join(found))
+    return SparkRun(session(ctx.cfg, given), ctx.con, ctx.cfg)
 
 
 def _run_stages(cfg: RunConfig, queue: tuple[Stage, ...], progress: bool,
-                shared: Path | None = None) -> RunResult:
+                shared: Path | None = None, spark=None) -> RunResult:
     """Run the queue; at the end, even a failed run's, write the privacy manifest (what was read,
     what the warehouse keeps and for how long) into the private folder."""
     ctx = RunContext(con=connect(cfg, fresh=True), cfg=cfg, shared=shared)
@@ -228,6 +250,8 @@ def _run_stages(cfg: RunConfig, queue: tuple[Stage, ...], progress: bool,
         if changed:
             logger.warning("%s", changed)
             ctx.notes.append(changed)
+        if cfg.engine == "spark":
+            ctx.spark = _spark_side(ctx, spark)
         for stage in bar:
             ctx.reached = stage.name
             bar.set_postfix_str(stage.name)
