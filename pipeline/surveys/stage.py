@@ -11,8 +11,8 @@
    postcode, address, UPRN or record id, is read into memory (a survey has thousands of rows).
 3. Weights: raked to the census margins (weighting.py); the weights stay in the private warehouse
    (survey_<name>_weights: row_number, weight).
-4. Estimates: each question by segment, ward, equality field (estimates.py), and the ward model
-   (wards.py, sae.py).
+4. Estimates: each question by segment, ward, equality field, national IMD decile when the run
+   has a deprivation block (estimates.py), and the ward model (wards.py, sae.py).
 5. Publish: aggregates only, to outputs/<run>/surveys/<name>/: respondent counts go through the run's
    suppression rule (pipeline/publish/suppression.py: primary and secondary, over the relations
    'the rows of a table add up to its total'), and an estimate from fewer than
@@ -231,6 +231,7 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
     result.notes += w.notes
     store_frame(con, "survey_weights", f"survey_{survey.name}_weights",
                 resp[["row_number"]].assign(weight=w.weight))
+    resp = with_deprivation(con, cfg, resp, result.notes)
     result.tables.update(estimate_tables(con, survey, resp, cells))
     result.tables["weighting"] = weighting_table(resp, targets)
     return result
@@ -295,6 +296,27 @@ def estimate_tables(con, survey: Survey, resp: pd.DataFrame, cells: pd.DataFrame
         for f in EQUALITY_VIEWS:
             if f in survey.columns and resp[f].notna().any():
                 out[f"{q.name}_{f}"] = by_domain(resp, col, "weight", f, binary)
+        if "imd_decile" in resp.columns:
+            deciles = [str(d) for d in range(1, 11) if (resp["imd_decile"] == str(d)).any()]
+            out[f"{q.name}_imd_decile"] = by_domain(resp, col, "weight", "imd_decile", binary, order=deciles)
+    return out
+
+
+def with_deprivation(con, cfg: RunConfig, resp: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The respondents with their OA's national IMD decile (`imd_decile`, text 1-10) when the run
+    config has a deprivation block (pipeline.profiles.deprivation, issue 28); unchanged otherwise."""
+    if getattr(cfg, "deprivation", None) is None:
+        return resp
+    from pipeline.profiles.deprivation import area_deprivation
+
+    found = area_deprivation(con, cfg, sorted(set(resp["oa21cd"].astype(str))))
+    if found is None:
+        return resp
+    index, more = found
+    notes += more
+    decile = index.set_index("oa21cd")["imd_decile"]
+    out = resp.copy()
+    out["imd_decile"] = out["oa21cd"].map(decile).map(lambda d: None if pd.isna(d) else str(int(d)))
     return out
 
 

@@ -28,6 +28,7 @@ from pipeline.config import BNG, WGS84
 from pipeline.synth import deprivation as _deprivation
 from pipeline.synth import extracts as _extracts
 from pipeline.synth import points as _points
+from pipeline.synth import survey as _survey
 
 logger = logging.getLogger(__name__)
 
@@ -700,6 +701,9 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
     # fictional Indices of Deprivation derived from the planted types: a random stream of its own
     deprivation = _deprivation.write_deprivation(out_dir, truth_dir, oa, LAD_CODE, LAD_NAME,
                                                  list(_extracts.SERVICES), seed=seed)
+    # the planted resident survey: random streams of its own (synth/survey.py)
+    survey = _survey.write_survey(out_dir, truth_dir, oa.rename(columns={"wd23cd": "ward"}), directory,
+                                  seed=seed)
     summary = {
         "output_areas": int(len(oa)),
         "wards": int(oa["wd23cd"].nunique()),
@@ -713,6 +717,7 @@ def generate_demo(out_dir: Path, truth_dir: Path, seed: int = 2021) -> dict:
         "extracts": ext,
         "service_points": points,
         "deprivation": deprivation,
+        "survey": survey,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     logger.info("Demo data written to %s in %.1f s", out_dir, summary["seconds"])
