@@ -128,6 +128,7 @@ def _surveys(ctx: RunContext) -> None:
 
     for result in stage.run(ctx.con, ctx.cfg).values():
         ctx.notes += [f"survey {result.name}: {n}" for n in result.notes]
+        ctx.ingested[f"survey_{result.name}"] = result.ingest  # what was read: the privacy manifest
 
 
 def _publish(ctx: RunContext) -> None:
