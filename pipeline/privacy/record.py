@@ -93,6 +93,7 @@ def build_manifest(con: duckdb.DuckDBPyConnection | None, cfg: RunConfig, ingest
         "secret_key": str(secret_path()),
         "secret": secret_record(Path(cfg.private)),
         "services": [_service_entry(s, ingested.get(s.name), age) for s in cfg.services],
+        "surveys": [_service_entry(s.extract(), ingested.get(s.extract().name), age) for s in cfg.surveys],
         "warehouse_tables": warehouse_tables(con) if con is not None else [],
         "private_files": private_files(Path(cfg.private)),
         "outputs": {"folder": str(shared_outputs or outputs or cfg.outputs), "aggregates_only": True,

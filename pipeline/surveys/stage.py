@@ -54,6 +54,7 @@ class SurveyResult:
     placed: int
     outcomes: dict[str, int]  # match level or reject reason -> rows
     weights: Weights | None = None
+    ingest: object | None = None  # the extract as read (pipeline.ingest.IngestResult), for the manifest
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # file stem -> published frame
     notes: list[str] = field(default_factory=list)
 
@@ -175,6 +176,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, SurveyResul
         frame = execute(con, "survey_respondents", respondents_sql(survey), fetch="df")
         result = analyse(con, cfg, survey, frame, outcomes, read.rows)
         result.notes = read.notes + result.notes
+        result.ingest = read
         publish(cfg, survey, result)
         results[survey.name] = result
     if problems:
