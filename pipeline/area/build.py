@@ -31,6 +31,7 @@ import pandas as pd
 import pipeline
 import segments
 from boundaries.reference import ensure_reference
+from pipeline.address import published
 from pipeline.area import AreaError
 from pipeline.area import cut as cutting
 from pipeline.area.find import Found, Sources, find
@@ -351,6 +352,18 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
     return result
 
 
+def _extent(gpkg: Path) -> tuple[float, float, float, float] | None:
+    """The extent (minx, miny, maxx, maxy) of the area's cut Output Areas, in their CRS (British
+    National Grid, as the gazetteers' coordinates), or None when it cannot be read."""
+    import pyogrio
+
+    try:
+        bounds = pyogrio.read_info(gpkg, force_total_bounds=True)["total_bounds"]
+    except Exception:  # noqa: BLE001 - no extent: addresses without a postcode are then not kept
+        return None
+    return tuple(float(v) for v in bounds) if bounds is not None else None
+
+
 def _optional_products(ws: cutting.Workspace, src: Sources, files: AreaFiles, stage: Path, db: Path,
                        by_oa: bool, result: AreaResult) -> tuple[list[str], list[tuple[str, str]]]:
     """Cut ONSUD and the gazetteer when found (into `files`); return the notes on what is missing
@@ -365,12 +378,21 @@ def _optional_products(ws: cutting.Workspace, src: Sources, files: AreaFiles, st
     kept = 0
     if "gazetteer" in src.found:
         gz = src.found["gazetteer"]
-        kept, n_read = cutting.cut_gazetteer(ws, gz, db, by_oa, stage / "gazetteer.csv")
+        if gz.layout:  # a published layout: flattened once (cached beside the postcode reference), then cut
+            bbox = _extent(stage / "boundaries" / "oa21.gpkg")
+            kept, n_read, notes, reused = cutting.cut_published_gazetteer(ws, gz, db, by_oa,
+                                                                          stage / "gazetteer.csv", bbox)
+            result.notes += notes
+            columns = dict(cutting.GAZETTEER_COLUMNS)
+            what = f"{published.LAYOUT_NAMES[gz.layout]}, flattened" + (" (reused)" if reused else "")
+        else:
+            kept, n_read = cutting.cut_gazetteer(ws, gz, db, by_oa, stage / "gazetteer.csv")
+            keys = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
+            columns, what = {k: gz.columns.get(k) for k in keys}, "the export"
         if kept:
             files.gazetteer = result.data_dir / "gazetteer.csv"
-            keys = ("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y")
-            files.gazetteer_columns = {k: gz.columns.get(k) for k in keys}
-            cut.append(("gazetteer", f"{kept:,} addresses of the area (of {n_read:,} in the export)"))
+            files.gazetteer_columns = columns
+            cut.append(("gazetteer", f"{kept:,} addresses of the area (of {n_read:,} in {what})"))
         else:
             (stage / "gazetteer.csv").unlink(missing_ok=True)
             result.notes.append(f"the gazetteer {gz.label()} has no address with a postcode of this area "

@@ -407,3 +407,92 @@ def cut_gazetteer(ws: Workspace, found: Found, db: Path, by_oa: bool, target: Pa
         execute(ws.con, "area_detach_reference", "DETACH pcref")
     ws.release(entry)
     return kept, total
+
+
+# --- a gazetteer as published ----------------------------------------------------------------------
+
+#: The flat gazetteer `insight area` writes (from any published layout), and the run config's columns
+GAZETTEER_HEADER = ("UPRN", "SAON", "PAON", "STREET", "LOCALITY", "TOWN", "POSTCODE", "X", "Y", "CLASS",
+                    "PARENT_UPRN")
+GAZETTEER_COLUMNS = dict(zip(("uprn", "saon", "paon", "street", "locality", "town", "postcode", "x", "y",
+                              "class_code", "parent_uprn"), GAZETTEER_HEADER, strict=True))
+
+
+def national_gazetteer_sql(target: Path) -> str:
+    """Write the flattened gazetteer (`scratch_gazetteer_flat`) to the CSV `target` under GAZETTEER_HEADER."""
+    from pipeline.address.published import FLAT_COLUMNS
+
+    cols = ", ".join(f"{ident(f)} AS {ident(h)}" for f, h in zip(FLAT_COLUMNS, GAZETTEER_HEADER, strict=True))
+    return f"COPY (SELECT {cols} FROM scratch_gazetteer_flat ORDER BY uprn) TO {literal(target)} (HEADER)"
+
+
+def national_gazetteer(ws: Workspace, found: Found, folder: Path) -> tuple[Path, list[str], bool]:
+    """A gazetteer in a published layout flattened to the one form (`pipeline.address.published`),
+    as `<folder>/gazetteer_<layout>_<fingerprint>.csv` (private, 0600), reused while its files are
+    unchanged, like the postcode reference. Return its path, the notes (UPRNs with two approved
+    LPIs, one kept) and whether it was reused. Raise AreaError naming what the files lack."""
+    import hashlib
+
+    from pipeline.address import published
+
+    files = sorted({(str(e.path.resolve()), e.path.stat().st_size, e.path.stat().st_mtime_ns)
+                    for e in found.entries})
+    reader = hashlib.sha256(Path(published.__file__).read_bytes()).hexdigest()
+    fingerprint = json.dumps({"layout": found.layout, "files": files, "reader": reader,
+                              "members": sorted(e.inner for e in found.entries)}, sort_keys=True)
+    stem = f"gazetteer_{found.layout}_{hashlib.sha256(fingerprint.encode()).hexdigest()[:10]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{stem}.csv"
+    stamp = target.with_name(target.name + ".source.json")
+    if target.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        logger.info("Gazetteer %s is current; reused", target)
+        return target, [], True
+    paths = [ws.local(e) for e in found.entries]
+    try:
+        sniffed = published.Sniffed(found.layout, found.header_row)
+        flat = published.flatten(ws.con, paths, sniffed, found.label())
+    except published.LayoutError as exc:
+        raise AreaError("the gazetteer cannot be read:", exc.problems) from None
+    for e in found.entries:
+        ws.release(e)
+    tmp = target.with_name(f".{target.name}.part")
+    stamp.unlink(missing_ok=True)
+    execute(ws.con, "area_national_gazetteer", national_gazetteer_sql(tmp))
+    execute(ws.con, "area_drop_gazetteer_flat", "DROP TABLE IF EXISTS scratch_gazetteer_flat")
+    tmp.chmod(0o600)  # addresses: private
+    tmp.replace(target)
+    stamp.write_text(fingerprint, encoding="utf-8")
+    return target, flat.notes, False
+
+
+def published_gazetteer_area_sql(source: str, area: str, bbox: tuple[float, float, float, float] | None,
+                                 target: Path) -> str:
+    """The flat gazetteer's addresses of the area: their postcode among the area's (`area`, a
+    constant of this module), or, with no postcode (OS Open UPRN), their point in the area's extent."""
+    box = ("FALSE" if bbox is None else
+           "(g.POSTCODE IS NULL AND TRY_CAST(g.X AS DOUBLE) BETWEEN {0} AND {2} AND "
+           "TRY_CAST(g.Y AS DOUBLE) BETWEEN {1} AND {3})".format(*(float(v) for v in bbox)))
+    return f"""COPY (SELECT g.* FROM {source} AS g
+        WHERE pc_key(g.POSTCODE) IN (SELECT pc_key FROM pcref.postcodes WHERE {area}) OR {box}
+    ) TO {literal(target)} (HEADER, DELIMITER ',')"""
+
+
+def cut_published_gazetteer(ws: Workspace, found: Found, db: Path, by_oa: bool, target: Path,
+                            bbox: tuple[float, float, float, float] | None
+                            ) -> tuple[int, int, list[str], bool]:
+    """A published gazetteer's addresses of the area, flat (GAZETTEER_HEADER), from its national
+    flattening cached beside the postcode reference. Return (kept, read, notes, reused)."""
+    from pipeline.address import postcode
+
+    national, notes, reused = national_gazetteer(ws, found, db.parent)
+    postcode.install(ws.con)
+    source = read_csv_sql([national], list(GAZETTEER_HEADER))
+    area = "oa21cd IN (SELECT code FROM area_oas)" if by_oa else "lad_code IN (SELECT code FROM area_lads)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    execute(ws.con, "area_attach_reference", attach_sql(db))
+    try:
+        kept = _count(ws.con, "area_gazetteer", published_gazetteer_area_sql(source, area, bbox, target))
+        total = _count(ws.con, "area_gazetteer_rows", count_rows_sql(source))
+    finally:
+        execute(ws.con, "area_detach_reference", "DETACH pcref")
+    return kept, total, notes, reused

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from pipeline.address import published
 from pipeline.area.guard import READ_SUFFIXES, Limits, describe, header_problem, member_problem, zip_problem
 from pipeline.area.guard import files as readable_files
 from pipeline.area.sources import Product, product
@@ -127,6 +128,9 @@ class Found:
     release: str | None = None
     layer: str | None = None
     vintage: str | None = None  # two-digit year of the ward codes (WD23CD -> '23')
+    #: a gazetteer in a published layout (`pipeline.address.published`: addressbase_plus, ...)
+    layout: str | None = None
+    header_row: bool = True
 
     def label(self) -> str:
         first = self.entries[0].label()
@@ -277,6 +281,7 @@ def find(folder: Path, tables: list[str], limits: Limits | None = None) -> Sourc
     codepoint_rows: list[Entry] = []
     wards: list[Found] = []
     oas: list[Found] = []
+    gazetteers: list[tuple[Entry, published.Sniffed]] = []
     for e in entries(folder, src, limits):
         suffix = PurePosixPath(e.name).suffix.lower()
         m = CENSUS_NAME.match(e.name)
@@ -316,8 +321,11 @@ def find(folder: Path, tables: list[str], limits: Limits | None = None) -> Sourc
                 csvs.setdefault(kind, []).append((e, header))
                 continue
             old = _old_vintage(e, header)
+            sniffed = published.sniff_line(e.first_line())
             if old:
                 src.wrong.append(old)
+            elif sniffed.layout not in (None, "flat"):
+                gazetteers.append((e, sniffed))
             elif "/data/csv/" in f"/{e.inner.lower()}" and _codepoint_row(e):
                 codepoint_rows.append(e)
             continue
@@ -334,6 +342,7 @@ def find(folder: Path, tables: list[str], limits: Limits | None = None) -> Sourc
                     cols = ward_p.resolve(fields)
                     wards.append(Found(ward_p, [e], cols, fields, layer=layer, vintage=cols["code"][2:4]))
     _pick_csv_products(src, csvs)
+    _pick_published_gazetteer(src, gazetteers)
     _pick_codepoint(src, codepoint_rows)
     _pick_layers(src, oas, wards)
     return src
@@ -360,6 +369,36 @@ def _pick_csv_products(src: Sources, csvs: dict[str, list[tuple[Entry, list[str]
                              + ", ".join(e.label() for e in others[:5]) + (" ..." if len(others) > 5 else ""))
         cols = p.resolve(header)
         src.found[pid] = Found(p, group, cols, header, release=release_of(first.inner, first.path.name))
+
+
+#: Published gazetteer layouts, the one used first when a folder holds several
+LAYOUT_ORDER = ("dtf81", "addressbase_premium", "records", "addressbase_plus", "addressbase_core",
+                "open_uprn")
+
+
+def _pick_published_gazetteer(src: Sources, found: list[tuple[Entry, published.Sniffed]]) -> None:
+    """A gazetteer in a published layout (AddressBase Plus, Core, Premium, a DTF 8.1 LLPG export, OS
+    Open UPRN), recognised by content; a council's own flat export, when found, is used first. The
+    files of one layout in one folder (or zip) are the chunks of one supply, read together."""
+    if not found:
+        return
+    found = sorted(found, key=lambda es: (LAYOUT_ORDER.index(es[1].layout), es[0].path, es[0].inner))
+    first, sniffed = found[0]
+    kind = "records" if sniffed.layout in ("dtf81", "addressbase_premium", "records") else sniffed.layout
+    group = [e for e, s in found if e.folder() == first.folder()
+             and ("records" if s.layout in ("dtf81", "addressbase_premium", "records") else s.layout) == kind
+             and s.header == sniffed.header]
+    others = [e for e, _ in found if e not in group]
+    p = product("gazetteer")
+    if "gazetteer" in src.found:
+        src.notes.append(f"{p.name}: using {src.found['gazetteer'].label()}; also seen, in a published "
+                         "layout, and not used: " + ", ".join(e.label() for e, _ in found[:5]))
+        return
+    if others:
+        src.notes.append(f"{p.name}: using {first.label()} ({published.LAYOUT_NAMES[sniffed.layout]}); also "
+                         "seen and not used: " + ", ".join(e.label() for e in others[:5]))
+    src.found["gazetteer"] = Found(p, group, {}, [], release=release_of(first.inner, first.path.name),
+                                   layout=sniffed.layout, header_row=sniffed.header)
 
 
 def _pick_codepoint(src: Sources, rows: list[Entry]) -> None:

@@ -662,3 +662,39 @@ def test_a_national_build_loaded_as_the_area_classification(nation, tmp_path, ca
     names = pd.read_csv(seg / "names_template.csv", dtype=str).set_index("code")["name"]
     mine = result.names[result.names["level"] == "supergroup"].set_index("segment")["segment_name"]
     assert mine.to_dict() == names.loc[mine.index].to_dict()
+
+
+# --- a gazetteer as published (issue 26) -------------------------------------------------------------
+
+
+def test_area_flattens_a_zipped_premium_supply_once_and_cuts_it(nation, tmp_path, capsys):
+    """A gazetteer in a published layout is recognised by content (AddressBase Premium, zipped as OS
+    ships it), flattened once into the reference folder (reused on the next build, private), cut to
+    the area by postcode and written into the run config with its class codes."""
+    from tests.gazetteer.test_published_layouts import class_of, write_records
+
+    folder = tmp_path / "sources"
+    shutil.copytree(nation["unpacked"], folder)
+    gaz = pd.read_csv(nation["raw"] / "gazetteer" / "demo_llpg.csv", dtype=str, keep_default_na=False)
+    gaz = gaz.head(4000)
+    gaz.columns = [c.lower() for c in gaz.columns]
+    premium = write_records(gaz, tmp_path / "AddressBasePremium_FULL_2025-11-03_001.csv", dtf=False)
+    with zipfile.ZipFile(folder / "AB76GB_CSV.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(premium, "AddressBasePremium_FULL_2025-11-03_001.csv")
+
+    rc, out, err = area([DEMO_LAD, "--sources", str(folder)], tmp_path, capsys)
+    assert rc == 0, err
+    assert "OS AddressBase Premium, flattened" in out and "4,000 addresses of the area" in out
+    cfg = load_config(tmp_path / "config" / "demoborough.yaml")
+    g = cfg.geography.gazetteer
+    assert g.columns.class_code == "CLASS" and g.columns.parent_uprn == "PARENT_UPRN"
+    cut = pd.read_csv(g.path, dtype=str, keep_default_na=False)
+    assert sorted(cut["UPRN"]) == sorted(gaz["uprn"])
+    want = {u: class_of(i) for i, u in enumerate(gaz["uprn"])}
+    assert dict(zip(cut["UPRN"], cut["CLASS"], strict=True)) == want
+    national = list((tmp_path / "reference").glob("gazetteer_addressbase_premium_*.csv"))
+    assert len(national) == 1 and (national[0].stat().st_mode & 0o077) == 0
+
+    rc, out, err = area([DEMO_LAD, "--sources", str(folder), "--force"], tmp_path, capsys)
+    assert rc == 0, err
+    assert "flattened (reused)" in out
