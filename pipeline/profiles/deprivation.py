@@ -131,3 +131,42 @@ def segment_shares(geo: pd.DataFrame, area: tuple[pd.DataFrame, list[str]],
                 row[f"pct_households_{name}"] = 100 * within / hh if hh else None
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def outcome_dimensions(geo: pd.DataFrame, area: tuple[pd.DataFrame, list[str]] | None) -> list:
+    """The outcome views' deprivation dimension: each OA's national IMD decile (as published), its
+    names, and the users view it splits (`outcomes.outcome_views(extra=...)`); none without a
+    deprivation block."""
+    if area is None:
+        return []
+    index, _ = area
+    decile = geo[["oa21cd"]].merge(index[["oa21cd", "imd_decile"]], on="oa21cd", how="left")
+    codes = decile.set_index("oa21cd")["imd_decile"].astype("Int64").astype(str)
+    names = {c: decile_name(int(c)) for c in codes.unique()}
+    return [("deprivation_decile", codes, names, "deprivation_imd")]
+
+
+ACCESS = "deprivation_access"
+
+
+def access_by_decile(b, area: tuple[pd.DataFrame, list[str]] | None) -> None:
+    """Distance to the nearest service point by national IMD decile, from the service's `access_oa`
+    view (pipeline.profiles.access): per decile its households, the % of them in each distance band
+    and the household-weighted mean distance (km). Census households only: no user count to hide."""
+    if area is None or "access_oa" not in b.views:
+        return
+    oa = b.views["access_oa"].merge(area[0][["oa21cd", "imd_decile"]], on="oa21cd", how="left")
+    bands = list(dict.fromkeys(b.views["access_band"]["segment_code"].iloc[:-1]))
+    rows = []
+    for decile, part in sorted(oa.groupby("imd_decile"), key=lambda dp: int(dp[0])):
+        hh = int(part["households"].sum())
+        row = {"segment_code": str(int(decile)), "segment_name": decile_name(int(decile)), "households": hh}
+        for band in bands:
+            within = part.loc[part["band"] == band, "households"].sum()
+            row[f"households_pct {band}"] = round(100 * within / hh, 2)
+        row["mean_distance_km"] = round(float((part["distance_km"] * part["households"]).sum() / hh), 2)
+        rows.append(row)
+    b.views[ACCESS] = pd.DataFrame(rows)
+    b.derived[ACCESS] = None
+    b.notes[ACCESS] = ["Distance from each Output Area's centre to the nearest service point, by the "
+                       "national IMD decile of its LSOA: census households only."]

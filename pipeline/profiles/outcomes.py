@@ -232,9 +232,11 @@ def _aggregate(per_oa: pd.DataFrame, oa_to_code: pd.Series, codes: list[str]) ->
 
 
 def outcome_views(b, con, table: str, service, geo: pd.DataFrame, lv, names: dict, fields: list[str],
-                  exact: bool) -> None:
+                  exact: bool, extra: list[tuple[str, pd.Series, dict[str, str], str]] = ()) -> None:
     """Build every outcome view of a service into the ServiceProfile `b` and register its counts:
-    `outcome_<name>_<segment|group|subgroup|ward|<equality field>>`."""
+    `outcome_<name>_<segment|group|subgroup|ward|<equality field>>`, and per `extra` dimension
+    (name, OA -> code, code -> name, the users view whose rows it splits; e.g. the national IMD
+    decile of pipeline.profiles.deprivation) `outcome_<name>_<dimension>`."""
     outs = list(service.outcomes)
     if not outs:
         return
@@ -249,6 +251,10 @@ def outcome_views(b, con, table: str, service, geo: pd.DataFrame, lv, names: dic
     wcodes = list(wards["ward_code"])
     dims.append(("ward", wcodes, list(wards["ward_name"]),
                  _aggregate(per_oa, geo.set_index("oa21cd")["ward_code"], wcodes), "ward"))
+    for dim, oa_code, dim_names, users_view in extra:
+        codes = levels.order_codes(pd.unique(oa_code))
+        dims.append((dim, codes, [dim_names.get(c, "") for c in codes], _aggregate(per_oa, oa_code, codes),
+                     users_view))
     columns = {r[0] for r in execute(con, "outcome_columns", describe_sql(ident(table)), fetch="all")}
     for f in fields:
         if f not in columns or f == "disability_type":  # several types per record: not a partition

@@ -254,8 +254,10 @@ def profiles_for(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, Se
                 if "date" in present:
                     _trend_view(b, con, table, unit, getattr(service, "period", None) or "year", geo,
                                 names["segment"], exact)
-                outcomes.outcome_views(b, con, table, service, geo, lv, names, fields, exact)
+                outcomes.outcome_views(b, con, table, service, geo, lv, names, fields, exact,
+                                       deprivation.outcome_dimensions(geo, area_dep))
                 access.access_views(b, con, cfg, service, geo, users, names["segment"])
+                deprivation.access_by_decile(b, area_dep)
             out[name] = b
     return out
 

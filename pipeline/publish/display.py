@@ -17,6 +17,8 @@ from pipeline.publish import suppression as sup
 
 #: Views built on `profile_table` (seed columns first).
 PROFILE_VIEWS = ("segment", "group", "subgroup", "ward", "ward_segment", "access_band", "access_band_segment")
+#: Deprivation views that are not profile tables: the gradient and distance by decile (census only)
+DEPRIVATION_TABLES = ("deprivation_gradient", "deprivation_access")
 #: Per view kind: the count columns and the columns derived from them (hidden together).
 HIDE = {
     "targets": (["service_count", "non_users"], []),
@@ -37,7 +39,7 @@ DECIMALS = {"service_pct": 2, "population_pct": 2, "segment_pct": 2, "borough_pc
 
 
 def kind(view: str) -> str:
-    if view in PROFILE_VIEWS or (view.startswith("deprivation_") and view != "deprivation_gradient"):
+    if view in PROFILE_VIEWS or (view.startswith("deprivation_") and view not in DEPRIVATION_TABLES):
         return "profile"  # deprivation_imd, _local, _<domain> (pipeline.profiles.deprivation)
     return view.split("_")[0] if view.split("_")[0] in HIDE else view
 

@@ -26,8 +26,9 @@ logger = logging.getLogger(__name__)
 
 GRADIENT = "deprivation_gradient"
 DECILES = "deprivation_imd"
+ACCESS = "deprivation_access"
 #: views shown in the report's deprivation section, not in the appendix's generic profiles
-BODY = (DECILES, GRADIENT)
+BODY = (DECILES, GRADIENT, ACCESS)
 
 
 def _row(gradient: PublishedTable | None) -> dict | None:
@@ -150,3 +151,11 @@ def add_to_pen_portraits(path: Path, shares: PublishedTable | None) -> Path | No
     merged = portraits.merge(shares.frame[cols], on=["level", "segment"], how="left").fillna("")
     spreadsheet_frame(merged).to_csv(path, index=False, encoding="utf-8")
     return path
+
+
+def access_table(t: PublishedTable) -> tuple[list[str], list[list[str]]]:
+    """Distance to the nearest service point by IMD decile: readable headers and the published rows."""
+    names = {"segment_code": "Decile", "segment_name": "", "households": "Households",
+             "mean_distance_km": "Mean distance (km)"}
+    cols = [names.get(c, c.replace("households_pct ", "% of households ")) for c in t.frame.columns]
+    return cols, [[str(v) for v in row] for row in t.frame.itertuples(index=False)]

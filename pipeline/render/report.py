@@ -317,6 +317,10 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
                             deprivation_render.DECILES, {"href": f"charts/{dep_chart.path.name}",
                                                          "alt": dep_chart.alt}))
         charts.append(dep_chart)
+    if deprivation_render.ACCESS in views:
+        cols, rows = deprivation_render.access_table(views[deprivation_render.ACCESS])
+        extras.append(Extra("Distance to the nearest service point by deprivation decile", Table(cols, rows),
+                            deprivation_render.ACCESS))
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,

@@ -62,6 +62,9 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
         written += write_pen_portraits(cfg, names, oa_segments, load_portraits(seg_dir), pub, labels)
         shared = add_to_pen_portraits(seg_dir / "pen_portraits.csv", pub.run.get(SHARES))  # issue 28
         written += [shared] if shared else []
+    if SHARES in pub.run:
+        links.append((pub.run[SHARES].path, "Segments by deprivation: each segment's share of households in "
+                      "the most deprived 10% and 20% of neighbourhoods, nationally and locally"))
     else:
         logger.warning("No segment outputs in %s: segment map and pen portraits skipped", seg_dir)
     gpkg = write_geopackage(cfg, pub, wards, oas, oa_segments, names)

@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.profiles import deprivation
 from pipeline.profiles.service import ServiceProfile
+from pipeline.publish.display import DEPRIVATION_TABLES
 from pipeline.publish.stage import _flags
 
 SYMBOL = "#"
@@ -41,7 +42,7 @@ def test_every_deprivation_table_adds_up_to_the_service_total(demo_run):
     for name, views in result.profiles.items():
         total = int(views["segment"]["service_count"].iloc[-1])
         households = int(views["segment"]["base_count"].iloc[-1])
-        dep = [v for v in views if v.startswith("deprivation_") and v != "deprivation_gradient"]
+        dep = [v for v in views if v.startswith("deprivation_") and v not in DEPRIVATION_TABLES]
         assert {"deprivation_imd", "deprivation_local", "deprivation_income"} <= set(dep), name
         for view in dep:
             f = views[view]
@@ -58,7 +59,7 @@ def test_suppression_holds_over_the_deprivation_tables(demo_run):
     hidden_seen = 0
     for name, views in result.publication.services.items():
         for view, t in views.items():
-            if not view.startswith("deprivation_") or view == "deprivation_gradient":
+            if not view.startswith("deprivation_") or view in DEPRIVATION_TABLES:
                 continue
             f = t.frame
             counts = pd.to_numeric(f.loc[f["service_count"] != SYMBOL, "service_count"])

@@ -88,9 +88,9 @@ def test_no_published_count_below_threshold_and_nothing_derived_from_a_hidden_on
                 shown = pd.to_numeric(t.loc[t[col] != sym, col].replace("", np.nan)).dropna()
                 assert not ((shown > 0) & (shown < thr)).any(), (name, view, col)
             if "service_count" not in t:
-                # target lists, access geography (points, OAs, candidates) and the deprivation gradient
-                # carry no user count
-                assert view.startswith(("targets_", "access_", "deprivation_gradient"))
+                # target lists, access geography (points, OAs, candidates), the deprivation gradient
+                # and distance by decile carry no user count
+                assert view.startswith(("targets_", "access_", "deprivation_gradient", "deprivation_access"))
                 assert "non_users" not in t
                 continue
             hidden = t["service_count"] == sym
@@ -153,7 +153,7 @@ def _system(views, nested, quality=None):
     for view in views:
         if view.startswith("equality_"):
             table(view, lambda r, v=view: (v, r.segment_code), ("total", view))
-        if view.startswith("deprivation_") and view != "deprivation_gradient":  # decile tables: issue 28
+        if view.startswith("deprivation_") and "service_count" in views[view]:  # decile tables: issue 28
             table(view, lambda r, v=view: (v, r.segment_code), ("total",))
     if "channels" in views:
         t = views["channels"]
