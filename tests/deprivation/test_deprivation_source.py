@@ -123,3 +123,22 @@ def test_a_deprivation_block_with_no_file_has_no_effect_and_is_refused():
 
     with pytest.raises(ValueError, match="has no effect"):
         Deprivation()
+
+
+def test_insight_area_cuts_the_file_to_the_areas_authorities_headers_as_published(tmp_path):
+    from pipeline.area.build import cut_deprivation
+
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    path = _file7(folder / "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+                  [("E01000001", 3), ("E01000002", 9000), ("E01000003", 20000)])
+    frame = pd.read_csv(path, dtype=str)
+    frame.loc[2, "Local Authority District code (2024)"] = "E06000002"
+    frame.to_csv(path, index=False)
+    found = find(folder, []).found["iod_england"]
+    n, total, name = cut_deprivation(found, ["E06000001"], tmp_path / "cut")
+    assert (n, total) == (2, 3)
+    cut = pd.read_csv(tmp_path / "cut" / name, dtype=str)
+    assert list(cut.columns) == FILE7 and list(cut["LSOA code (2021)"]) == ["E01000001", "E01000002"]
+    again = src.read_index(IndexFile(path=tmp_path / "cut" / name), "england")
+    assert again.frame["imd_decile"].tolist() == [1, 3]  # deciles as published, not re-ranked in the cut
