@@ -19,13 +19,13 @@ import pandas as pd
 from pipeline.config import RunConfig, Suppression
 from pipeline.escape import spreadsheet_frame
 from pipeline.paths import private_folder, private_writes
-from pipeline.profiles import crossservice, gaps, outcomes
+from pipeline.profiles import crossservice, deprivation, gaps, outcomes
 from pipeline.profiles.service import ProfileRun, ServiceProfile
 from pipeline.profiles.table import round_half_up
 from pipeline.publish import quality as pub_quality
 from pipeline.publish.display import display
 from pipeline.publish.notes import run_notes, warnings
-from pipeline.publish.suppression import Disclosure, rounding
+from pipeline.publish.suppression import Disclosure, round_count, rounding
 from pipeline.publish.tables import Publication, PublishedTable
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,8 @@ def publish(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame)
         folder = name.split("__")[0]
         services[name] = {}
         for view, frame in _flagged(prof, hidden).items():
+            if view == deprivation.GRADIENT and rounding(rule) > 1:  # ONS rule: from the rounded counts
+                frame = rounded_gradient(prof.views["deprivation_imd"], rounding(rule), frame)
             if view in prof.cells:  # masked cell by cell (outcomes)
                 services[name][view] = table(_cells_shown(frame, prof.cells[view], hidden, rule), None,
                                              f"{folder}/{name}_profile_{view}.csv", rule,
@@ -131,6 +133,14 @@ def publish(cfg: RunConfig, profiles: ProfileRun, report, summary: pd.DataFrame)
         run["segment_deprivation"] = table(shares_shown(profiles.segment_deprivation), None,
                                            "segments/segment_deprivation.csv", rule, notes)
     return Publication(services, run, rule.symbol, notes, warnings(cfg))
+
+
+def rounded_gradient(deciles: pd.DataFrame, base: int, frame: pd.DataFrame) -> pd.DataFrame:
+    """The gradient recomputed from the decile counts as the ONS rule publishes them (rounded to
+    `base`), so it reveals nothing finer than the published counts; `suppressed` kept."""
+    body = deciles[deciles["segment_code"] != "Total"]
+    counts = body.assign(service_count=[round_count(v, base) for v in body["service_count"]])
+    return deprivation.gradient_frame(counts).assign(suppressed=frame["suppressed"].to_numpy())
 
 
 def shares_shown(shares: pd.DataFrame) -> pd.DataFrame:

@@ -133,3 +133,17 @@ def test_the_segment_guide_gives_each_segments_share_in_the_most_deprived_lsoas(
     assert (pen["pct_households_most_deprived_10pc_local"] != "").all()
     page = next((cfg.outputs / "segments" / "portraits").glob("segment_*.html")).read_text(encoding="utf-8")
     assert "of its households live in the most deprived 10% of neighbourhoods" in page
+
+
+def test_under_the_ons_rule_the_gradient_comes_from_the_rounded_counts():
+    from pipeline.publish.stage import rounded_gradient
+
+    b = _small_profile()
+    flagged = b.views["deprivation_gradient"].assign(suppressed=[False])
+    again = rounded_gradient(b.views["deprivation_imd"], 5, flagged).iloc[0]
+    by_hand = deprivation.gradient_frame(pd.DataFrame({  # 40, 30, 3, 20, 15, 10 rounded to 5
+        "segment_code": ["1", "2", "3", "4", "5", "9"], "service_count": [40, 30, 5, 20, 15, 10],
+        "base_count": [100] * 6})).iloc[0]
+    assert again["sii"] == pytest.approx(by_hand["sii"])
+    assert again["sii"] != b.views["deprivation_gradient"].iloc[0]["sii"]
+    assert not again["suppressed"]
