@@ -295,6 +295,11 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
                                   f"{'quintile' if view == 'deprivation_local' else 'decile'}",
                                   display_table(t), view))
             continue
+        if view.startswith("deprivation_"):  # local and domain tables: no chart each (the decile one above)
+            appendix.append(Extra(f"Take-up by {view.removeprefix('deprivation_').replace('_', ' ')} "
+                                  f"{'quintile' if view == 'deprivation_local' else 'decile'}",
+                                  display_table(t), view))
+            continue
         c = index_chart(t.frame, t.rows_hidden, folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {view}", symbol, what=view)
         charts.append(c)
@@ -365,8 +370,11 @@ def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.Dat
         n = oa_segments["segment"].value_counts()
         segments = [{**r, "n_oas": int(n.get(r["segment"], 0)), "file": file_stem(r["segment"])}
                     for r in segment_names.to_dict("records")]
+    surveys = [(f"surveys/{s.name}/{s.name}_report.html", f"Survey: {s.label}") for s in cfg.surveys
+               if (cfg.outputs / "surveys" / s.name / f"{s.name}_report.html").is_file()]  # docs/surveys.md
     html = _ENV.get_template("index.html.j2").render(
-        title=f"Customer insight: {cfg.area_name}", run=cfg.run, services=services, links=extra_links,
+        title=f"Customer insight: {cfg.area_name}", run=cfg.run, services=services,
+        links=[*surveys, *extra_links],
         segments=segments, attribution=cfg.attribution, warnings=list(warnings))
     path = cfg.outputs / "index.html"
     path.write_text(html, encoding="utf-8")

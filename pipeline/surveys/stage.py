@@ -13,7 +13,8 @@
    (survey_<name>_weights: row_number, weight).
 4. Estimates: each question by segment, ward, equality field, national IMD decile when the run
    has a deprivation block (estimates.py), and the ward model (wards.py, sae.py).
-5. Publish: aggregates only, to outputs/<run>/surveys/<name>/: respondent counts go through the run's
+5. Publish: aggregates only, to outputs/<run>/surveys/<name>/ (and from those tables alone the
+   report page, workbook and ward maps, report.py): respondent counts go through the run's
    suppression rule (pipeline/publish/suppression.py: primary and secondary, over the relations
    'the rows of a table add up to its total'), and an estimate from fewer than
    `min_respondents` respondents is not shown either.
@@ -159,7 +160,7 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, SurveyResul
     g = cfg.geography.gazetteer
     index = None
     age = AgeRule.of(cfg)
-    problems = []
+    problems, wards = [], None
     for survey in surveys_of(cfg):
         svc = survey.extract()
         if g is not None and index is None and any(f.startswith("address_") for f in svc.columns):
@@ -177,7 +178,14 @@ def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, SurveyResul
         result = analyse(con, cfg, survey, frame, outcomes, read.rows)
         result.notes = read.notes + result.notes
         result.ingest = read
-        publish(cfg, survey, result)
+        folder = publish(cfg, survey, result)
+        if wards is None:
+            from pipeline.geography import load_areas
+
+            wards = load_areas(cfg, con)[1]
+        from pipeline.surveys.report import write_report
+
+        write_report(cfg, survey, folder, wards)
         results[survey.name] = result
     if problems:
         raise IngestError(problems)

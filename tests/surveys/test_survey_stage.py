@@ -47,7 +47,7 @@ def setting(tmp_path):
     cfg = tiny_config(tmp_path, [], census={"dir": str(tmp_path / "census")})
     cfg.surveys = [survey]
     con = duckdb.connect()
-    oa = pd.DataFrame(  # noqa: F841 (read by name by the SQL below)[(k, w, f"Ward {w}", s) for k, (w, s) in OAS.items()],
+    oa = pd.DataFrame([(k, w, f"Ward {w}", s) for k, (w, s) in OAS.items()],  # noqa: F841 (the SQL reads it)
                       columns=["oa21cd", "ward_code", "ward_name", "segment"])
     con.execute("CREATE TABLE ref_oa AS SELECT oa21cd, ward_code, ward_name FROM oa")
     con.execute("CREATE TABLE segments_oa AS SELECT oa21cd, segment FROM oa")
@@ -115,3 +115,28 @@ def test_validate_names_a_missing_survey_file_and_a_missing_header(setting, tmp_
     (tmp_path / "s.csv").write_text("Postcode,Age,Sex\nDM1 1AA,35-44,F\n", encoding="utf-8")
     problems = check(cfg)
     assert any("Satisfied" in p and "surveys[0] (residents)" in p for p in problems), problems
+
+
+def test_the_report_page_workbook_and_ward_map_come_from_the_published_tables(setting):
+    import geopandas as gpd
+    from openpyxl import load_workbook
+    from shapely.geometry import box
+
+    from pipeline.surveys.report import write_report
+
+    cfg, survey, con, frame, outcomes = setting
+    survey = survey.model_copy(update={"label": "Residents <script>alert(1)</script>"})
+    folder = publish(cfg, survey, analyse(con, cfg, survey, frame, outcomes, read=300))
+    wards = gpd.GeoDataFrame({"code": ["W1", "W2"], "name": ["Ward W1", "Ward W2"]},
+                             geometry=[box(380000, 390000, 381000, 391000),
+                                       box(381000, 390000, 382000, 391000)],
+                             crs="EPSG:27700")
+    written = write_report(cfg, survey, folder, wards)
+    page = (folder / "residents_report.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+    assert "Who answered against who lives here" in page and "By ward: direct and model estimates" in page
+    sheets = load_workbook(folder / "residents_survey.xlsx").sheetnames
+    assert {"satisfied_segment", "satisfied_ward", "weighting", "summary"} <= set(sheets)
+    ward_map = (folder / "residents_satisfied_ward_map.html").read_text(encoding="utf-8")
+    assert "Ward W1" in ward_map  # offline: finish_page refuses a page that would load anything
+    assert len(written) == 3
