@@ -295,11 +295,6 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
                                   f"{'quintile' if view == 'deprivation_local' else 'decile'}",
                                   display_table(t), view))
             continue
-        if view.startswith("deprivation_"):  # local and domain tables: no chart each (the decile one above)
-            appendix.append(Extra(f"Take-up by {view.removeprefix('deprivation_').replace('_', ' ')} "
-                                  f"{'quintile' if view == 'deprivation_local' else 'decile'}",
-                                  display_table(t), view))
-            continue
         c = index_chart(t.frame, t.rows_hidden, folder / "charts" / f"{name}_{view}_index.png",
                         f"{label}: index by {view}", symbol, what=view)
         charts.append(c)
