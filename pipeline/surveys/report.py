@@ -114,12 +114,19 @@ def write_report(cfg: RunConfig, survey: Survey, folder: Path, wards: gpd.GeoDat
 
 
 def workbook(folder: Path, stem: str) -> Path:
-    """Every published table of the survey as a sheet of one workbook (cells neutralised)."""
+    """Every published table of the survey as a sheet of one workbook (cells neutralised; the same
+    tables give the same bytes: `pipeline.render.workbook.stable_xlsx`)."""
+    import io
+
+    from pipeline.render.workbook import stable_xlsx
+
     path = folder / f"{stem}_survey.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    data = io.BytesIO()
+    with pd.ExcelWriter(data, engine="openpyxl") as xl:
         for csv in sorted(folder.glob(f"{stem}_*.csv")):
             sheet = csv.stem.removeprefix(f"{stem}_")[:31]
             spreadsheet_frame(_read(csv)).to_excel(xl, sheet_name=sheet, index=False)
+    path.write_bytes(stable_xlsx(data.getvalue()))
     return path
 
 
