@@ -15,6 +15,17 @@ everything that must not lie inside the outputs folder (every input, and the ref
 which `pipeline.ownership.check_layout` refuses again when a run claims its folders. `inside` is
 the one test of a path lying in a folder.
 
+**Relative paths** (`anchored`): every relative path a config file names for the run to read (the
+inputs above, and the reference database beside them) is read from the config file's folder,
+whatever the working folder (as compose and most tools do): `load_config` makes each one absolute
+against that folder before anything reads it, so every check and error names the resolved path.
+The two folders a run writes, `private_dir` and `outputs_dir` (`WORKING_FOLDER_FIELDS`; by default
+`data/<run>` and `outputs/<run>`), are relative to the working folder, as every path typed on the
+command line (`--out`, `--sources`, ...) is: the shareable and private trees they are checked
+against (`outputs/`, `data/`, `folder_problems`) are the working folder's, so an explicit
+`outputs_dir: outputs/x` means what the default means, and a run never writes beside a config
+kept in a shared or read-only folder.
+
 `pipeline.config.load_config` and `missing_files`, `pipeline.ownership` and, through them,
 `pipeline.validate` all take their lists from here, so a file the config gains is checked by all.
 
@@ -51,6 +62,45 @@ def inside(path: Path | str, folder: Path | str) -> bool:
     """True when `path` is `folder` or lies below it (both resolved)."""
     path, folder = _resolved(path), _resolved(folder)
     return path == folder or folder in path.parents
+
+
+def _anchor(path: Path | str, folder: Path) -> Path | str:
+    """`path` read from `folder` when relative (`~` expanded), normalised; absolute paths as given.
+    A glob (a str) stays a str."""
+    given = os.path.expanduser(str(path))
+    absolute = os.path.normpath(given if os.path.isabs(given) else os.path.join(folder, given))
+    return absolute if isinstance(path, str) else Path(absolute)
+
+
+#: The run config's fields naming where a run writes: relative to the working folder, not anchored.
+WORKING_FOLDER_FIELDS = ("private_dir", "outputs_dir")
+
+
+def anchored(cfg: RunConfig, folder: Path | str) -> RunConfig:
+    """`cfg` with every relative path it names read from `folder` (the config file's folder): each
+    `Path` field of every block but `WORKING_FOLDER_FIELDS`, and the UPRN lookup's glob. Changed in
+    place and returned."""
+    from pydantic import BaseModel
+
+    folder = Path(os.path.abspath(os.path.expanduser(str(folder))))
+    stack: list[BaseModel] = [cfg]
+    while stack:
+        block = stack.pop()
+        for name in type(block).model_fields:
+            value = getattr(block, name)
+            if block is cfg and name in WORKING_FOLDER_FIELDS:
+                continue
+            if isinstance(value, Path):
+                setattr(block, name, _anchor(value, folder))
+            elif isinstance(value, BaseModel):
+                stack.append(value)
+            elif isinstance(value, list | tuple):
+                stack += [v for v in value if isinstance(v, BaseModel)]
+            elif isinstance(value, dict):
+                stack += [v for v in value.values() if isinstance(v, BaseModel)]
+    if cfg.geography is not None and cfg.geography.uprn_lookup is not None:
+        cfg.geography.uprn_lookup.path = _anchor(cfg.geography.uprn_lookup.path, folder)
+    return cfg
 
 
 def inputs(cfg: RunConfig) -> dict[str, Path]:

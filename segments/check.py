@@ -24,6 +24,8 @@ from pipeline.config import RunConfig, Segmentation
 def _households_problems(cfg: RunConfig) -> list[Problem]:
     from segments.census import CensusError, households
 
+    if not Path(cfg.census.dir).is_dir():
+        return []  # missing_files names the folder, once
     try:
         households(cfg.census)
     except CensusError as exc:
@@ -111,6 +113,8 @@ def classification_problems(cfg: RunConfig) -> list[Problem]:
     if seg.method != "kmeans" or any(p is not None and not Path(p).exists()
                                      for p in (seg.variables, seg.add_variables)):
         return []  # a missing spec file is reported by missing_files
+    if not Path(cfg.census.dir).is_dir():
+        return tier_problems(seg, None)  # missing_files names the census folder, once
     try:
         values = compute_percentages(cfg.census, variable_spec(seg), dropped=seg.drop)
     except SpecError as exc:

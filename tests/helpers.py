@@ -65,12 +65,29 @@ def ward_choropleth(wards, out: Path, title: str, value_column: str = "penetrati
 REPO = Path(__file__).resolve().parents[1]
 
 
-def relocated_config(config: Path, replace: dict[str, str], tmp: Path) -> RunConfig:
-    """Load a run config with path prefixes replaced and private/outputs folders under `tmp`."""
-    text = (REPO / config).read_text(encoding="utf-8")
+def relocated_raw(config: Path | str, replace: dict[str, str]) -> dict:
+    """The run config `config` (from the repository root) as a dict, with folder prefixes replaced
+    and every path it names made absolute.
+
+    `replace` maps a folder as named from the repository root (`data/demo/raw`) to another; the
+    config names it from its own folder (`../data/demo/raw`), as every relative path in a config is
+    read (`pipeline.paths.anchored`)."""
+    import os
+
+    from pipeline.paths import anchored
+
+    source = REPO / config
+    text = source.read_text(encoding="utf-8")
     for old, new in replace.items():
-        text = text.replace(old, new)
-    raw = yaml.safe_load(text)
+        text = text.replace(os.path.relpath(REPO / old, source.parent), new)
+    cfg = anchored(RunConfig.model_validate(yaml.safe_load(text)), source.parent)
+    return cfg.model_dump(mode="json", exclude_unset=True)
+
+
+def relocated_config(config: Path, replace: dict[str, str], tmp: Path) -> RunConfig:
+    """Load a run config with path prefixes replaced (`relocated_raw`) and private/outputs folders
+    under `tmp`, written to `tmp` with every path absolute."""
+    raw = relocated_raw(config, replace)
     raw["private_dir"] = str(tmp / "data")
     raw["outputs_dir"] = str(tmp / "outputs")
     out = tmp / config.name

@@ -20,22 +20,24 @@ from pipeline.config import ConfigError, load_config
 
 SERVICES_TEMPLATE = """\
 # Your service extracts: one block per extract, mapping its headers to the standard fields
-# (README, "Point it at your own data"). Replace `services: []` with blocks such as these:
+# (README, "Point it at your own data"; `insight map EXTRACT --config THIS_FILE --write` proposes
+# one from the file itself). A relative path is read from this file's folder. Replace
+# `services: []` with blocks such as these:
 services: []
 #  - name: stop_smoking                       # a lower-case slug, used in file names
 #    label: Stop smoking service               # the name readers see
-#    file: data/{name}/raw/stop_smoking_attendees.csv
+#    file: ../../data/{name}/raw/stop_smoking_attendees.csv
 #    columns: {{record_id: Client ID, address_1: Address Line 1, address_2: Address Line 2,
 #              postcode: Post Code, age_band: Age Band, sex: Sex, ethnicity: Ethnic Origin,
 #              disability: Disability, date: Referral Date}}
 #  - name: council_tax_dd
 #    label: Council tax direct debit
-#    file: data/{name}/raw/council_tax_direct_debit.csv
+#    file: ../../data/{name}/raw/council_tax_direct_debit.csv
 #    encoding: cp1252
 #    columns: {{record_id: Account Ref, postcode: Postcode}}
 #  - name: garden_waste
 #    label: Garden waste subscription
-#    file: data/{name}/raw/garden_waste_subscribers.xlsx
+#    file: ../../data/{name}/raw/garden_waste_subscribers.xlsx
 #    sheet: Subscribers
 #    columns: {{record_id: Subscription No, postcode: Post code, date: Start Date}}
 """
@@ -74,6 +76,15 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def written(path: Path, config: Path | str) -> str:
+    """A path as the config at `config` names it: relative to the config's folder (where a run
+    reads it from, `pipeline.paths.anchored`) when both lie under the working folder, else absolute."""
+    path, folder, cwd = Path(path).resolve(), Path(config).resolve().parent, Path.cwd().resolve()
+    if cwd in path.parents and cwd in folder.parents:
+        return os.path.relpath(path, folder)
+    return str(path)
+
+
 def _q(text: str | None) -> str:
     return "null" if text is None else json.dumps(str(text), ensure_ascii=False)
 
@@ -91,6 +102,10 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
     """The YAML of the area's run config."""
     f = files
     codes = list(lads)
+
+    def at(path: Path) -> str:  # in the YAML, a path is read from the config's folder
+        return written(path, config)
+
     lines = [
         f"# {area_name} ({', '.join(codes)}): made by `{command}` on {date.today().isoformat()}.",
         f"# Inputs cut from the national products into {shown(f.census_dir.parent)}/ (its area.json",
@@ -105,11 +120,11 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
         "seed: 2021",
         "",
         "geography:",
-        f"  oa_boundaries: {{path: {_q(shown(f.oa_boundaries))}, code_column: {_q(f.oa_code)}}}",
-        f"  wards: {{path: {_q(shown(f.wards))}, code_column: {_q(f.ward_code)}"
+        f"  oa_boundaries: {{path: {_q(at(f.oa_boundaries))}, code_column: {_q(f.oa_code)}}}",
+        f"  wards: {{path: {_q(at(f.wards))}, code_column: {_q(f.ward_code)}"
         + (f", name_column: {_q(f.ward_name)}}}" if f.ward_name else "}"),
         "  oa_to_ward:",
-        f"    path: {_q(shown(f.lookup))}",
+        f"    path: {_q(at(f.lookup))}",
         f"    oa_column: {_q(f.lookup_oa)}",
         f"    ward_column: {_q(f.lookup_ward)}",
     ]
@@ -118,27 +133,27 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
     lines += [
         "  postcode_directory:",
         *_comment(f.directory_note, "    "),
-        f"    path: {_q(shown(f.directory))}",
+        f"    path: {_q(at(f.directory))}",
         "    columns:",
         *_block(f.directory_columns, "      "),
         "    # parsed once into this reusable DuckDB reference, shared by every area cut from it",
-        f"    reference_db: {_q(shown(f.reference_db))}",
+        f"    reference_db: {_q(at(f.reference_db))}",
     ]
     if f.gazetteer:
-        lines += ["  gazetteer:", f"    path: {_q(shown(f.gazetteer))}", "    columns:",
+        lines += ["  gazetteer:", f"    path: {_q(at(f.gazetteer))}", "    columns:",
                   *_block(f.gazetteer_columns, "      ")]
     else:
         lines += _comment("gazetteer: none was found, so matching is by postcode (and UPRN, through ONSUD, "
                           "if given): add the council's LLPG export here for address and UPRN matching", "  ")
     if f.onsud:
-        lines += ["  uprn_lookup:", f"    path: {_q(shown(f.onsud))}"]
+        lines += ["  uprn_lookup:", f"    path: {_q(at(f.onsud))}"]
     else:
         lines += _comment("uprn_lookup: no ONS UPRN Directory (ONSUD) was found; add one for UPRNs the "
                           "gazetteer lacks", "  ")
     lines += [
         "",
         "census:",
-        f"  dir: {_q(shown(f.census_dir))}",
+        f"  dir: {_q(at(f.census_dir))}",
         '  pattern: "census2021-{table}-oa.csv"',
         "  households_table: ts041",
         "",
@@ -150,7 +165,7 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
     if f.ranges:
         lines += _comment("clustered on this area's Output Areas, standardised on the ranges of every Output "
                           "Area in the national census files (insight area --national-ranges)", "  ")
-        lines.append(f"  reference: {_q(shown(f.ranges))}")
+        lines.append(f"  reference: {_q(at(f.ranges))}")
     if drop:
         lines += _comment("variables whose census tables were not in the sources folder (add the tables "
                           "and run `insight area` again to use them):", "  ")

@@ -1,8 +1,9 @@
 """Run configuration: a YAML file validated against a schema that reports every problem at once.
 
 A run config names the geography (Output Area and ward boundaries, the postcode directory),
-the Census 2021 tables, the classification and the service extracts to profile. Relative paths
-are resolved against the directory `make` and `insight` are run from (the repository root).
+the Census 2021 tables, the classification and the service extracts to profile. A relative path
+in a config file is read from the config file's folder, whatever the working folder
+(`pipeline.paths.anchored`, applied by `load_config`).
 
 The package, one job a module (every name below is importable from `pipeline.config` too):
 

@@ -90,10 +90,11 @@ def missing_files(cfg: RunConfig) -> list[str]:
     files["census.dir"] = cfg.census.dir
     if g is not None and g.uprn_lookup and not glob.glob(g.uprn_lookup.path):
         problems.append(f"geography.uprn_lookup.path: no file matches {g.uprn_lookup.path}. Fix: correct "
-                        "the path or glob")
+                        "the path or glob (a relative one is read from the config file's folder)")
     for where, path in files.items():
         if not Path(path).exists():
-            problems.append(f"{where}: no such file or folder: {path}. Fix: correct the path, or create it")
+            problems.append(f"{where}: no such file or folder: {path}. Fix: correct the path (a relative "
+                            "path is read from the config file's folder), or create it")
     if cfg.segmentation.method == "lookup" and cfg.segmentation.lookup is None:
         problems.append("segmentation.lookup: method 'lookup' needs a lookup: block. Fix: add one, or use "
                         "method: kmeans")
@@ -125,6 +126,9 @@ def schema_problems(raw: object) -> list[str]:
 def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
     """Read and validate a run config; raise ConfigError listing every problem together.
 
+    Every relative path in it is read from the config file's folder (`pipeline.paths.anchored`),
+    whatever the working folder, and held resolved, so each check and error names the real path.
+
     Always checks the schema, repeated keys and where the run would write
     (`pipeline.paths.folder_problems`, `reference_problems`); with `check_files`, also that
     every input file exists. The contents of the files are checked by `pipeline.validate`."""
@@ -135,7 +139,7 @@ def load_config(path: Path | str, check_files: bool = True) -> RunConfig:
     problems = schema_problems(raw)
     if problems:
         raise ConfigError(path, problems)
-    cfg = RunConfig.model_validate(raw)
+    cfg = paths.anchored(RunConfig.model_validate(raw), path.parent)
     problems = paths.folder_problems(cfg) + paths.reference_problems(cfg)
     if check_files:
         problems += missing_files(cfg)

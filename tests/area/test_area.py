@@ -33,7 +33,7 @@ from pipeline.area.sources import products
 from pipeline.cli import main
 from pipeline.config import load_config
 from tests.conftest import SHARED, TRAFFORD
-from tests.helpers import REPO
+from tests.helpers import relocated_raw
 
 pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
 
@@ -300,10 +300,10 @@ def test_one_lad_trafford_profiles_equal_the_hand_made_config(nation, tmp_path, 
         households_csv_ts041=TRAFFORD / "census2021" / "census2021-ts041-oa-trafford.csv",
         types_csv=TRAFFORD / "oac2021" / "trafford_oac2021_assignment.csv",
         out_dir=extracts, truth_dir=tmp_path / "truth", seed=2021)
-    text = (REPO / "config/examples/trafford.yaml").read_text(encoding="utf-8")
-    text = text.replace("data/trafford/raw/extracts", str(extracts)).replace("../shared", str(SHARED))
-    text = text.replace("data/reference", str(tmp_path / "hand_reference"))
-    by_hand, by_area = _hand_and_area_runs(yaml.safe_load(text), config, ("stop_smoking", "library"),
+    hand = relocated_raw(Path("config/examples/trafford.yaml"), {
+        "data/trafford/raw/extracts": str(extracts), "../shared": str(SHARED),
+        "data/reference": str(tmp_path / "hand_reference")})
+    by_hand, by_area = _hand_and_area_runs(hand, config, ("stop_smoking", "library"),
                                            tmp_path)
     seg = by_area.profiles["stop_smoking"]["segment"]
     assert seg.loc[seg["segment_code"] == "Total", "base_count"].iloc[0] == 96_271
@@ -329,8 +329,7 @@ def _hand_made_pair(nation: dict, tmp: Path) -> dict:
     national[national["WD23CD"].isin(set(lookup["WD23CD"]))].to_file(folder / "wards.gpkg")
     for table, frame in fr["census"].items():
         frame[frame["geography code"].isin(oas)].to_csv(folder / "census" / f"{table}.csv", index=False)
-    demo = yaml.safe_load((REPO / "config/demo.yaml").read_text(encoding="utf-8").replace(
-        "data/demo/raw", str(nation["raw"])))
+    demo = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(nation["raw"])})
     return demo | {
         "run": "pair", "area_name": "Demoborough and Demoborough East",
         "geography": {

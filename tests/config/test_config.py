@@ -38,7 +38,7 @@ def test_missing_files_listed_together(tmp_path):
 
 
 def _moved(tmp_path):
-    text = open("config/demo.yaml").read().replace("data/demo/raw", str(tmp_path / "none"))
+    text = open("config/demo.yaml").read().replace("../data/demo/raw", str(tmp_path / "none"))
     p = tmp_path / "moved.yaml"
     p.write_text(text)
     return p

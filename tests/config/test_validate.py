@@ -10,6 +10,7 @@ import yaml
 
 from pipeline.cli import main
 from tests.conftest import REPO, SHARED, TRAFFORD
+from tests.helpers import relocated_raw
 
 EXTRACT = "stop_smoking_attendees.csv"
 
@@ -18,8 +19,7 @@ EXTRACT = "stop_smoking_attendees.csv"
 def demo(demo_data, tmp_path):
     """The demo config as a dict, pointing at the session's demo borough, folders under tmp_path."""
     raw, _ = demo_data
-    text = (REPO / "config" / "demo.yaml").read_text(encoding="utf-8").replace("data/demo/raw", str(raw))
-    cfg = yaml.safe_load(text)
+    cfg = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(raw)})
     cfg["private_dir"], cfg["outputs_dir"] = str(tmp_path / "data"), str(tmp_path / "outputs")
     return cfg, raw, tmp_path
 
@@ -75,11 +75,9 @@ def test_trafford_example_validates(tmp_path, capsys):
         types_csv=TRAFFORD / "oac2021" / "trafford_oac2021_assignment.csv",
         out_dir=tmp_path / "extracts", truth_dir=tmp_path / "truth", seed=2021,
     )
-    text = (REPO / "config" / "examples" / "trafford.yaml").read_text(encoding="utf-8")
-    for old, new in {"data/trafford/raw/extracts": str(tmp_path / "extracts"), "../shared": str(SHARED),
-                     "data/reference": str(tmp_path / "reference")}.items():
-        text = text.replace(old, new)
-    cfg = yaml.safe_load(text)
+    cfg = relocated_raw(Path("config/examples/trafford.yaml"), {
+        "data/trafford/raw/extracts": str(tmp_path / "extracts"), "../shared": str(SHARED),
+        "data/reference": str(tmp_path / "reference")})
     cfg["private_dir"], cfg["outputs_dir"] = str(tmp_path / "data"), str(tmp_path / "outputs")
     code, out, problems = run_cli(capsys, cfg, tmp_path)
     assert (code, problems) == (0, [])
@@ -520,7 +518,7 @@ def test_missing_names_file_reported_with_the_others(demo, capsys):
     cfg["segmentation"]["names"] = str(tmp / "no_names.csv")
     problem = only_problem(capsys, cfg, tmp)
     assert problem == (f"segmentation.names: no such file or folder: {tmp / 'no_names.csv'}. Fix: correct "
-                       "the path, or create it")
+                       "the path (a relative path is read from the config file's folder), or create it")
 
 
 STARTUP = """

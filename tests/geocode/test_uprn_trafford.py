@@ -13,7 +13,7 @@ from pipeline import geocode, geography, ingest
 from pipeline.config import load_config
 from pipeline.warehouse import connect
 from tests.conftest import SHARED, TRAFFORD
-from tests.helpers import REPO
+from tests.helpers import relocated_raw
 
 pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
 ASSETS = TRAFFORD / "addresses" / "trafford_land_and_building_assets_2023-09.csv"
@@ -40,8 +40,7 @@ def _onsud_from_assets(path: Path) -> pd.DataFrame:
 
 def test_trafford_property_uprns_placed_through_onsud(tmp_path):
     onsud = _onsud_from_assets(tmp_path / "ONSUD_TRAFFORD.csv")
-    text = (REPO / "config/examples/trafford.yaml").read_text().replace("../shared", str(SHARED))
-    raw = yaml.safe_load(text)
+    raw = relocated_raw("config/examples/trafford.yaml", {"../shared": str(SHARED)})
     raw["geography"]["postcode_directory"].pop("reference_db")
     raw["geography"]["uprn_lookup"] = {"path": str(tmp_path / "ONSUD_*.csv")}
     raw["services"] = [{"name": "assets", "label": "Council property", "file": str(ASSETS),  # read only

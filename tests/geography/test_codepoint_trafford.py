@@ -11,7 +11,7 @@ from pipeline import geocode, geography, ingest
 from pipeline.config import load_config
 from pipeline.warehouse import connect
 from tests.conftest import SHARED, TRAFFORD
-from tests.helpers import REPO
+from tests.helpers import relocated_raw
 
 pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
 CODEPOINT = TRAFFORD / "postcodes" / "codepoint_open_2025_10_trafford.csv"
@@ -34,8 +34,7 @@ def placed(tmp_path_factory):
     extract = tmp / "svc.csv"
     extract.write_text("Ref,Postcode\n" + "".join(
         f"R{i},{p}\n" for i, p in enumerate([*live, "SW1A 1AA", "M15 9QZ", terminated])))
-    text = (REPO / "config/examples/trafford.yaml").read_text().replace("../shared", str(SHARED))
-    raw = yaml.safe_load(text)
+    raw = relocated_raw("config/examples/trafford.yaml", {"../shared": str(SHARED)})
     raw["geography"]["postcode_directory"] = {"path": str(directory), "columns": {
         "postcode": "Postcode", "oa": None, "ward": None, "lad": "Admin_district_code",
         "easting": "Eastings", "northing": "Northings", "terminated": None, "live_flag": None,

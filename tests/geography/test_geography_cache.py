@@ -17,7 +17,7 @@ from pipeline.config import load_config
 from pipeline.warehouse import connect
 from segments import census
 from tests.conftest import SHARED, TRAFFORD
-from tests.helpers import REPO
+from tests.helpers import relocated_raw
 
 pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
 TS041 = "census2021-ts041-oa-trafford.csv"
@@ -33,8 +33,7 @@ def area(tmp_path):
         shutil.copy(TRAFFORD / "boundaries" / name, files / name)
     shutil.copy(TRAFFORD / "lookups" / "oa21_to_ward_bestfit_DERIVED.csv", files / "lookup.csv")
     shutil.copy(TRAFFORD / "census2021" / TS041, files / "census" / TS041)
-    text = (REPO / "config/examples/trafford.yaml").read_text().replace("../shared", str(SHARED))
-    raw = yaml.safe_load(text)
+    raw = relocated_raw("config/examples/trafford.yaml", {"../shared": str(SHARED)})
     g = raw["geography"]
     g["oa_boundaries"]["path"] = str(files / "oa21_bgc.geojson")
     g["wards"]["path"] = str(files / "wards_2023_bgc.geojson")

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from pipeline.config import Suppression
 from pipeline.geocode import MATCH_LEVELS, REJECT_REASONS
-from tests.helpers import REPO, republished
+from tests.helpers import relocated_raw, republished
 
 #: CSV columns that hold counts of people or records (base households are census counts).
 COUNT_COLUMNS = {"service_count", "non_users", "records", "matched", "rejected", "rows_read", "address_level",
@@ -242,8 +242,7 @@ def test_an_extract_where_nothing_matches_profiles_as_zero_users(demo_data, tmp_
     raw, _ = demo_data
     extract = tmp_path / "nobody.csv"
     extract.write_text("Ref,Postcode\n" + "".join(f"N{i},ZZ9 9ZZ\n" for i in range(12)), encoding="utf-8")
-    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text(encoding="utf-8")
-                            .replace("data/demo/raw", str(raw)))
+    config = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(raw)})
     config["services"] = [config["services"][1], {
         "name": "nobody", "label": "Nobody", "file": str(extract),
         "columns": {"record_id": "Ref", "postcode": "Postcode"}}]

@@ -25,7 +25,7 @@ from pipeline import cli
 from pipeline.geocode import geocode_service
 from pipeline.ingest import IngestError, ingest_service
 from pipeline.summary import account
-from tests.helpers import REPO, make_ref_postcodes, tiny_config
+from tests.helpers import make_ref_postcodes, relocated_raw, tiny_config
 
 SEED = 2021
 POSTCODES = [("DM4 7QX", "E00900001", "E05900001", True), ("DM4 0QX", "E00900002", "E05900001", True),
@@ -215,8 +215,7 @@ def _config_mutations(base: dict, text: str, rng: random.Random):
 
 def test_malformed_configs_never_give_a_traceback(demo_data, tmp_path, capsys):
     raw, _ = demo_data
-    text = (REPO / "config" / "demo.yaml").read_text(encoding="utf-8").replace("data/demo/raw", str(raw))
-    base = yaml.safe_load(text)
+    base = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(raw)})
     base["private_dir"], base["outputs_dir"] = str(tmp_path / "data"), str(tmp_path / "outputs")
     text = yaml.safe_dump(base, sort_keys=False)
     rng = random.Random(SEED)

@@ -25,8 +25,7 @@ from pipeline.cli import main
 from pipeline.config import DEFAULT_AGE_BANDS, RunConfig, identifier_kind, load_config
 from pipeline.ingest import ingest_service, privacy_warnings
 from pipeline.privacy import MANIFEST_JSON, MANIFEST_MD, AgeRule, is_record_level, purge
-from tests.conftest import REPO
-from tests.helpers import tiny_config
+from tests.helpers import relocated_raw, tiny_config
 
 # Values that must never reach a table or an output: fictional names (checked absent from the demo
 # borough's own files below), emails at example.org and phones in Ofcom's drama range 07700 900xxx.
@@ -322,8 +321,7 @@ def identified_run(demo_data, tmp_path_factory):
     for path in [*raw.rglob("*.csv"), *raw.rglob("*.gpkg")]:  # the tokens are not demo data already
         text = path.read_bytes().decode("latin-1")
         assert not [t for t in TOKENS if t in text], path
-    cfg = yaml.safe_load((REPO / "config" / "demo.yaml").read_text(encoding="utf-8")
-                         .replace("data/demo/raw", str(raw)))
+    cfg = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(raw)})
     cfg |= {"private_dir": str(tmp / "data"), "outputs_dir": str(tmp / "outputs"),
             "privacy": {"retention_days": 30}}
     cfg["segmentation"]["n_init"] = 5

@@ -151,7 +151,7 @@ def demo_built(demo_cfg):
 
 
 def test_demo_config_uses_the_hand_written_names_file(demo_cfg):
-    assert demo_cfg.segmentation.names == Path("config/demo_segment_names.csv")
+    assert demo_cfg.segmentation.names == DEMO_NAMES  # named from the config's folder
     names = read_names(DEMO_NAMES)
     table = pd.read_csv(DEMO_NAMES, dtype=str, keep_default_na=False)
     assert list(table.columns) == ["code", "level", "name", "description"]
