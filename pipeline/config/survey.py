@@ -21,12 +21,36 @@ SURVEY_AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
 DESIGN_WEIGHT = "design_weight"
 
 
+class CensusMargin(Strict):
+    """A further margin from a census table: the respondents' answers to a field the survey maps
+    (e.g. ethnicity), each matched to the table's columns it counts (their sum over the area's OAs)."""
+
+    field: str = Field(description="a field the survey maps, e.g. ethnicity")
+    table: str = Field(description="the census table, e.g. ts021")
+    categories: dict[str, list[str]] = Field(
+        description="the respondents' answer -> the table's columns that count it, e.g. "
+                    "{White: ['White'], Asian: ['Asian, Asian British or Asian Welsh']}")
+
+    @field_validator("categories")
+    @classmethod
+    def _some(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        if len(v) < 2 or any(not cols for cols in v.values()):
+            raise ValueError("name at least two categories, each with at least one census column")
+        cols = [c for cs in v.values() for c in cs]
+        if len(set(cols)) != len(cols):
+            raise ValueError(f"a census column counts in two categories ({cols}). Fix: name each once")
+        return v
+
+
 class SurveyWeighting(Strict):
     """How the respondents are weighted to the census (pipeline/surveys/weighting.py)."""
 
     margins: list[str] = Field(
         default_factory=lambda: ["age_band", "sex", "segment", "ward"],
         description=f"census margins raked to, each one of {list(MARGINS)} or a cross 'age_band*sex'")
+    census: list[CensusMargin] = Field(
+        default_factory=list, description="further margins from census tables (e.g. ethnic group from "
+                                          "TS021), raked to with the others")
     trim: float | None = Field(
         default=5.0, gt=1, description="no weight above this many times the mean weight (null: no trimming)")
 
@@ -88,6 +112,11 @@ class Survey(Strict):
     @model_validator(mode="after")
     def _as_extract(self) -> Survey:
         self.extract()  # the service rules: mapped fields, identifiers refused, postcode or UPRN
+        for c in self.weighting.census:
+            if c.field not in self.columns or c.field in MARGINS:
+                raise ValueError(f"survey {self.name!r}: census margin on {c.field!r} needs a field the "
+                                 "survey maps other than age_band, sex, segment and ward. Fix: map it under "
+                                 "columns")
         for m in self.weighting.margins:
             for field in ("age_band", "sex"):
                 if field in m.split("*") and field not in self.columns:

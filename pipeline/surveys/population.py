@@ -104,3 +104,23 @@ def margins(area_cells: pd.DataFrame, names: list[str]) -> dict[str, dict[str, f
         sums = keyed.groupby("_k", sort=True)["people"].sum()
         out[m] = {str(k): float(v) for k, v in sums.items()}
     return out
+
+
+def table_margin(table: pd.DataFrame, oas: list[str], categories: dict[str, list[str]], adults: float,
+                 name: str) -> dict[str, float]:
+    """A config-named margin (`weighting.census`): each category's columns of a census table summed
+    over the area's OAs, scaled to the area's adults. The table counts its own base (usual residents
+    of every age, say), so its shares stand in for the adults' shares: an assumption stated in the
+    notes."""
+    missing = sorted({c for cols in categories.values() for c in cols} - set(table.columns))
+    if missing:
+        raise PopulationError(f"census margin {name!r}: the table has no column(s) {missing[:5]}; its "
+                              f"columns are {list(table.columns)[:12]}. Fix: name its columns as the table "
+                              "does")
+    area = table.reindex(oas).fillna(0)
+    counts = {k: float(area[cols].to_numpy(float).sum()) for k, cols in categories.items()}
+    total = sum(counts.values())
+    if not total > 0:
+        raise PopulationError(f"census margin {name!r}: its columns count nobody in the area. Fix: check the "
+                              "table and columns")
+    return {k: v * adults / total for k, v in counts.items()}

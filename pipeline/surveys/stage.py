@@ -78,10 +78,26 @@ def check(cfg: RunConfig) -> list[Problem]:
             population.bands_of(s.age_bands)
         except population.PopulationError as exc:
             out.append(f"{where}: {exc}")
+        for c in s.weighting.census:
+            out += census_margin_problems(cfg, where, c)
     names = [s.name for s in surveys_of(cfg)]
     out += [f"surveys: the name {n!r} is used more than once. Fix: give each survey its own name"
             for n in sorted({n for n in names if names.count(n) > 1})]
     return out
+
+
+def census_margin_problems(cfg: RunConfig, where: str, margin) -> list[Problem]:
+    """A config-named margin's census table exists and holds the columns it names."""
+    from segments.census import CensusError, load_table
+
+    try:
+        table = load_table(cfg.census, margin.table)
+    except CensusError as exc:
+        return [f"{where}: weighting.census ({margin.field}): {p}" for p in exc.problems]
+    missing = sorted({col for cols in margin.categories.values() for col in cols} - set(table.columns))
+    return [f"{where}: weighting.census ({margin.field}): table {margin.table} has no column(s) "
+            f"{missing[:5]}; its columns are {list(table.columns)[:12]}. Fix: name its columns as the "
+            "table does"] if missing else []
 
 
 def surveys_of(cfg: RunConfig) -> list[Survey]:
@@ -228,6 +244,7 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
     resp["segment"] = resp["segment"].astype(str)
     resp["ward"] = resp["ward"].astype(str)
     targets = population.margins(cells, list(survey.weighting.margins))
+    targets.update(census_margins(cfg, survey, cells, resp, result.notes))
     for m in survey.weighting.margins:
         if "*" in m:
             resp[m] = population.margin_values(resp, m)
@@ -245,6 +262,29 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
     result.tables.update(estimate_tables(con, survey, resp, cells))
     result.tables["weighting"] = weighting_table(resp, targets)
     return result
+
+
+def census_margins(cfg: RunConfig, survey: Survey, cells: pd.DataFrame, resp: pd.DataFrame, notes: list[str]
+                   ) -> dict[str, dict[str, float]]:
+    """The config-named margins (`weighting.census`): each from its census table, scaled to the area's
+    adults; the respondents' answers matched to the categories without regard to case or spaces
+    (changed in `resp`; an answer no category names stays as given, and raking names it)."""
+    from segments.census import load_table
+
+    out = {}
+    oas = sorted(set(cells["oa21cd"]))
+    for c in survey.weighting.census:
+        try:
+            out[c.field] = population.table_margin(load_table(cfg.census, c.table), oas, c.categories,
+                                                   float(cells["people"].sum()), c.field)
+        except population.PopulationError as exc:
+            raise population.PopulationError(f"surveys ({survey.name}): {exc}") from None
+        names = {k.strip().lower(): k for k in c.categories}
+        resp[c.field] = resp[c.field].map(lambda v, n=names: n.get(" ".join(str(v).split()).lower(), v),
+                                          na_action="ignore").astype(object)
+        notes.append(f"{c.field}: weighted to census table {c.table.upper()}, whose shares (of its own base, "
+                     "usually residents of every age) stand in for the adults'")
+    return out
 
 
 #: the published columns of a ward table: the direct estimate, the model's, its weight on the direct

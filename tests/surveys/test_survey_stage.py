@@ -29,6 +29,12 @@ def _census(folder):
         w.writerow(["date", "geography", "geography code", "Age: Total"] + [f"Age: {c}" for c in AGE_COLUMNS])
         for oa, r in rows.items():
             w.writerow([2021, oa, oa, sum(r), *r])
+    with open(folder / "census2021-ts021-oa-t.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["date", "geography", "geography code", "Ethnic group: Total: All usual residents",
+                    "Ethnic group: White", "Ethnic group: Asian"])
+        for oa, r in rows.items():
+            w.writerow([2021, oa, oa, sum(r), sum(r) - 100, 100])
     with open(folder / "census2021-ts008-oa-t.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["date", "geography", "geography code", "Sex: All persons; measures: Value",
@@ -140,3 +146,24 @@ def test_the_report_page_workbook_and_ward_map_come_from_the_published_tables(se
     ward_map = (folder / "residents_satisfied_ward_map.html").read_text(encoding="utf-8")
     assert "Ward W1" in ward_map  # offline: finish_page refuses a page that would load anything
     assert len(written) == 3
+
+
+def test_a_config_named_census_margin_is_raked_to_with_the_others(setting):
+    cfg, survey, con, frame, outcomes = setting
+    survey = Survey.model_validate({
+        **survey.model_dump(mode="json", exclude_unset=True),
+        "columns": {**survey.columns, "ethnicity": "Ethnicity"},
+        "weighting": {"census": [{"field": "ethnicity", "table": "ts021",
+                                  "categories": {"White": ["White"], "Asian": ["Asian"]}}]}})
+    frame["ethnicity"] = np.resize(["white ", "Asian", None, "WHITE"], len(frame))
+    result = analyse(con, cfg, survey, frame, outcomes, read=300)
+    weighting = result.tables["weighting"].set_index(["margin", "category"])
+    census_asian = 400 / (460 + 455 + 445 + 440)  # TS021's share, standing in for the adults'
+    share = weighting.loc["ethnicity", "weighted_share"]
+    assert share["Asian"] / (share["Asian"] + share["White"]) == pytest.approx(census_asian, rel=1e-4)
+    assert any("TS021" in n for n in result.notes)
+    bad = survey.model_copy(deep=True)
+    bad.weighting.census[0].categories = {"White": ["White"], "Asian": ["Asian Indian"]}
+    cfg.surveys = [bad]
+    (cfg.census.dir.parent / "s.csv").write_text("Postcode,Age,Sex,Satisfied,Ethnicity\n", encoding="utf-8")
+    assert any("has no column(s) ['Asian Indian']" in p for p in check(cfg))
