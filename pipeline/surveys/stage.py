@@ -241,8 +241,11 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
             if note:
                 result.notes.append(note)
     resp = frame[inside].reset_index(drop=True)
-    resp["segment"] = resp["segment"].astype(str)
-    resp["ward"] = resp["ward"].astype(str)
+    # segment and ward of the respondent's OA, as the census cells have them (the OA -> ward lookup,
+    # not the postcode directory's ward, so that respondents and margins agree)
+    oa_frame = cells.drop_duplicates("oa21cd").set_index("oa21cd")
+    resp["segment"] = resp["oa21cd"].astype(str).map(oa_frame["segment"]).astype(str)
+    resp["ward"] = resp["oa21cd"].astype(str).map(oa_frame["ward"]).astype(str)
     targets = population.margins(cells, list(survey.weighting.margins))
     targets.update(census_margins(cfg, survey, cells, resp, result.notes))
     for m in survey.weighting.margins:
