@@ -50,6 +50,8 @@ def test_no_wcag_violation_in_the_demo_pages(axe, demo_run):
     pages = [out / "index.html", out / "services_map.html", out / "segments" / "segment_map.html",
              out / "stop_smoking" / "stop_smoking_report.html", out / "library" / "library_report.html",
              out / "stop_smoking" / "stop_smoking_ward_map.html",
+             out / "surveys" / "residents" / "residents_report.html",
+             out / "surveys" / "residents" / "residents_satisfied_ward_map.html",
              *sorted((out / "segments" / "portraits").glob("*.html"))[:1]]
     found = {p.relative_to(out).as_posix(): violations(p, CHROMIUM) for p in pages}
     serious = {p: [(v["id"], v["impact"], v["targets"]) for v in vs if v["impact"] in ("serious", "critical")]
