@@ -318,7 +318,8 @@ def _build(ws: cutting.Workspace, lads: list[str], src: Sources, tables: dict[st
     (stage / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     shutil.move(str(stage), str(data_dir))
     used = [src.found[p].product for p in ("postcode_directory", "codepoint_open", "oa_boundaries", "wards",
-                                           "oa_ward_lookup", "onsud") if p in src.found]
+                                           "oa_ward_lookup", "onsud", "iod_england", "wimd")
+            if p in src.found]
     attribution = " ".join(dict.fromkeys(s for p in [*used, product("census")]
                                          for s in _sentences(p.attribution)))
     write_config(config_path, config_text(
@@ -403,9 +404,7 @@ def _optional_products(ws: cutting.Workspace, src: Sources, files: AreaFiles, st
         if pid in src.found:
             n, total, name = cut_deprivation(src.found[pid], list(result.lads), stage / "deprivation")
             cut.append((product(pid).short, f"{n:,} LSOAs of {total:,} in {name}"))
-            where = result.data_dir / "deprivation" / name
-            result.notes.append(f"{product(pid).short}: to profile take-up by deprivation, add to the "
-                                f"config deprivation: {{{nation}: {{path: {where}}}}}")
+            files.deprivation[nation] = result.data_dir / "deprivation" / name
     return missing, cut
 
 

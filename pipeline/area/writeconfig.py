@@ -64,6 +64,7 @@ class AreaFiles:
     gazetteer: Path | None = None
     gazetteer_columns: dict[str, str | None] = field(default_factory=dict)
     onsud: Path | None = None
+    deprivation: dict[str, Path] = field(default_factory=dict)  # nation -> Indices of Deprivation file
     ranges: Path | None = None  # national ranges of the classification's variables (--national-ranges)
 
 
@@ -174,6 +175,9 @@ def config_text(*, name: str, config: str, area_name: str, lads: dict[str, str],
         lines += ["", "# Not found in the sources folder, and what that means:"]
         for note in missing_notes:
             lines += _comment(note, "", "#   - ", "#     ")
+    if f.deprivation:  # take-up by deprivation (docs/profiles.md)
+        lines += ["", "deprivation:", *(f"  {nation}: {{path: {_q(at(path))}}}"
+                                        for nation, path in f.deprivation.items())]
     lines += ["", "attribution: >-"]
     words, line = attribution.split(), "  "
     for w in words:

@@ -697,3 +697,17 @@ def test_area_flattens_a_zipped_premium_supply_once_and_cuts_it(nation, tmp_path
     rc, out, err = area([DEMO_LAD, "--sources", str(folder), "--force"], tmp_path, capsys)
     assert rc == 0, err
     assert "flattened (reused)" in out
+
+
+def test_the_indices_of_deprivation_are_recognised_cut_and_named_in_the_config(nation, tmp_path, capsys):
+    """Issue 28: the IoD 2025 File 7 in its published layout, under its published file name, is found
+    by its header, cut to the area's authorities and named in the config with its attribution."""
+    folder = _variant(nation, tmp_path)
+    published = "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"
+    shutil.copy(next((nation["raw"] / "deprivation").glob("File_7_*.csv")), folder / published)
+    rc, out, err = area([DEMO_LAD, "--sources", str(folder)], tmp_path, capsys)
+    assert rc == 0, err
+    assert "IoD 2025" in out and "LSOAs of " in out and published in out
+    cfg = load_config(tmp_path / "config" / "demoborough.yaml")
+    assert cfg.deprivation.england.path.name == published and cfg.deprivation.wales is None
+    assert "English Indices of Deprivation 2025" in cfg.attribution
