@@ -10,8 +10,9 @@ supergroups, the supergroup for groups, the group for subgroups) and sd_j the sp
 variable j over the area's OAs.
 
 * **Names** (`segments.naming`): the strongest scores, through the curated vocabulary
-  (``spec/descriptors.csv``), make a plain-English noun phrase, unique within its tier:
-  "Older owner-occupiers in detached homes".
+  (``spec/descriptors.csv``), make a plain-English noun phrase, unique across the tiers, each
+  claim true of the segment's households (the name rule in `segments.naming`):
+  "Older owner-occupiers in detached homes", "Married couples with more detached homes".
 * **Pen portraits**: a paragraph per segment at every tier: its size (households, OAs, share of
   the area's households), the wards where it is most concentrated (when an OA -> ward lookup is
   given), the characteristics that stand furthest above or below the area in words with their
@@ -40,9 +41,11 @@ from segments.naming import (
     RESTRICTED,
     name_problems,
     salience,
+    shares,
     short_label,
     tier_traits,
     traits,
+    truthful,
     unique_names,
     vocabulary_from_labels,
 )
@@ -263,9 +266,15 @@ def _sibling_sentence(code: str, siblings: list[str], raw: pd.DataFrame, sd: pd.
     return f"{intro} it has {_join(parts)}." if parts else ""
 
 
-def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | None
-                     ) -> dict[tuple[str, str], str]:
+def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | None,
+                     weight: np.ndarray | None = None) -> dict[tuple[str, str], str]:
+    """The automatic names, tier by tier from the top (unique across the tiers), each trait a
+    claim that holds for the segment's households or a comparison (`naming.truthful`);
+    weight: households per row of `codes` (None: every OA counts once)."""
     out: dict[tuple[str, str], str] = {}
+    area_share = None
+    if vocab is not None and not frame.v.empty:
+        area_share = shares(frame.v, np.ones(len(frame.v), bool), weight, frame.v.mean()).weighted
     for level in levels_of(codes):
         tier = sorted(codes[level].unique(), key=code_key)
         words = vocab is not None and (vocab["high"].ne("") | vocab["low"].ne("")).any()
@@ -296,13 +305,23 @@ def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | N
             candidates = {c: tier_traits(traits(z_parent[c], vocab, z_area[c], delta[c]),
                                          traits(z_area[c], vocab, None, area_delta.loc[c]))
                           for c in tier}
+        rule = None
+        if area_share is not None:  # the name rule: claims that hold, else comparisons
+            member = codes[level].to_numpy()
+            held = {c: shares(frame.v, member == c, weight, area_share) for c in tier}
+
+            def rule(c: str, ts: list, held=held) -> list:
+                return truthful(ts, held[c], vocab)
+
+            candidates = {c: rule(c, ts) for c, ts in candidates.items()}
 
         def contrast(c: str, others: list[str], centres=centres, raw=raw
                      ) -> tuple[pd.Series, pd.Series]:
             return (((centres.loc[c] - centres.loc[others].mean()) / frame.sd).fillna(0.0),
                     raw.loc[c] - raw.loc[others].mean())
 
-        names = unique_names(candidates, level, contrast, vocab, z_area)
+        names = unique_names(candidates, level, contrast, vocab, z_area,
+                             taken={n for (lv, _), n in out.items() if lv != level}, rule=rule)
         twins = pd.Series(names)[pd.Series(names).duplicated(keep=False)]
         if len(twins):
             log.warning("%s names that could not be told apart (the segments hardly differ): "
@@ -349,7 +368,8 @@ def describe(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
     names: one row per code per level with NAME_COLUMNS, the name from the names file or the
     automatic one, the description from the names file or the automatic pen portrait.
     pen portraits: PORTRAIT_COLUMNS, the size in households (when `households` per OA is given)
-    and OAs, the distinctive variables against the parent, the portrait and the automatic name.
+    and OAs, the distinctive variables judged and indexed against the parent (the area for
+    supergroups: `distinctive_text`), the portrait and the automatic name.
     vocabulary: `segments.naming.vocabulary` of the spec (default: matched from `labels`);
     wards: ward name per OA (index oa21cd), for where each segment is most concentrated.
     """
@@ -371,7 +391,7 @@ def describe(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
         vocab = vocabulary if vocabulary is not None else vocabulary_from_labels(
             labels, matrix.columns)
     frame = _Frame(codes, matrix, values)
-    auto = _automatic_names(codes, frame, vocab)
+    auto = _automatic_names(codes, frame, vocab, hh)
     final = {key: names["name"].get(key[1]) or n for key, n in auto.items()}
     for (level, code), n in final.items():
         if n != auto[(level, code)]:
@@ -393,24 +413,15 @@ def describe(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
         for code in sorted(uniques, key=code_key):
             members = labels_at == position[code]
             sg = supergroup_of[code]
-            high, low = [], []
             z_area = pd.Series(dtype=float)
+            reference = f"its parent ({parent} {parent_of[code]})" if parent else "the area"
+            distinctive = f"Against {reference}: no census variables."
             if not centres.empty:
                 pref = parent_centres.loc[parent_of[code]] if parent else frame.area
-                score = ((centres.loc[code] - pref) / frame.sd).fillna(0.0) \
-                    .sort_values(ascending=False)
-                high = [v for v in score.index[:TOP] if score[v] > 0]
-                low = [v for v in score.index[::-1][:TOP] if score[v] < 0]
+                score = ((centres.loc[code] - pref) / frame.sd).fillna(0.0)
                 z_area = ((centres.loc[code] - frame.area) / frame.sd).fillna(0.0)
-
-            def fmt(vs, level=level, code=code) -> str:
-                if gi is None:
-                    return ", ".join(labels.get(v, v) for v in vs)
-                return ", ".join(f"{labels.get(v, v)} {index_text(gi[(level, code, v)])}"
-                                 for v in vs)
-
-            distinctive = f"Over-represented: {fmt(high) or 'none'}. " \
-                f"Under-represented: {fmt(low) or 'none'}."
+                raw_ref = frame.raw(parent).loc[parent_of[code]] if parent else frame.v.mean()
+                distinctive = distinctive_text(score, raw.loc[code], raw_ref, labels, reference)
             n_oa = int(members.sum())
             n_hh = int(np.nansum(hh[members])) if hh is not None else None
             text = names["description"].get(code) or ""
@@ -429,6 +440,26 @@ def describe(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
     pens = pd.DataFrame(portraits, columns=PORTRAIT_COLUMNS)
     pens["households"] = pens["households"].astype("Int64")
     return named, pens
+
+
+def distinctive_text(score: pd.Series, raw: pd.Series, raw_ref: pd.Series,
+                     labels: dict[str, str], reference: str) -> str:
+    """The ``distinctive`` column: the `TOP` variables on which a segment stands furthest above
+    and below its reference (its parent below the top tier, the area for supergroups) in the
+    standardised space, each with its index against that same reference,
+    100 x segment mean / reference mean; a variable is over-represented only with an index
+    above 100 (as rounded) and under-represented only below."""
+    index = (100 * raw / raw_ref.replace(0.0, np.nan)).reindex(score.index)
+    shown = index.round()
+    order = score.sort_values(ascending=False, kind="stable")
+    high = [v for v in order.index if order[v] > 0 and shown.get(v, 100) > 100][:TOP]
+    low = [v for v in order.index[::-1] if order[v] < 0 and shown.get(v, 100) < 100][:TOP]
+
+    def fmt(vs: list[str]) -> str:
+        return ", ".join(f"{labels.get(v, v)} {index_text(index[v])}" for v in vs) or "none"
+
+    return (f"Against {reference}: over-represented: {fmt(high)}; under-represented: "
+            f"{fmt(low)}.")
 
 
 _TIER_WORDS = {"supergroup": "supergroups", "group": "groups", "subgroup": "subgroups"}
@@ -473,6 +504,6 @@ def names_template(named: pd.DataFrame) -> pd.DataFrame:
                          "name": named["segment_name"], "description": named["description"]})
 
 
-__all__ = ["describe", "grand_index", "read_names", "names_template", "portrait_chart",
+__all__ = ["describe", "distinctive_text", "grand_index", "read_names", "names_template", "portrait_chart",
            "levels_of", "short_label", "index_text", "NAME_COLUMNS", "PORTRAIT_COLUMNS",
            "CHART_COLUMNS"]

@@ -29,13 +29,32 @@ combined, one per facet (one age, one tenure, one dwelling type ...), into a nou
 private renters in flats", "Families in social housing"), within `MAX_CHARS` characters (40 for
 supergroups, 48 below), the weakest trait dropped first when too long.
 
+**Claims that hold for the households (the name rule).** A descriptor states what people are
+or have (an *absolute claim*: "social renters", "in detached homes", "students", "with no car",
+and the adjectives "single", "degree-educated" and "elderly") or compares ("older", "urban",
+"settled", "multicultural", and every phrase worded "many", "more", "high", "few": "with more
+social renting", "with many students"). A name makes an absolute claim only where it holds for
+the segment: its share (the variable's value; ``100 - value`` for a low side such as "renters")
+is at least `CLAIM_SHARE` (50%) in the segment's median Output Area or over its households
+(household-weighted mean; the OA mean without household counts), or it is the segment's largest
+category of that facet (at least every other variable of the facet and the rest of the 100%)
+by either measure. A trait that does not hold is worded as a comparison (its ``more`` /
+``low_more`` descriptor, "with more social renting") when the segment has more of it than the
+area, else left to the pen portrait. A comparison in a name always holds against the area (the
+segment's mean above the area's on that side). So a child never contradicts its parent: where
+it claims another category of a facet its parent claims ("Private renters" in an owner-occupier
+group), that category holds for the child, and the name says how it differs. `claims_in`
+reads the claims back from a name's words and `name_rule_failures` checks every name of a
+build against this rule (tests run it on every build they make).
+
 **The restricted domain.** Ethnicity, country of birth, religion and language (domain
 ``diversity``) may describe a segment in its portrait, but in a name they only ever appear as one
 adjective phrased as the ONS/UCL 2021 OAC names do ("Multicultural ...", "Ethnically diverse
 ..."), never as a list of groups, and never alone: a name always has a trait from another domain.
 
-**Unique within a tier.** When names collide, each colliding segment takes its next trait; if
-they still collide, each takes a distinguishing suffix from a domain its name does not use yet,
+**Unique across the tiers.** When names collide (within a tier, or with a name a higher tier
+already has: tiers are named top down), each colliding segment takes its next trait; if they
+still collide, each takes a distinguishing suffix from a domain its name does not use yet,
 chosen by how it differs from the segments it collides with. Never a number.
 
 **Forbidden patterns and the review rule.** `name_problems` checks a name against
@@ -45,6 +64,7 @@ before names and portraits are published. Both are in docs/segments.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +97,13 @@ MIN_STRENGTH = 0.1
 AGREE_TOLERANCE = 0.1
 #: Below the top tier, traits against the area follow those against the parent, this weight.
 AREA_WEIGHT = 0.25
+
+#: An absolute claim holds when its share reaches this (percent), or it is the largest category.
+CLAIM_SHARE = 50.0
+#: Adjectives that state what people are (claims), not a character compared with the area.
+CLAIM_ADJECTIVES = frozenset({"single", "degree-educated", "elderly"})
+#: Words that make a descriptor a comparison ("with many unpaid carers", "with more flats").
+_COMPARATIVE = re.compile(r"\b(many|more|most|high|higher|few|fewer|less|low|lower)\b")
 
 #: Adjective order: diversity first (as the OAC 2021 names), then age, then the others.
 _ADJ_ORDER = {"diversity": 0, "life_stage": 1}
@@ -137,7 +164,7 @@ def load_descriptors(path: Path | str = VOCABULARY_PATH) -> pd.DataFrame:
 
 
 _VOCAB_COLUMNS = ["name", "domain", "facet", "what", "high", "high_role", "high_alt", "low",
-                  "low_role", "low_alt", "source"]
+                  "low_role", "low_alt", "more", "low_more", "source"]
 
 
 def _text(value) -> str:
@@ -187,15 +214,15 @@ def vocabulary(spec: pd.DataFrame, descriptors: pd.DataFrame | None = None) -> p
             rows[var] = {"name": name, "domain": domain, "facet": var, "what": _what(name),
                          "high": short, "high_role": role_of(short), "high_alt": "",
                          "low": low, "low_role": role_of(low) if low else "", "low_alt": "",
-                         "source": "short_label"}
+                         "more": "", "low_more": "", "source": "short_label"}
         elif _norm(name) in descriptors.index:
             d = descriptors.loc[_norm(name)]
-            rows[var] = {**{c: d[c] for c in _VOCAB_COLUMNS[:-1]}, "name": name,
+            rows[var] = {**{c: d.get(c, "") for c in _VOCAB_COLUMNS[:-1]}, "name": name,
                          "source": "vocabulary"}
         else:
             rows[var] = {"name": name, "domain": "other", "facet": var, "what": _what(name),
                          "high": "", "high_role": "", "high_alt": "", "low": "", "low_role": "",
-                         "low_alt": "", "source": ""}
+                         "low_alt": "", "more": "", "low_more": "", "source": ""}
     out = pd.DataFrame.from_dict(rows, orient="index", columns=_VOCAB_COLUMNS)
     out.index.name = "variable"
     return out
@@ -240,6 +267,8 @@ class Trait:
     domain: str
     facet: str
     strength: float
+    #: ``claim`` (what people are or have) or ``comparison``: see `is_claim`.
+    kind: str = ""
 
     @property
     def words(self) -> set[str]:
@@ -303,6 +332,162 @@ def tier_traits(parent_traits: list[Trait], area_traits: list[Trait]) -> list[Tr
                             for t in area_traits if t.facet not in facets]
 
 
+# ---------------------------------------------------------------- the name rule: claims that hold
+
+
+def is_claim(text: str, role: str) -> bool:
+    """Whether a descriptor states what people are or have (see the module docstring): a noun,
+    ``in ...`` or ``with ...`` phrase not worded as a comparison, or one of `CLAIM_ADJECTIVES`."""
+    text = _norm(text)
+    if not text or _COMPARATIVE.search(text):
+        return False
+    return text in CLAIM_ADJECTIVES if role == "adj" else True
+
+
+@dataclass(frozen=True)
+class Shares:
+    """One segment's values: the median OA's and the household-weighted mean (percentages),
+    and the area's mean, per variable."""
+
+    median: pd.Series
+    weighted: pd.Series
+    area: pd.Series
+
+
+def shares(values: pd.DataFrame, members: np.ndarray, weight: np.ndarray | None,
+           area: pd.Series) -> Shares:
+    """`Shares` of the OAs `members` (a boolean mask over the rows of `values`); weight:
+    households per row (None or all zero: every OA counts once)."""
+    v = values[members]
+    w = None if weight is None else np.nan_to_num(np.asarray(weight, float)[members])
+    if w is None or w.sum() <= 0:
+        weighted = v.mean()
+    else:
+        weighted = pd.Series(np.nansum(v.to_numpy(float) * w[:, None], axis=0) / w.sum(),
+                             index=v.columns)
+    return Shares(v.median(), weighted, area)
+
+
+def claim_holds(variable: str, side: str, s: Shares, vocab: pd.DataFrame) -> bool:
+    """Whether the claim of `variable`'s `side` holds for the segment of `s`: its share at least
+    `CLAIM_SHARE`, or the largest category of its facet, by the median OA or the households."""
+    if variable not in s.median.index:
+        return False
+    peers = [v for v in vocab.index[vocab["facet"] == vocab.at[variable, "facet"]]
+             if v != variable and v in s.median.index] if side == "high" else []
+    for stat in (s.median, s.weighted):
+        x = float(stat[variable]) if side == "high" else 100.0 - float(stat[variable])
+        if not np.isfinite(x):
+            continue
+        if x >= CLAIM_SHARE:
+            return True
+        others = [float(stat[p]) for p in peers if np.isfinite(stat[p])]
+        if x >= max(others, default=0.0) and x >= 100.0 - x - sum(others):
+            return True
+    return False
+
+
+def above_area(variable: str, side: str, s: Shares) -> bool:
+    """Whether the segment has more of `variable`'s side than the area (household-weighted)."""
+    if variable not in s.weighted.index:
+        return False
+    gap = float(s.weighted[variable]) - float(s.area[variable])
+    return bool(gap > 0 if side == "high" else gap < 0)
+
+
+def comparison_of(t: Trait, vocab: pd.DataFrame) -> Trait | None:
+    """The trait worded as a comparison with the area (its ``more`` / ``low_more``), if any."""
+    text = _text(vocab.at[t.variable, "more" if t.side == "high" else "low_more"]) \
+        if t.variable in vocab.index else ""
+    if not text:
+        return None
+    return Trait(t.variable, t.side, text, role_of(text), "", t.domain, t.facet, t.strength,
+                 "comparison")
+
+
+def truthful(candidates: list[Trait], s: Shares, vocab: pd.DataFrame) -> list[Trait]:
+    """`candidates` with every claim that does not hold for the segment worded as a comparison
+    (when the segment has more of it than the area) or left out, and every comparison kept only
+    where the segment has more than the area; the order kept (the name rule)."""
+    out = []
+    for t in candidates:
+        claim = is_claim(t.text, t.role)
+        if claim and claim_holds(t.variable, t.side, s, vocab):
+            out.append(Trait(*[getattr(t, f) for f in ("variable", "side", "text", "role", "alt",
+                                                       "domain", "facet", "strength")], "claim"))
+            continue
+        if not claim:
+            if t.role == "adj" or above_area(t.variable, t.side, s):
+                out.append(Trait(*[getattr(t, f) for f in ("variable", "side", "text", "role",
+                                                           "alt", "domain", "facet",
+                                                           "strength")], "comparison"))
+            continue
+        more = comparison_of(t, vocab)
+        if more is not None and above_area(t.variable, t.side, s):
+            out.append(more)
+    return out
+
+
+def _forms(vocab: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
+    """Every phrase a name can hold: (phrase, variable, side, is a claim), longest first."""
+    forms = []
+    for var, row in vocab.iterrows():
+        for side in ("high", "low"):
+            role = row[f"{side}_role"] or role_of(row[side])
+            more = row["more" if side == "high" else "low_more"]
+            for text, r in ((row[side], role), (row[f"{side}_alt"], None), (more, None)):
+                text = _norm(_text(text))
+                if text:
+                    forms.append((text, var, side, is_claim(text, r or role_of(text))))
+    return sorted(forms, key=lambda f: -len(f[0]))
+
+
+def claims_in(name: str, vocab: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
+    """The descriptors a name holds, read back from its words: (phrase, variable, side, is a
+    claim); longest phrase first, each word read once."""
+    rest = f" {_norm(name)} "
+    found = []
+    for text, var, side, claim in _forms(vocab):
+        pattern = rf"(?<![a-z'-]){re.escape(text)}(?![a-z'-])"
+        if re.search(pattern, rest):
+            found.append((text, var, side, claim))
+            rest = re.sub(pattern, " | ", rest)
+    return found
+
+
+def name_rule_failures(names: pd.DataFrame, column: str, codes: pd.DataFrame,
+                       values: pd.DataFrame, vocab: pd.DataFrame,
+                       households: pd.Series | None = None) -> list[str]:
+    """Every way the names of `column` (rows level, segment) break the name rule: a claim that
+    does not hold for the segment's households, a comparison the segment does not have more of
+    than the area, a name used twice across the tiers. codes: oa21cd and a column per tier;
+    values: the untransformed values per OA; households per OA (optional)."""
+    out = []
+    dup = names[column][names[column].duplicated(keep=False)]
+    if len(dup):
+        out.append(f"names used by more than one segment: {sorted(set(dup))}")
+    if values.empty:
+        return out
+    v = values.loc[codes["oa21cd"]]
+    w = None if households is None else households.reindex(codes["oa21cd"]).to_numpy(float)
+    area = shares(v, np.ones(len(v), bool), w, v.mean()).weighted
+    for row in names.itertuples(index=False):
+        level, code, name = row.level, str(row.segment), getattr(row, column)
+        s = shares(v, (codes[level].astype(str) == code).to_numpy(), w, area)
+        for text, var, side, claim in claims_in(name, vocab):
+            if var not in v.columns:
+                continue
+            if claim and not claim_holds(var, side, s, vocab):
+                out.append(f"{level} {code} {name!r}: {text!r} is a claim that does not hold "
+                           f"(median OA {s.median[var]:.1f}, households {s.weighted[var]:.1f}, "
+                           f"needs {CLAIM_SHARE:.0f} or the largest category)")
+            elif not claim and role_of(text) != "noun" and _COMPARATIVE.search(text) \
+                    and not above_area(var, side, s):
+                out.append(f"{level} {code} {name!r}: {text!r} but the segment has "
+                           f"{s.weighted[var]:.1f} against the area's {area[var]:.1f}")
+    return out
+
+
 def _alt_role(text: str) -> str | None:
     word = _norm(text).split(" ", 1)[0] if text else ""
     return word if word in ("in", "with") else None
@@ -347,6 +532,25 @@ def realise(chosen: list[Trait]) -> str:
     return phrase[0].upper() + phrase[1:]
 
 
+@functools.lru_cache(maxsize=1)
+def _compounds() -> frozenset[str]:
+    """Descriptor phrases of several words ("young families", "families with schoolchildren")."""
+    d = load_descriptors()
+    cols = [c for c in ("high", "low", "high_alt", "low_alt", "more", "low_more") if c in d]
+    return frozenset(t for c in cols for t in map(_norm, d[c]) if " " in t)
+
+
+def _accidental(chosen: list[Trait]) -> bool:
+    """Whether the name of `chosen` reads as a descriptor none of its traits is ("young" and
+    "families" make "Young families", a claim about young children): the name rule reads a
+    name by its words, so such a pair is not used."""
+    if arrange(chosen) is None:
+        return False
+    phrase = f" {_norm(realise(chosen))} "
+    own = [_norm(x) for t in chosen for x in (t.text, t.alt) if x]
+    return any(f" {c} " in phrase and not any(c in o for o in own) for c in _compounds())
+
+
 def _fits(chosen: list[Trait], t: Trait) -> bool:
     if any(c.facet == t.facet for c in chosen):
         return False
@@ -354,7 +558,7 @@ def _fits(chosen: list[Trait], t: Trait) -> bool:
         return False  # one diversity adjective at most
     if any(c.words & t.words for c in chosen):
         return False  # "families" and "young families"; "young" twice
-    return arrange([*chosen, t]) is not None
+    return arrange([*chosen, t]) is not None and not _accidental([*chosen, t])
 
 
 def _informative(chosen: list[Trait]) -> int:
@@ -401,7 +605,7 @@ def _shorten(chosen: list[Trait], max_chars: int, keep: tuple[Trait, ...]) -> li
         subset = [t for i, t in enumerate(chosen) if mask >> i & 1]
         if any(k not in subset for k in keep) or not _informative(subset):
             continue
-        if len(realise(subset)) > max_chars:
+        if len(realise(subset)) > max_chars or _accidental(subset):
             continue
         score = sum(t.strength for t in subset) + \
             (0.5 * top if any(t.role == "noun" for t in subset) else 0.0)
@@ -418,30 +622,45 @@ def unique_names(candidates: dict[str, list[Trait]], level: str,
                  contrast: Callable[[str, list[str]], tuple[pd.Series, pd.Series]] | None
                  = None,
                  vocab: pd.DataFrame | None = None,
-                 agree: dict[str, pd.Series] | None = None) -> dict[str, str]:
-    """A name per code of one tier, unique within it (see the module docstring).
+                 agree: dict[str, pd.Series] | None = None,
+                 taken: set[str] | frozenset[str] = frozenset(),
+                 rule: Callable[[str, list[Trait]], list[Trait]] | None = None
+                 ) -> dict[str, str]:
+    """A name per code of one tier, unique within it and not one of `taken` (the names of the
+    tiers above; see the module docstring).
 
     candidates: code -> traits, strongest first; contrast(code, others): the code's centre minus
     the mean of the others', in standard deviations and on the untransformed values; agree:
-    code -> the code's centre minus the area's (a suffix must hold against the area too)."""
+    code -> the code's centre minus the area's (a suffix must hold against the area too); rule:
+    (code, traits) -> the traits the name rule lets the code's name use (`truthful`)."""
     limit = MAX_CHARS.get(level, 48)
     chosen = {c: choose(ts, TARGET_TRAITS, limit) for c, ts in candidates.items()}
     names = {c: name_of(ch) for c, ch in chosen.items()}
     for _ in range(4):  # 1) the next trait, without the relative-strength floor
-        clash = _collisions(names)
+        clash = _collisions(names, taken)
         if not clash:
             return names
         for c in clash:
             trial = choose(candidates[c], _informative(chosen[c]) + 1, limit, relative=0.0)
             if _informative(trial) > _informative(chosen[c]):
                 chosen[c], names[c] = trial, name_of(trial)
-    for c in _collisions(names):  # 2) a suffix from a domain the name does not use yet
+    for c in _collisions(names, taken):  # 2) a suffix from a domain the name does not use yet
         others = [o for o in names if o != c and names[o] == names[c]]
-        if not others or contrast is None or vocab is None:
+        if contrast is None or vocab is None:
+            continue
+        if not others:  # the name of a tier above: told apart by its own strongest traits
+            found = [t for t in candidates[c] if t not in chosen[c]]
+            trial = next((tr for tr in (choose(chosen[c], len(chosen[c]) + 1, limit, forced=(t,),
+                                               relative=0.0) for t in found)
+                          if tr and name_of(tr) not in taken
+                          and name_of(tr) not in names.values()), None)
+            if trial is not None:
+                chosen[c], names[c] = trial, name_of(trial)
             continue
         diff, raw_diff = contrast(c, others)
         found = traits(diff, vocab, None if agree is None else agree[c], raw_diff,
                        min_strength=0.0)
+        found = found if rule is None else rule(c, found)
         used = {t.domain for t in chosen[c]}
         order = sorted(found, key=lambda t: (t.domain in used, -t.strength))
         fitting = [t for t in order if _fits(chosen[c], t)]
@@ -451,6 +670,7 @@ def unique_names(candidates: dict[str, list[Trait]], level: str,
                                                relative=0.0) for t in fitting)
                           if (not keep_all or all(x in tr for x in chosen[c]))
                           and len(tr) > 0 and name_of(tr) not in names.values()
+                          and name_of(tr) not in taken
                           and any(x not in chosen[c] for x in tr)), None)
             if trial is not None:
                 chosen[c], names[c] = trial, name_of(trial)
@@ -458,9 +678,10 @@ def unique_names(candidates: dict[str, list[Trait]], level: str,
     return names
 
 
-def _collisions(names: dict[str, str]) -> list[str]:
-    seen = pd.Series(names)
-    return sorted(seen.index[seen.duplicated(keep=False)])
+def _collisions(names: dict[str, str], taken: set[str] | frozenset[str] = frozenset()
+                ) -> list[str]:
+    seen = pd.Series(names, dtype=object)
+    return sorted(seen.index[seen.duplicated(keep=False) | seen.isin(list(taken))])
 
 
 # ---------------------------------------------------------------- rules a name must pass
@@ -539,5 +760,6 @@ def short_label(code: str, name: str, max_chars: int) -> str:
 
 __all__ = ["vocabulary", "vocabulary_from_labels", "descriptor_problems", "load_descriptors",
            "traits", "choose", "unique_names", "name_of", "name_problems", "census_label_texts",
-           "short_label", "Trait", "FORBIDDEN", "REVIEW_RULE", "MAX_CHARS", "DOMAINS",
-           "RESTRICTED", "VOCABULARY_PATH"]
+           "short_label", "Trait", "FORBIDDEN", "Shares", "shares", "claim_holds", "truthful",
+           "claims_in", "name_rule_failures", "is_claim", "CLAIM_SHARE", "REVIEW_RULE",
+           "MAX_CHARS", "DOMAINS", "RESTRICTED", "VOCABULARY_PATH"]
