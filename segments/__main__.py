@@ -18,6 +18,7 @@ from pipeline.errors import BUG_NOTE, InsightError, format_error
 from pipeline.ownership import adding_to_outputs
 from pipeline.validate import validate_config
 from segments.build import build_segments, restarts_line, scope_line
+from segments.fit import WEAK_JACCARD, seed_line
 from segments.outputs import write_diagnostics, write_segments
 
 log = logging.getLogger("segments")
@@ -59,11 +60,22 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{step} {secs:.1f}s" for step, secs in steps.items()) + ")")
     if len(result.restarts):
         print(f"k-means: {restarts_line(result.restarts)} (restarts.csv)")
+    for line in result.notes:  # why a tier has fewer segments than asked
+        print(f"fewer segments: {line}")
+    if len(result.communal):
+        print(f"communal establishments: {len(result.communal)} OA(s) with at least "
+              f"{cfg.segmentation.communal_share:g}% of residents in communal establishments "
+              f"assigned to their nearest segment, not clustered: "
+              f"{', '.join(map(str, result.communal[:5]))}{' ...' if len(result.communal) > 5 else ''}"
+              " (oa_fit.csv: communal)")
     if "stability" in result.names:
         weak = result.names[result.names["stability"] == "weak"]
-        print(f"stability: {len(weak)} weak supergroup(s) (bootstrap Jaccard below 0.6)"
+        counts = ", ".join(f"{int((weak['level'] == lv).sum())} {lv}(s)" for lv in sizes.index)
+        print(f"stability: weak (bootstrap Jaccard below {WEAK_JACCARD}): {counts}"
               + (f": {', '.join(weak['segment'].astype(str))}, flagged in their pen portraits"
                  if len(weak) else ""))
+    if seed_line(result.seeds):
+        print(f"seed check: {seed_line(result.seeds)}")
     return 0
 
 

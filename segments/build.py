@@ -27,14 +27,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import Census, PostcodeDirectory, RunConfig, Segmentation
 from pipeline.errors import UserValueError
-from segments.census import CensusError, households
+from segments.census import CensusError, communal_share, households
 from segments.describe import describe, grand_index, portrait_chart, read_names
 from segments.fit import fit_table
-from segments.hierarchy import LEVELS, build_hierarchy, code_key
+from segments.hierarchy import LEVELS, MinSize, build_hierarchy, code_key
 from segments.kmeans import REPORT_COLUMNS
 from segments.lookup import load_lookup
 from segments.naming import descriptor_problems, vocabulary
@@ -78,6 +79,12 @@ class SegmentResult:
     accounting: pd.DataFrame = field(default_factory=pd.DataFrame)
     portrait_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
     restarts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: OAs mostly of communal-establishment residents: assigned to their nearest segment, not
+    #: clustered (`communal_oas`); and why a tier has fewer segments than asked (one line each)
+    communal: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
+    notes: list[str] = field(default_factory=list)
+    #: the seed check of `segments.outputs.write_diagnostics` (stability_seeds.csv), once run
+    seeds: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def variable_spec(seg_cfg: Segmentation) -> pd.DataFrame:
@@ -140,16 +147,58 @@ def _households(census_cfg: Census | None) -> pd.Series | None:
         return None
 
 
+def communal_oas(census_cfg: Census, oas: pd.Index, share: float | None) -> pd.Series:
+    """True for each OA of `oas` whose usual residents are at least `share` percent in communal
+    establishments (census TS001); all False with ``share`` None or without the table (a
+    warning)."""
+    flag = pd.Series(False, index=oas)
+    if share is None:
+        return flag
+    try:
+        pct = communal_share(census_cfg)
+    except CensusError as exc:
+        log.warning("communal establishments not recognised (segmentation.communal_share): %s",
+                    exc)
+        return flag
+    return pct.reindex(oas).fillna(0.0).ge(share)
+
+
+def assign_nearest(codes: pd.DataFrame, centres: dict[str, pd.DataFrame], matrix: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """Rows of `codes` for the OAs of `matrix` (not clustered): at each tier the nearest centre
+    among the children of the tier above (Euclidean, the standardised space)."""
+    x = matrix.to_numpy(float)
+    out = pd.DataFrame({"oa21cd": matrix.index.astype(str)})
+    parent_of: dict[str, pd.Series] = {}
+    for upper, level in zip(LEVELS, LEVELS[1:], strict=False):
+        if level in codes:
+            parent_of[level] = codes.drop_duplicates(level).set_index(level)[upper]
+    above = None
+    for level in [lv for lv in LEVELS if lv in codes]:
+        c = centres[level]
+        chosen = []
+        for i, row in enumerate(x):
+            cand = c.index if above is None else \
+                [k for k in c.index if parent_of[level].get(k) == above[i]]
+            d = ((c.loc[cand].to_numpy(float) - row) ** 2).sum(axis=1)
+            chosen.append(str(list(cand)[int(np.argmin(d))]))
+        out[level] = chosen
+        above = chosen
+    return out
+
+
 def _finish(codes: pd.DataFrame, matrix: pd.DataFrame, values: pd.DataFrame,
             labels: dict[str, str], centres: dict[str, pd.DataFrame], wcss: float,
             seg_cfg: Segmentation, census_cfg: Census | None, method: str,
-            names_file: Path | None, wards: pd.Series | None = None) -> SegmentResult:
+            names_file: Path | None, wards: pd.Series | None = None,
+            communal: pd.Index | None = None) -> SegmentResult:
     codes = codes.sort_values("oa21cd").reset_index(drop=True)
     codes["segment"] = codes["supergroup"]
     vocab = vocabulary(variable_spec(seg_cfg)) if not matrix.empty else None
     named, pens = describe(codes, matrix, values, labels, read_names(names_file),
                            _households(census_cfg), vocabulary=vocab, wards=wards)
-    fit = fit_table(codes, matrix, centres["supergroup"]) if not matrix.empty else pd.DataFrame()
+    fit = fit_table(codes, matrix, centres["supergroup"], communal) if not matrix.empty \
+        else pd.DataFrame()
     return SegmentResult(assignments=codes, names=named,
                          centres=centres.get("supergroup", pd.DataFrame()), variables=matrix,
                          wcss=wcss, values=values, method=method, level_centres=centres,
@@ -165,18 +214,37 @@ def build_kmeans(census_cfg: Census, seg_cfg: Segmentation, seed: int,
     t0 = time.perf_counter()
     values, matrix, labels = census_profile(census_cfg, seg_cfg, oas)
     n, p = matrix.shape
-    if n < seg_cfg.k:
-        raise UserValueError(f"cannot make {seg_cfg.k} segments from {n} output areas")
+    communal = communal_oas(census_cfg, matrix.index, seg_cfg.communal_share)
+    clustered = matrix[~communal.to_numpy()]
+    if len(clustered) < seg_cfg.k:
+        raise UserValueError(f"cannot make {seg_cfg.k} segments from {len(clustered)} output "
+                             f"areas ({int(communal.sum())} more are communal establishments)")
+    hh = _households(census_cfg)
+    weights = None if hh is None else hh.reindex(clustered.index).fillna(0).to_numpy(float)
     report: list[dict] = []
+    notes: list[str] = []
     codes, centres, wcss = build_hierarchy(
-        matrix, seg_cfg.k, seg_cfg.k_groups, seg_cfg.k_subgroups, n_init=seg_cfg.n_init,
-        seed=seed, n_init_lower=seg_cfg.n_init_lower, progress=progress, report=report)
+        clustered, seg_cfg.k, seg_cfg.k_groups, seg_cfg.k_subgroups, n_init=seg_cfg.n_init,
+        seed=seed, n_init_lower=seg_cfg.n_init_lower, progress=progress, report=report,
+        size=MinSize(seg_cfg.min_oas, seg_cfg.min_households, weights), notes=notes)
+    if communal.any():
+        extra = assign_nearest(codes, centres, matrix[communal.to_numpy()])
+        near = centres["supergroup"].loc[extra["supergroup"]].to_numpy()
+        wcss += float(((matrix[communal.to_numpy()].to_numpy() - near) ** 2).sum())
+        codes = pd.concat([codes, extra], ignore_index=True)
+        log.info("%d OA(s) with at least %g%% of residents in communal establishments: assigned "
+                 "to their nearest segment, not clustered (oa_fit.csv: communal)",
+                 int(communal.sum()), seg_cfg.communal_share)
+    for line in notes:
+        log.info("%s", line)
     restarts = pd.DataFrame(report, columns=REPORT_COLUMNS)
     log.info("k-means: %d OAs x %d variables, k=%d, seed=%d: supergroup WCSS %.3f in %.2fs; %s",
              n, p, seg_cfg.k, seed, wcss, time.perf_counter() - t0, restarts_line(restarts))
     result = _finish(codes, matrix, values, labels, centres, wcss, seg_cfg, census_cfg, "kmeans",
-                     seg_cfg.names, wards)
+                     seg_cfg.names, wards, communal.index[communal.to_numpy()])
     result.restarts = restarts
+    result.communal = communal.index[communal.to_numpy()]
+    result.notes = notes
     return result
 
 

@@ -247,6 +247,23 @@ def load_table(census_cfg: Census, table: str) -> pd.DataFrame:
     return frame
 
 
+#: The census table of residents by residence type, and its categories (TS001).
+RESIDENCE_TABLE = "ts001"
+COMMUNAL, RESIDENTS = "Lives in a communal establishment", "Total"
+
+
+def communal_share(census_cfg: Census) -> pd.Series:
+    """Percentage of each OA's usual residents living in a communal establishment (halls of
+    residence, boarding schools, care homes, prisons, barracks), from TS001."""
+    frame = load_table(census_cfg, RESIDENCE_TABLE)
+    missing = [c for c in (COMMUNAL, RESIDENTS) if c not in frame.columns]
+    if missing:
+        raise CensusError([f"table {RESIDENCE_TABLE} has no column(s) {missing}; found "
+                           f"{list(frame.columns)}"])
+    total = frame[RESIDENTS].astype(float).replace(0.0, np.nan)
+    return (100 * frame[COMMUNAL].astype(float) / total).fillna(0.0).rename("communal_pct")
+
+
 def households(census_cfg: Census) -> pd.Series:
     """Households per OA from the households table (TS041: one value column)."""
     table = table_key(census_cfg.households_table)

@@ -19,8 +19,9 @@ lookup_accounting.csv      lookups only: rows of the lookup file by outcome
 
 `write_diagnostics` (``make segments``) adds choose_k.csv / choose_k.png (WCSS, silhouette,
 Calinski-Harabasz for k = 2..15), clustergram.png, stability_seeds.csv and
-stability_bootstrap.csv, and the supergroups' stability to segment_names.csv and pen_portraits.csv
-(a caution in a weak one's portrait).  Above 40,000 OAs choosing k, the clustergram and the
+stability_bootstrap.csv (every tier: groups and subgroups resampled within their parent), and
+each segment's stability to segment_names.csv and pen_portraits.csv (a caution in a weak one's
+portrait).  Above 40,000 OAs choosing k, the clustergram and the
 bootstrap use a seeded sample of 20,000 OAs (the ``oas`` and ``sample_oas`` columns say so);
 the seed check rebuilds the supergroups of every OA.
 """
@@ -38,7 +39,15 @@ from pipeline.escape import spreadsheet_frame
 from segments.build import SegmentResult
 from segments.describe import levels_of, names_template
 from segments.diagnostics import k_diagnostics, plot_choose_k, plot_clustergram
-from segments.fit import WEAK_JACCARD, bootstrap_stability, flag_weak, seed_agreement
+from segments.fit import (
+    WEAK_JACCARD,
+    bootstrap_stability,
+    bootstrap_within,
+    flag_weak,
+    jaccard_text,
+    seed_agreement,
+    seed_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +128,18 @@ def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
     plot_choose_k(table, folder / "choose_k.png", chosen=k)
     plot_clustergram(sample, labels, folder / "clustergram.png")
     lab = sg.astype(int).to_numpy() - 1 if sg.str.isdigit().all() else pd.factorize(sg)[0]
-    _csv(seed_agreement(matrix, lab, k, seg.n_init, cfg.seed, seeds, progress=progress),
-         folder / "stability_seeds.csv")
+    seeds_table = seed_agreement(matrix, lab, k, seg.n_init, cfg.seed, seeds, progress=progress)
+    _csv(seeds_table, folder / "stability_seeds.csv")
+    result.seeds = seeds_table
     boot = bootstrap_stability(sample, sg.iloc[rows].reset_index(drop=True), k, n_init=n_init,
                                seed=cfg.seed, resamples=resamples, progress=progress)
+    boot.insert(0, "level", "supergroup")
+    tiers = [lv for lv in ("group", "subgroup") if lv in result.assignments]
+    codes = result.assignments.iloc[rows].reset_index(drop=True)
+    for parent, level in zip(["supergroup", *tiers], tiers, strict=False):
+        boot = pd.concat([boot, bootstrap_within(sample, codes, level, parent, n_init=n_init,
+                                                 seed=cfg.seed, resamples=resamples)],
+                         ignore_index=True)
     boot["sample_oas"] = len(sample)
     _csv(boot, folder / "stability_bootstrap.csv")
     result.names = flag_weak(result.names, boot, resamples)
@@ -131,6 +148,8 @@ def write_diagnostics(cfg: RunConfig, result: SegmentResult, seeds: int = 5,
     _csv(result.pen_portraits, folder / "pen_portraits.csv")
     weak = boot[boot["stability"] == "weak"]
     for row in weak.itertuples(index=False):
-        log.warning("supergroup %s is weak: bootstrap Jaccard %.2f (below %.1f); its pen portrait "
-                    "says so", row.segment, row.jaccard, WEAK_JACCARD)
+        log.warning("%s %s is weak: bootstrap Jaccard %s (below %.1f); its pen portrait says so",
+                    row.level, row.segment, jaccard_text(row.jaccard), WEAK_JACCARD)
+    if seed_line(seeds_table):
+        log.warning("seed check: %s", seed_line(seeds_table))
     return folder

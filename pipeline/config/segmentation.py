@@ -45,6 +45,17 @@ class Segmentation(Strict):
         default=2, description="subgroups per group (or code -> k); null: no subgroup tier"
     )
     n_init: int = Field(default=50, ge=1, description="k-means starts for the supergroups")
+    min_oas: int = Field(
+        default=3, ge=1, description="fewest Output Areas a segment of any tier may have: a split "
+        "that would make a smaller one is made into fewer segments (1: no minimum)")
+    min_households: int = Field(
+        default=200, ge=0, description="fewest households a segment of any tier may have (census "
+        "households table; 0: no minimum)")
+    communal_share: float | None = Field(
+        default=50.0, gt=0, le=100, description="an Output Area with at least this percentage of "
+        "its residents in communal establishments (halls, boarding schools, care homes, prisons, "
+        "barracks; census TS001) is not clustered but assigned to its nearest segment and flagged; "
+        "null: cluster every Output Area")
     n_init_lower: int | None = Field(default=None, ge=1, description="starts per lower tier")
     variables: Path | None = Field(
         default=None, description="Variable specification CSV; default segments/spec"
@@ -105,5 +116,6 @@ class Segmentation(Strict):
 
 
 #: Segmentation settings only k-means reads, and those that with `method: lookup` only describe
-KMEANS_ONLY = ("k", "k_groups", "k_subgroups", "n_init", "n_init_lower")
+KMEANS_ONLY = ("k", "k_groups", "k_subgroups", "n_init", "n_init_lower", "min_oas", "min_households",
+               "communal_share")
 DESCRIPTION_ONLY = ("variables", "add_variables", "drop", "weights", "scope", "reference")

@@ -27,6 +27,7 @@ from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
 from pipeline.render.charts import OVER, UNDER, save_chart  # noqa: E402
 from pipeline.render.segment_info import segment_colours  # noqa: E402
+from segments.fit import WEAK_JACCARD, jaccard_text, seed_line  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +104,12 @@ def _overview(base: gpd.GeoDataFrame, colours: dict[str, str], out: Path) -> Non
 
 
 def _weak_note(row) -> str:
-    """A short flag for a supergroup the bootstrap found weak (`segments.fit.flag_weak` columns, written
+    """A short flag for a segment the bootstrap found weak (`segments.fit.flag_weak` columns, written
     by `python -m segments`); its portrait ends with the caution in full."""
     if row.get("stability", "") != "weak":
         return ""
-    return (f"Weak segment (bootstrap Jaccard {float(row['bootstrap_jaccard']):.2f}, below 0.6): read the "
-            "caution at the end of its portrait.")
+    return (f"Weak segment (bootstrap Jaccard {jaccard_text(row['bootstrap_jaccard'])}, below "
+            f"{WEAK_JACCARD}): read the caution at the end of its portrait.")
 
 
 def _sizes(seg_dir: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
@@ -181,6 +182,31 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
     return entries, overview
 
 
+def _notes(seg_dir: Path) -> list[str]:
+    """What a reader of the whole classification should know first: the Output Areas of communal
+    establishments (oa_fit.csv), other seeds' supergroups that disagree with this run's
+    (stability_seeds.csv, `segments.fit.seed_line`)."""
+    notes = []
+    fit = seg_dir / "oa_fit.csv"
+    if fit.exists():
+        table = pd.read_csv(fit, dtype=str, keep_default_na=False)
+        flagged = sorted(table.loc[table["communal"].str.lower() == "true", "oa21cd"]) \
+            if "communal" in table.columns else []
+        if flagged:
+            notes.append(f"{len(flagged)} Output Area{'s are' if len(flagged) > 1 else ' is'} mostly "
+                         "residents of communal establishments (halls, care homes, boarding schools, "
+                         f"prisons, barracks): {', '.join(flagged[:10])}"
+                         f"{' ...' if len(flagged) > 10 else ''}. "
+                         "They did not shape the segments; each is counted in its nearest segment and "
+                         "flagged in oa_fit.csv and on the segment map.")
+    seeds = seg_dir / "stability_seeds.csv"
+    if seeds.exists():
+        line = seed_line(pd.read_csv(seeds))
+        if line:
+            notes.append(f"Seed check: {line}.")
+    return notes
+
+
 def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Path | None:
     """Write the guide (and its pictures) from outputs/<run>/segments/; None without names."""
     seg_dir = cfg.outputs / "segments"
@@ -189,7 +215,7 @@ def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Pa
     entries, overview = _entries(seg_dir, oas)
     html = env.get_template("guide.html.j2").render(
         title=f"Segment guide: {cfg.area_name}", area=cfg.area_name, entries=entries,
-        overview=overview, attribution=cfg.attribution, anchor=anchor)
+        overview=overview, attribution=cfg.attribution, anchor=anchor, notes=_notes(seg_dir))
     path = seg_dir / GUIDE
     path.write_text(html, encoding="utf-8")
     logger.info("Wrote segment guide %s (%d supergroups)", path, len(entries))

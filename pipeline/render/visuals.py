@@ -108,8 +108,26 @@ def write_services_map(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame
                              tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map")
 
 
-def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataFrame) -> gpd.GeoDataFrame:
-    """OA polygons with their segment, its name and colour, and a link to its pen portrait."""
+#: The map's note on an OA mostly of communal-establishment residents (oa_fit.csv: communal).
+COMMUNAL_NOTE = ("Mostly residents of communal establishments (halls, care homes, boarding schools, "
+                 "prisons, barracks): not clustered, shown in its nearest segment")
+
+
+def communal_oas(seg_dir: Path) -> set[str]:
+    """The OAs oa_fit.csv flags ``communal`` (none without the file or the column)."""
+    path = seg_dir / "oa_fit.csv"
+    if not path.exists():
+        return set()
+    fit = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "communal" not in fit.columns:
+        return set()
+    return set(fit.loc[fit["communal"].str.lower() == "true", "oa21cd"])
+
+
+def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataFrame,
+                  communal: set[str] | None = None) -> gpd.GeoDataFrame:
+    """OA polygons with their segment, its name and colour, and a link to its pen portrait; a
+    ``note`` on the `communal` OAs (assigned to their nearest segment, not clustered)."""
     layer = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(
         oa_segments[["oa21cd", "segment"]], on="oa21cd", how="inner")
     info = names.set_index("segment")
@@ -118,6 +136,8 @@ def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.Da
     layer["legend_key"] = layer["segment"].map(info["supergroup"])
     layer["legend_label"] = layer["segment"].map(info["supergroup_name"])
     layer["portrait"] = [f"portraits/segment_{file_stem(s)}.html" for s in layer["segment"]]
+    if communal:
+        layer["note"] = [COMMUNAL_NOTE if o in communal else "" for o in layer["oa21cd"]]
     return layer
 
 
@@ -125,7 +145,8 @@ def write_segment_map(cfg: RunConfig, oas: gpd.GeoDataFrame, oa_segments: pd.Dat
                       names: pd.DataFrame) -> Path:
     r = cfg_render(cfg)
     guide = cfg.outputs / "segments" / "segment_guide.html"
-    return segment_map(segment_layer(oas, oa_segments, names), cfg.outputs / "segments" / "segment_map.html",
+    layer = segment_layer(oas, oa_segments, names, communal_oas(cfg.outputs / "segments"))
+    return segment_map(layer, cfg.outputs / "segments" / "segment_map.html",
                        f"Neighbourhood segments: {cfg.area_name}", attribution=cfg.attribution,
                        tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map",
                        guide_href=guide.name if guide.exists() else None)

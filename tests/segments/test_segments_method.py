@@ -129,8 +129,10 @@ def test_describe_grand_index_names_file_colours_and_portraits(tmp_path):
     p = pens.set_index("segment")
     n1 = int((codes["supergroup"] == "1").sum())
     assert p.loc["1", "oas"] == n1 and p.loc["1", "households"] == 100 * n1
-    assert "Over-represented: Var " in p.loc["2", "distinctive"] and "(index " in \
-        p.loc["2", "distinctive"]
+    # supergroups against the area, groups against their supergroup, each index against the same
+    assert p.loc["2", "distinctive"].startswith("Against the area: over-represented: Var ")
+    assert "(index " in p.loc["2", "distinctive"]
+    assert p.loc["1a", "distinctive"].startswith("Against its parent (supergroup 1): ")
     (tmp_path / "dup.csv").write_text("code,name\n1,a\n1,b\n")
     with pytest.raises(ValueError, match="more than once"):
         read_names(tmp_path / "dup.csv")
@@ -219,3 +221,108 @@ def test_written_tables_are_byte_identical(tmp_path):
     assert list(oa.columns) == ["oa21cd", "segment", "supergroup", "group", "subgroup"]
     assert (oa["segment"] == oa["supergroup"]).all()
     assert adjusted_rand_score(oa["segment"], oa["supergroup"]) == 1.0
+
+
+# ---------------------------------------------------------------- small and unusual areas (issue 27)
+
+
+def test_no_segment_below_the_minimum_size_and_the_notes_say_why():
+    from segments.hierarchy import MinSize
+
+    centres = np.array([[0, 0], [6, 6], [12, 0]], dtype=float)
+    x, _ = _blobs(20, centres, 0.5, 4)
+    x = np.vstack([x, [[30.0, 30.0]]])  # one outlying OA: k-means gives it a supergroup alone
+    matrix = pd.DataFrame(x, index=[f"E{i:08d}" for i in range(len(x))], columns=["a", "b"])
+    codes, _, _ = build_hierarchy(matrix, 4, None, None, n_init=5, seed=1)
+    assert codes["supergroup"].value_counts().min() == 1
+    notes: list[str] = []
+    codes, centres_, _ = build_hierarchy(matrix, 4, 3, None, n_init=5, seed=1,
+                                         size=MinSize(oas=3), notes=notes)
+    assert codes["supergroup"].nunique() == 3 and codes["supergroup"].value_counts().min() >= 3
+    assert codes["group"].value_counts().min() >= 3
+    assert notes[0] == ("supergroups: the area made into 3, not 4: with 4 one would have had 1 "
+                        "Output Area, fewer than segmentation.min_oas 3")
+    # households count too
+    hh = np.full(len(x), 10.0)
+    notes = []
+    codes, _, _ = build_hierarchy(matrix, 3, 3, None, n_init=5, seed=1,
+                                  size=MinSize(1, 75, hh), notes=notes)
+    sizes = pd.Series(hh).groupby(codes["group"].to_numpy()).sum()
+    assert sizes.min() >= 75 and any("segmentation.min_households 75" in n for n in notes)
+
+
+def test_communal_oas_are_recognised_assigned_to_their_nearest_segment_and_flagged(tmp_path):
+    from pipeline.config import Census
+    from segments.build import assign_nearest, communal_oas
+
+    census = tmp_path / "census"
+    census.mkdir()
+    (census / "census2021-ts001-oa.csv").write_text(
+        "date,geography,geography code,Residence type: Total; measures: Value,Residence type: Lives "
+        "in a household; measures: Value,Residence type: Lives in a communal establishment; "
+        "measures: Value\n2021,E00000001,E00000001,468,162,306\n"
+        "2021,E00000002,E00000002,300,290,10\n2021,E00000003,E00000003,0,0,0\n")
+    cfg = Census(dir=census, pattern="census2021-{table}-oa.csv")
+    oas = pd.Index(["E00000001", "E00000002", "E00000003", "E00000004"])
+    # a boarding school: 306 of 468 residents in a communal establishment (65%)
+    assert list(communal_oas(cfg, oas, 50.0)) == [True, False, False, False]
+    assert not communal_oas(cfg, oas, None).any()
+    codes = pd.DataFrame({"oa21cd": ["a", "b", "c", "d"], "supergroup": ["1", "1", "2", "2"],
+                          "group": ["1a", "1b", "2a", "2b"]})
+    centres = {"supergroup": pd.DataFrame([[0.0], [10.0]], index=["1", "2"]),
+               "group": pd.DataFrame([[-1.0], [1.0], [9.0], [11.0]],
+                                     index=["1a", "1b", "2a", "2b"])}
+    extra = assign_nearest(codes, centres, pd.DataFrame([[4.0], [8.5]], index=["x", "y"]))
+    # nearest supergroup first, then the nearest group within it (2a is nearer 4.0 overall)
+    assert extra.values.tolist() == [["x", "1", "1b"], ["y", "2", "2a"]]
+    fit = fit_table(pd.concat([codes, extra], ignore_index=True),
+                    pd.DataFrame([[0.0], [0.0], [10.0], [10.0], [4.0], [8.5]],
+                                 index=["a", "b", "c", "d", "x", "y"]),
+                    centres["supergroup"], pd.Index(["x", "y"]))
+    assert fit.loc[fit["communal"], "oa21cd"].tolist() == ["x", "y"]
+
+
+def test_guide_and_map_flag_communal_oas_and_a_disagreeing_seed(tmp_path):
+    from pipeline.render.guide import _notes
+    from pipeline.render.visuals import COMMUNAL_NOTE, communal_oas, segment_layer
+
+    pd.DataFrame({"oa21cd": ["E1", "E2"], "supergroup": ["1", "1"], "distance": [0.1, 0.2],
+                  "weak": [False, True], "communal": [False, True]}).to_csv(
+        tmp_path / "oa_fit.csv", index=False)
+    pd.DataFrame({"seed": [2022, 2023], "wcss": [1.0, 1.1], "ari": [0.97, 0.69],
+                  "starts": [50, 50], "hits": [3, 3]}).to_csv(tmp_path / "stability_seeds.csv",
+                                                              index=False)
+    notes = _notes(tmp_path)
+    assert notes[0].startswith("1 Output Area is mostly residents of communal establishments")
+    assert "E2" in notes[0] and "1 of 2 other seeds" in notes[1] and "0.69" in notes[1]
+    assert communal_oas(tmp_path) == {"E2"}
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    oas = gpd.GeoDataFrame({"code": ["E1", "E2"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+                           crs=27700)
+    names = pd.DataFrame({"segment": ["1"], "segment_name": ["Older couples"], "colour": ["#000"],
+                          "supergroup": ["1"], "supergroup_name": ["Older couples"]})
+    layer = segment_layer(oas, pd.DataFrame({"oa21cd": ["E1", "E2"], "segment": ["1", "1"]}),
+                          names, {"E2"})
+    assert layer["note"].tolist() == ["", COMMUNAL_NOTE]
+
+
+def test_stability_rounding_agrees_with_its_threshold_and_every_tier_is_judged():
+    from segments.fit import bootstrap_within, flag_weak, jaccard_text, weak_sentence
+
+    assert jaccard_text(0.599) == "0.59" and jaccard_text(0.6) == "0.60"
+    assert "Jaccard 0.59; below 60%" in weak_sentence(0.599, 20)
+    centres = np.array([[0, 0], [8, 8]], dtype=float)
+    x, truth = _blobs(30, centres, 0.6, 2)
+    matrix = pd.DataFrame(x, columns=["a", "b"])
+    codes, _, _ = build_hierarchy(matrix, 2, 2, None, n_init=3, seed=2)
+    boot = bootstrap_within(matrix, codes, "group", "supergroup", n_init=2, resamples=3)
+    assert set(boot["segment"]) == set(codes["group"]) and (boot["level"] == "group").all()
+    names = pd.DataFrame({"level": ["supergroup", "group"], "segment": ["1", "1a"],
+                          "description": ["A.", "B."]})
+    boot = pd.DataFrame({"level": ["supergroup", "group"], "segment": ["1", "1a"],
+                         "jaccard": [0.9, 0.599], "oas": [30, 15]})
+    out = flag_weak(names, boot, 20)
+    assert list(out["stability"]) == ["stable", "weak"]
+    assert "Jaccard 0.59" in out.at[1, "description"]

@@ -38,7 +38,8 @@ def segment_map(
 
     *oas* is in EPSG:27700 with ``oa21cd``, ``segment``, ``segment_name``, ``colour`` and
     optionally ``legend_key``/``legend_label`` (the supergroup a colour stands for) and
-    ``portrait`` (relative link to the segment's pen portrait, shown in the click pop-up).
+    ``portrait`` (relative link to the segment's pen portrait, shown in the click pop-up) and
+    ``note`` (shown in the tooltip where not blank, e.g. an OA of communal establishments).
     Coordinates are rounded to *decimals* (5 = about 1 m) to keep the file small.
     """
     if len(oas) == 0:
@@ -46,6 +47,7 @@ def segment_map(
     wgs, outline = prepare_wards(oas, simplify_tolerance_m, decimals)
     m = new_map(tuple(wgs.total_bounds), tiles, tiles_attribution)
     has_link = "portrait" in wgs.columns
+    has_note = "note" in wgs.columns
     features = []
     for row in wgs.itertuples(index=False):
         props = {
@@ -54,6 +56,8 @@ def segment_map(
             "segment_name": html_text(row.segment_name),
             "fill": str(row.colour),  # a style value (set by Leaflet as an attribute), not HTML
         }
+        if has_note:
+            props["note"] = html_text(row.note)
         if has_link:
             href = html_text(row.portrait)
             props["link"] = f'<a href="{href}" target="_top">Pen portrait of segment {props["segment"]}</a>'
@@ -65,8 +69,9 @@ def segment_map(
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8,
                                   "color": "#ffffff", "weight": 0.6, "opacity": 1},
         highlight_function=highlight,
-        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name"],
-                                      aliases=[html_text(a) for a in ("Output Area", "Segment", "Name")],
+        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name", *(["note"] * has_note)],
+                                      aliases=[html_text(a) for a in ("Output Area", "Segment", "Name",
+                                                                      "Note")[:3 + has_note]],
                                       sticky=True),
         popup=folium.GeoJsonPopup(fields=["link"], labels=False) if has_link else None,
     ).add_to(m)
