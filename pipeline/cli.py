@@ -59,6 +59,25 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_map(args) -> int:
+    """Propose an extract's service block; with --write, add it to the config and validate."""
+    from pipeline.mapping import MapError, block_text, file_as_written, propose, read_sample, write_block
+
+    config = Path(args.config) if args.config else None
+    if args.write and config is None:
+        raise MapError("--write adds the block to a config", fix="name it with --config C")
+    if config is not None and not config.is_file():
+        raise MapError(f"{config}: no such config file", fix="name an existing run config with --config")
+    prop = propose(read_sample(Path(args.extract), args.sheet), name=args.name)
+    block = block_text(prop, file_as_written(Path(args.extract), config))
+    print(block, end="")
+    if not args.write:
+        return 0
+    write_block(config, block, prop.name)
+    print(f"Added service {prop.name!r} to {config}; checking it with insight validate:")
+    return cmd_validate(argparse.Namespace(config=str(config)))
+
+
 def cmd_run(args) -> int:
     from pipeline.run import run_all
     from pipeline.summary import as_text
@@ -177,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
 
     from pipeline.run import STAGE_NAMES
+
+    m = sub.add_parser("map", help="propose an extract's service block from the file itself (header and "
+                       "a sample of rows); --write adds it to the config and validates it")
+    m.add_argument("extract", help="the extract: CSV or .xlsx")
+    m.add_argument("--config", help="run config the block is for (its file path is written relative to it)")
+    m.add_argument("--sheet", help="the workbook's sheet (default: the one with most rows)")
+    m.add_argument("--name", help="the service's name (default: from the file name)")
+    m.add_argument("--write", action="store_true",
+                   help="add the block to --config, then run insight validate")
+    m.set_defaults(func=cmd_map)
 
     r = sub.add_parser("run", help="run the pipeline for a config (all stages by default)")
     r.add_argument("config", help="run config YAML, e.g. config/demo.yaml")
