@@ -45,6 +45,15 @@ def class_of(i: int) -> str:
     return "CO01" if i % 50 == 7 else "RD04"
 
 
+def parents(gaz: pd.DataFrame) -> dict[str, str]:
+    """A flat's parent UPRN: one fictional building UPRN per building (PAON, street, postcode) holding
+    flats (a SAON); houses have none."""
+    flats = gaz[gaz["saon"] != ""]
+    keys = sorted(set(zip(flats["paon"], flats["street"], flats["postcode"], strict=True)))
+    building = {k: str(970000000000 + i) for i, k in enumerate(keys)}
+    return {r.uprn: building[(r.paon, r.street, r.postcode)] for r in flats.itertuples()}
+
+
 @pytest.fixture(scope="module")
 def gazetteer(demo_data) -> pd.DataFrame:
     """The first N_ADDRESSES addresses of the demo gazetteer (by postcode), as text."""
@@ -76,13 +85,14 @@ def write_flat(gaz: pd.DataFrame, path: Path, excel_uprn: bool = False) -> Path:
 
 def write_plus(gaz: pd.DataFrame, path: Path, header: bool = True) -> Path:
     cols = published.ABP_PLUS_COLUMNS
-    usrn = _streets(gaz)
+    usrn, parent = _streets(gaz), parents(gaz)
     rows = [list(cols)] if header else []
     for i, r in enumerate(gaz.itertuples()):
         s, p = aon(r.saon), aon(r.paon)
         v = dict.fromkeys(cols, "")
         v.update(
             UPRN=r.uprn,
+            PARENT_UPRN=parent.get(r.uprn, ""),
             UDPRN=str(50000000 + i),
             CHANGE_TYPE="I",
             STATE="2",
@@ -118,13 +128,14 @@ def write_plus(gaz: pd.DataFrame, path: Path, header: bool = True) -> Path:
 
 def write_core(gaz: pd.DataFrame, path: Path) -> Path:
     cols = published.ABP_CORE_COLUMNS
-    rows = [list(cols)]
+    rows, parent = [list(cols)], parents(gaz)
     for i, r in enumerate(gaz.itertuples()):
         p = aon(r.paon)
         number = r.paon[len(p[0]) :].strip() if p[1] else ""
         v = dict.fromkeys(cols, "")
         v.update(
             UPRN=r.uprn,
+            PARENT_UPRN=parent.get(r.uprn, ""),
             CLASSIFICATION_CODE=class_of(i),
             EASTING=r.x,
             NORTHING=r.y,
@@ -163,7 +174,7 @@ def write_records(
     """AddressBase Premium (dtf False) or an LLPG DTF 8.1 export: every record type the flattening
     reads, plus the records it must leave out."""
     rec = published.DTF81_RECORDS if dtf else published.ABP_PREMIUM_RECORDS
-    usrn = _streets(gaz)
+    usrn, parent = _streets(gaz), parents(gaz)
     rows: list[list[str]] = []
     if header:
         rows.append(
@@ -223,6 +234,7 @@ def write_records(
             UPRN=r.uprn,
             LOGICAL_STATUS="1",
             BLPU_STATE="2",
+            PARENT_UPRN=parent.get(r.uprn, ""),
             X_COORDINATE=r.x,
             Y_COORDINATE=r.y,
             RPC="1",
@@ -549,3 +561,11 @@ def test_sniff_by_content(line, layout, header):
         line, ("UPRN", "SAON", "PAON", "STREET", "LOCALITY", "TOWN", "POSTCODE", "X", "Y")
     )
     assert (got.layout, got.header if layout else header) == (layout, header)
+
+
+@pytest.mark.parametrize("kind", ["plus", "core", "premium", "dtf81"])
+def test_parent_uprns_of_flats_are_kept(kind, written, gazetteer):
+    _, df = load(written[kind])
+    got = {u: p for u, p in zip(df["uprn"], df["parent_uprn"], strict=True) if isinstance(p, str)}
+    want = parents(gazetteer)
+    assert got == want and len(want) > 100  # every flat, and only the flats, has its building
