@@ -260,7 +260,7 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
     result.weights = w
     result.notes += w.notes
     store_frame(con, "survey_weights", f"survey_{survey.name}_weights",
-                resp[["row_number"]].assign(weight=w.weight))
+                resp[["row_number"]].assign(weight=w.weight), temp=False, order_by="row_number")
     resp = with_deprivation(con, cfg, resp, result.notes)
     result.tables.update(estimate_tables(con, survey, resp, cells))
     result.tables["weighting"] = weighting_table(resp, targets)
