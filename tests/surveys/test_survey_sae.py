@@ -54,3 +54,22 @@ def test_the_segment_mix_applies_segment_estimates_to_each_wards_adults():
     cells = pd.DataFrame({"ward": ["A", "A", "B"], "segment": ["1", "2", "2"], "people": [30.0, 10.0, 50.0]})
     mix = segment_mix(cells, pd.Series({"1": 0.8, "2": 0.4}))
     assert mix["A"] == pytest.approx(0.75 * 0.8 + 0.25 * 0.4) and mix["B"] == pytest.approx(0.4)
+
+
+def test_agrees_with_samplics_eblup_area_model_reml():
+    # The reference: samplics 0.6.1 (EblupAreaModel(method=REML), fit(tol=1e-12, intercept=True), predict)
+    # on these ten areas, run once and its figures copied here to 10 significant figures (samplics is
+    # archived and not a dependency: its numbers are the reference, the model is pipeline/surveys/sae.py).
+    y = [0.62, 0.30, 0.71, 0.60, 0.52, 0.45, 0.75, 0.33, 0.58, 0.49]
+    x = [0.55, 0.50, 0.52, 0.63, 0.41, 0.57, 0.60, 0.46, 0.49, 0.58]
+    D = [0.004, 0.006, 0.003, 0.005, 0.007, 0.004, 0.006, 0.005, 0.003, 0.004]
+    areas = [f"W{i}" for i in range(10)]
+    model = sae.fit(pd.Series(y, index=areas), pd.Series(D, index=areas), pd.DataFrame({"x": x}, index=areas))
+    assert model.A == pytest.approx(0.01550627446, rel=1e-9)
+    np.testing.assert_allclose(model.beta, [0.06772124431, 0.8829397794], rtol=1e-9)
+    np.testing.assert_allclose(model.table["estimate"], [
+        0.6063301673, 0.3583618891, 0.6803100582, 0.6058453585, 0.4919227576, 0.4748118971, 0.7074501232,
+        0.3650803709, 0.5670900655, 0.5084199841], rtol=1e-9)
+    np.testing.assert_allclose(model.table["mse"], [
+        0.003619452543, 0.005107364042, 0.002797690860, 0.004661093250, 0.006445559378, 0.003643631784,
+        0.005251592788, 0.004525457858, 0.002819339314, 0.003662167779], rtol=1e-8)
