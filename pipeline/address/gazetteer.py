@@ -25,6 +25,7 @@ import pandas as pd
 from pipeline.address import postcode, published, uprn
 from pipeline.checks import Problem, need_columns
 from pipeline.config import BNG, RunConfig
+from pipeline.config.geography import GazetteerColumns
 from pipeline.errors import GeographyError
 from pipeline.warehouse import execute, ident
 
@@ -59,6 +60,9 @@ def read_gazetteer(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> pd.DataFra
         raise GeographyError(exc.problems) from None
     for note in flat.notes:
         logger.warning("Gazetteer: %s", note)
+    if flat.layout != "flat" and cols != GazetteerColumns().model_dump():
+        logger.warning("Gazetteer: geography.gazetteer.columns is not used: %s is read as %s, by its own "
+                       "layout; remove the columns block", spec.path, published.LAYOUT_NAMES[flat.layout])
     if flat.layout != "flat":
         logger.info("Gazetteer: %s read as %s (%d addresses)", spec.path, published.LAYOUT_NAMES[flat.layout],
                     flat.rows)

@@ -692,7 +692,23 @@ def flatten(
     flat_columns: dict[str, str | None] | None = None,
 ) -> Flattened:
     """Read the gazetteer files `paths` (one layout, `sniffed`) into the temp table
-    `scratch_gazetteer_flat` in the one form. Raise LayoutError naming what is missing."""
+    `scratch_gazetteer_flat` in the one form. Raise LayoutError naming what is missing, or why the
+    file cannot be read as CSV."""
+    try:
+        return _flatten(con, paths, sniffed, label, flat_columns)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0][:300]
+        raise LayoutError([f"{label} cannot be read as a CSV of its layout ({first}). Fix: give the file as "
+                           "published or exported, as comma-separated UTF-8 text"]) from None
+
+
+def _flatten(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    sniffed: Sniffed,
+    label: str,
+    flat_columns: dict[str, str | None] | None,
+) -> Flattened:
     install(con)
     layout = sniffed.layout
     if layout is None:
