@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import Strict
 from pipeline.config.fields import check_slug
-from pipeline.config.service import Equality, Outcome, Service
+from pipeline.config.service import Outcome, Service
 
 #: the margins a survey can be raked to; `a*b` crosses two of them (the census counts of an age x
 #: sex cross are estimated, since the census tables cross them at no finer level than the area)
@@ -86,7 +86,6 @@ class Survey(Strict):
         description="the questions estimated: yes/no, Likert (ordinal) or numeric")
     age_bands: list[str] = Field(default_factory=lambda: list(SURVEY_AGE_BANDS),
                                  description="the age bands respondents are weighted in (adults)")
-    equality: Equality = Field(default_factory=Equality)
     weighting: SurveyWeighting = Field(default_factory=SurveyWeighting)
     min_respondents: int = Field(
         default=30, ge=1, description="an estimate from fewer respondents is not published (the cell's "
@@ -134,5 +133,4 @@ class Survey(Strict):
                                     kind="numeric", minimum=1e-9, maximum=1e9))
         return Service(name=f"survey_{self.name}", label=self.label, file=self.file, encoding=self.encoding,
                        delimiter=self.delimiter, sheet=self.sheet, header_row=self.header_row,
-                       max_xlsx_mb=self.max_xlsx_mb, columns=self.columns, equality=self.equality,
-                       outcomes=outcomes, base="adults")
+                       max_xlsx_mb=self.max_xlsx_mb, columns=self.columns, outcomes=outcomes, base="adults")

@@ -225,11 +225,17 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
             ) -> SurveyResult:
     """Weights, estimates and the ward model of one survey's respondents (`frame`, from respondents_sql)."""
     frame = frame.copy()
+    given = frame["age_band"].notna() & frame["age_band"].astype(str).str.strip().ne("")
     frame["age_band"] = survey_bands(frame["age_band"], list(survey.age_bands))
+    unplaced_age = int((given & frame["age_band"].isna()).sum())
     frame["sex"] = sexes(frame["sex"])
     cells = area_cells(con, cfg, survey)
     inside = frame["match_level"].notna() & frame["oa21cd"].astype(str).isin(set(cells["oa21cd"]))
     result = SurveyResult(survey.name, read, int(inside.sum()), outcomes)
+    if unplaced_age:
+        result.notes.append(f"{unplaced_age:,} respondent(s) gave an age band that is not within one of the "
+                            f"survey's bands ({', '.join(survey.age_bands)}): their age is taken as not "
+                            "known")
     not_placed = read - result.placed
     if not_placed:
         reasons = {k: v for k, v in outcomes.items() if v and k in REJECT_ORDER}

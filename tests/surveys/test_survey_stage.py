@@ -77,8 +77,10 @@ def setting(tmp_path):
 
 def test_every_respondent_is_accounted_for_and_weighted_to_the_census(setting):
     cfg, survey, con, frame, outcomes = setting
+    frame.loc[20, "age_band"] = "45-54"  # straddles the survey's bands 16-49 and 50+
     result = analyse(con, cfg, survey, frame, outcomes, read=300)
     assert result.read == 300 and result.placed == 293
+    assert any(n.startswith("1 respondent(s) gave an age band that is not within") for n in result.notes)
     assert any("7 of 300 respondents" in n and "missing_postcode: 6" in n for n in result.notes)
     assert any(n.startswith("age_band: the respondents who could not be placed move") for n in result.notes)
     w = result.weights
