@@ -91,12 +91,17 @@ def write_tables(cfg: RunConfig, survey: Survey, result) -> object:
     for name, frame in result.tables.items():
         if name == "weighting":
             out = frame.copy().astype(object)
+            base = rounding(cfg.suppression)
             for i, row in frame.iterrows():
                 if (f"weighting:{row['margin']}", str(row["category"])) in hidden:
                     out.at[i, "respondents"] = cfg.suppression.symbol
                     out.at[i, "respondent_share"] = cfg.suppression.symbol
+                else:
+                    out.at[i, "respondents"] = round_count(int(row["respondents"]), base)
+            out["census_adults"] = ["" if pd.isna(v) else f"{float(v):.0f}" for v in frame["census_adults"]]
             for c in ("census_share", "respondent_share", "weighted_share"):
-                out[c] = [v if isinstance(v, str) else f"{100 * float(v):.1f}" for v in out[c]]
+                out[c] = [v if isinstance(v, str) else "" if pd.isna(v) else f"{100 * float(v):.1f}"
+                          for v in out[c]]
         else:
             q = next(q for n, q in sorted(questions.items(), key=lambda x: -len(x[0]))
                      if name.startswith(n + "_"))

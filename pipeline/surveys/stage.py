@@ -36,7 +36,7 @@ from pipeline.config.survey import DESIGN_WEIGHT, Survey
 from pipeline.surveys import population
 from pipeline.surveys.estimates import by_domain
 from pipeline.surveys.wards import ward_estimates
-from pipeline.surveys.weighting import Weights, rake
+from pipeline.surveys.weighting import NOT_KNOWN, Weights, rake
 from pipeline.warehouse import execute, ident, store_frame
 
 logger = logging.getLogger(__name__)
@@ -326,6 +326,11 @@ def weighting_table(resp: pd.DataFrame, targets: dict[str, dict[str, float]]) ->
                          "census_share": people / total, "respondents": int(inside.sum()),
                          "respondent_share": inside.mean(), "weighted_share": resp["weight"][inside].sum()
                          / resp["weight"].sum()})
+        unknown = resp[m].isna().to_numpy()
+        if unknown.any():  # kept at their own share (weighting.py): shown, so each margin adds up
+            rows.append({"margin": m, "category": NOT_KNOWN, "census_adults": np.nan, "census_share": np.nan,
+                         "respondents": int(unknown.sum()), "respondent_share": unknown.mean(),
+                         "weighted_share": resp["weight"][unknown].sum() / resp["weight"].sum()})
     return pd.DataFrame(rows)
 
 
