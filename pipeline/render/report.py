@@ -348,6 +348,10 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     return ServiceReport(name, path, found, charts)
 
 
+#: each service's tables linked from the run index (the deprivation ones when the run has them)
+INDEX_CSVS = ("segment", "ward", "deprivation_imd", "deprivation_gradient")
+
+
 def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.DataFrame | None,
                     oa_segments: pd.DataFrame | None, extra_links: list[tuple[str, str]],
                     warnings: list[str] = ()) -> Path:
@@ -355,10 +359,12 @@ def write_run_index(cfg: RunConfig, names: dict[str, str], segment_names: pd.Dat
     services = []
     for name, label in names.items():
         service = name.split("__")[0]
+        folder = cfg.outputs / service
         services.append({
             "label": label, "report": f"{service}/{name}_report.html",
             "map": f"{service}/{name}_ward_map.html", "workbook": f"{service}/{name}_profile.xlsx",
-            "csvs": [f"{service}/{name}_profile_{v}.csv" for v in ("segment", "ward")],
+            "csvs": [f"{service}/{name}_profile_{v}.csv" for v in INDEX_CSVS
+                     if v in ("segment", "ward") or (folder / f"{name}_profile_{v}.csv").is_file()],
         })
     segments = []
     if segment_names is not None and oa_segments is not None:
