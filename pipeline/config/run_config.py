@@ -73,6 +73,19 @@ class RunConfig(Strict):
         return self
 
     @model_validator(mode="after")
+    def _survey_names_distinct(self) -> RunConfig:
+        names = [s.name for s in self.surveys]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        clash = sorted({s.extract().name for s in self.surveys} & {s.name for s in self.services})
+        if twice:
+            raise ValueError(f"surveys: the name(s) {twice} are used more than once. Fix: give each survey "
+                             "a name of its own")
+        if clash:
+            raise ValueError(f"surveys: a survey's tables would be named {clash}, as a service's are. Fix: "
+                             "rename the survey or the service")
+        return self
+
+    @model_validator(mode="after")
     def _access_points_named(self) -> RunConfig:
         for s in self.services:
             unknown = [] if s.access is None else [p for p in s.access.points if p not in self.access.points]
