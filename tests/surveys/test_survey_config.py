@@ -32,3 +32,13 @@ def test_a_survey_is_read_as_an_extract_with_its_design_weight_as_a_numeric_outc
 def test_a_survey_block_that_cannot_work_is_refused_with_the_reason(change, message):
     with pytest.raises(ValidationError, match=message):
         Survey.model_validate({**BASE, **change})
+
+
+def test_survey_names_are_distinct_and_leave_the_services_their_tables(tmp_path):
+    from tests.helpers import tiny_config
+
+    with pytest.raises(ValidationError, match=r"the name\(s\) \['residents'\] are used more than once"):
+        tiny_config(tmp_path, [], surveys=[BASE, BASE])
+    service = {"name": "survey_residents", "label": "S", "file": "x.csv", "columns": {"postcode": "P"}}
+    with pytest.raises(ValidationError, match="would be named"):
+        tiny_config(tmp_path, [service], surveys=[BASE])
