@@ -353,7 +353,9 @@ ABP_PREMIUM_RECORDS: dict[str, tuple[str, ...]] = {
     "28": _DPA,
     "32": _CLASSIFICATION,
 }
-#: NLPG/LLPG Data Transfer Format 8.1: the LPI carries its own postal flag, postcode and post town
+#: NLPG/LLPG Data Transfer Format 8.1: the LPI carries its own postal flag, postcode and post town.
+#: The BLPU and LPI field order is Premium's with those three appended: GeoPlace's DTF 8.1 text was
+#: not at hand to check it (docs/geocoding.md says so); only the fields named in records_flat_sql are read
 DTF81_RECORDS: dict[str, tuple[str, ...]] = {
     "10": _HEADER,
     "11": _STREET,
