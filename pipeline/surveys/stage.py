@@ -62,8 +62,8 @@ class SurveyResult:
 
 def check(cfg: RunConfig) -> list[Problem]:
     """Each survey's file is a readable extract whose header holds the mapped columns and
-    questions (the service rules, `pipeline.ingest.validation.extract_problems`), and its age bands
-    can be read from the census."""
+    questions (the service rules, `pipeline.ingest.validation.extract_problems`), its age bands are
+    age bands and its census margins' tables hold their columns (distinct names: the config)."""
     from pipeline.ingest.validation import extract_problems
 
     out: list[Problem] = []
@@ -80,9 +80,6 @@ def check(cfg: RunConfig) -> list[Problem]:
             out.append(f"{where}: {exc}")
         for c in s.weighting.census:
             out += census_margin_problems(cfg, where, c)
-    names = [s.name for s in surveys_of(cfg)]
-    out += [f"surveys: the name {n!r} is used more than once. Fix: give each survey its own name"
-            for n in sorted({n for n in names if names.count(n) > 1})]
     return out
 
 
