@@ -99,11 +99,11 @@ class RunConfig(Strict):
         if self.geography is not None:
             return self
         seg = self.segmentation
-        if self.services or seg.scope != "census":
+        if self.services or self.surveys or seg.scope != "census":
             raise ValueError(
                 "geography: Field required (the area's OA boundaries, wards and postcode directory). "
                 "Fix: add a geography block; only a classification built from the census tables alone "
-                "(segmentation.scope: census and no services) may leave it out")
+                "(segmentation.scope: census, no services and no surveys) may leave it out")
         if seg.method == "lookup" and seg.lookup is not None and seg.lookup.key != "oa" \
                 and seg.lookup.to_oa is None:
             raise ValueError(
