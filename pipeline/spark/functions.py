@@ -21,12 +21,15 @@ import pandas as pd
 from pipeline.address import postcode, uprn
 from pipeline.executor import through_macro
 
+#: The macros that are one whole-text regular expression: written inline in the Spark SQL as
+#: `x RLIKE '^(?:pattern)$'` (`pipeline.spark.transpile.inline_patterns`), from the same patterns
+#: the DuckDB macros are made of (Java's and RE2's syntax agree on these character classes).
+PATTERNS = {"pc_valid": postcode.VALID, "pc_partial": postcode.PARTIAL}
+
 #: name -> (return type, the macro statement applied to column v of `series_values`)
 RULES = {
     "pc_fold": ("string", "SELECT pc_fold(v) AS k FROM series_values"),
     "pc_key": ("string", "SELECT pc_key(v) AS k FROM series_values"),
-    "pc_valid": ("boolean", "SELECT pc_valid(v) AS k FROM series_values"),
-    "pc_partial": ("boolean", "SELECT pc_partial(v) AS k FROM series_values"),
     "uprn_key": ("string", "SELECT uprn_key(v) AS k FROM series_values"),
     "insight_key": ("string", "SELECT insight_key(v) AS k FROM series_values"),
 }

@@ -101,7 +101,7 @@ def first_part_sql(table: str) -> str:
             f"AS first_part FROM {ident(table)}")
 
 
-GEOCODE_FLAGS = ("match_level", "reject_reason", "postcode_corrected", "postcode_terminated",
+GEOCODE_FLAGS = ("match_level", "reject_reason", "uprn", "postcode_corrected", "postcode_terminated",
                  "postcode_large_user", "uprn_given")
 
 
@@ -127,7 +127,7 @@ class SparkRun:
 
         start = time.perf_counter()
         frame = None
-        for text in spark_sql(duckdb_sql, params):
+        for text in spark_sql(duckdb_sql, params, functions.PATTERNS):
             frame = self.spark.sql(text)
             trace(f"spark_{name}", text, None, time.perf_counter() - start)
         return frame

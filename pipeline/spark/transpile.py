@@ -78,10 +78,31 @@ def duckdb_left(tree):
     return tree.transform(swap)
 
 
-def spark_sql(text: str, params: Sequence | None = None) -> list[str]:
-    """Each statement of DuckDB SQL `text` as a Spark SQL query (comments dropped)."""
+def inline_patterns(tree, patterns: dict[str, str] | None):
+    """Each call of a macro that is one whole-text regular expression (`name(x)` is DuckDB's
+    regexp_full_match(x, pattern)) as `x RLIKE '^(?:pattern)$'`: the same test in SQL, with no
+    Python pass over the rows."""
+    from sqlglot import exp
+
+    if not patterns:
+        return tree
+
+    def swap(node):
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() in patterns:
+            pattern = patterns[str(node.name).lower()]
+            return exp.RegexpLike(this=node.expressions[0].copy(),
+                                  expression=exp.Literal.string(f"^(?:{pattern})$"))
+        return node
+
+    return tree.transform(swap)
+
+
+def spark_sql(text: str, params: Sequence | None = None, patterns: dict[str, str] | None = None) -> list[str]:
+    """Each statement of DuckDB SQL `text` as a Spark SQL query (comments dropped); `patterns`: the
+    macros to write inline as regular expressions (`inline_patterns`)."""
     import sqlglot
 
     trees = sqlglot.parse(text, read="duckdb")
-    return [duckdb_left(bind(query_of(t), params)).sql(dialect="spark", comments=False)
+    return [duckdb_left(inline_patterns(bind(query_of(t), params), patterns)).sql(dialect="spark",
+                                                                                   comments=False)
             for t in trees if t is not None]
