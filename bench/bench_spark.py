@@ -63,6 +63,18 @@ print(json.dumps({"times": times, "rows": rows, "matched": matched}))
 """
 
 
+def area_of(config: Path) -> dict:
+    """The area config with its relative paths made absolute (relative to the config's folder, as
+    `load_config` reads them)."""
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    g = raw["geography"]
+    for key in ("oa_boundaries", "wards", "oa_to_ward"):
+        if g.get(key):
+            g[key]["path"] = str((config.parent / g[key]["path"]).resolve())
+    raw["census"]["dir"] = str((config.parent / raw["census"]["dir"]).resolve())
+    return raw
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of `pid` and all its descendants."""
     total, todo = 0, [pid]
@@ -118,7 +130,7 @@ def main() -> None:
     ap.add_argument("--until", default="assign", help="the last stage run (default: assign)")
     ap.add_argument("--spark-conf", default="{}", help="JSON of extra spark.conf settings")
     args = ap.parse_args()
-    area = data.absolute_area(args.area_config)
+    area = area_of(args.area_config.resolve())
     if not Path(area["geography"]["oa_boundaries"]["path"]).exists():
         raise SystemExit(f"the area's boundaries are absent ({area['geography']['oa_boundaries']['path']}); "
                          "pass --area-config naming a run config whose files exist")
@@ -139,7 +151,7 @@ def main() -> None:
         raw = yaml.safe_load(config.read_text(encoding="utf-8"))
         raw["run"] = f"bench_{engine}"
         raw["private_dir"] = str(data.OUT / f"run_{engine}")
-        raw["outputs_dir"] = str(data.OUT / f"outputs_{engine}")
+        raw["outputs_dir"] = str(REPO / "outputs" / f"bench_{engine}")
         if engine == "spark":
             conf = {"spark.driver.memory": "6g", "spark.sql.shuffle.partitions": "8"}
             conf |= json.loads(args.spark_conf)

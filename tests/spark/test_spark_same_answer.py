@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.helpers import relocated_config
 
 
+@pytest.mark.slow  # a whole run of the pipeline (to publish) on Spark
 def test_demo_on_spark_publishes_the_same_tables_and_accounting(demo_run, spark_session, tmp_path):
     from pipeline.render.tables import write_csvs
     from pipeline.run import run_all
