@@ -1,5 +1,14 @@
-"""Shared test fixtures: paths to the repository and to ../shared (real open data)."""
+"""Shared test fixtures: paths to the repository and to ../shared (real open data), and the demo
+borough and its run, each made once for the whole session.
 
+`make test` runs two xdist workers with ``--dist loadgroup``: the demo borough's files are made
+once for both workers (under a lock, in the session's shared temporary folder), and every test that
+uses the demo run is sent to one worker (:func:`pytest_collection_modifyitems`), so the run is
+built once rather than once a worker."""
+
+import fcntl
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,15 +25,44 @@ def shared_dir() -> Path:
     return SHARED
 
 
+#: Fixtures built once and shared by the tests of one xdist group (one worker).
+SHARED_RUN_FIXTURES = ("demo_run",)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Send every test that uses the demo run to one worker: with ``--dist loadgroup`` the run is
+    then built once in the session, not once a worker (the other worker takes the other tests)."""
+    for item in items:
+        if any(f in getattr(item, "fixturenames", ()) for f in SHARED_RUN_FIXTURES):
+            item.add_marker(pytest.mark.xdist_group("demo_run"))
+
+
+@contextmanager
+def _locked(path: Path):
+    """An exclusive lock on *path* across the session's worker processes."""
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> tuple[Path, Path]:
-    """The demo borough (seed 2021) generated once per session: (raw folder, truth folder).
-    The pipeline only reads raw files, so every test can share them."""
+    """The demo borough (seed 2021) generated once per session, for every worker: (raw folder,
+    truth folder). The pipeline only reads raw files, so every test can share them."""
     from pipeline.synth.borough import generate_demo
 
-    tmp = tmp_path_factory.mktemp("demo_data")
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' folders share this session's parent
+        root = root.parent
+    tmp = root / "demo_data"
     raw, truth = tmp / "raw", tmp / "truth"
-    generate_demo(raw, truth, seed=2021)
+    with _locked(root / "demo_data.lock"):
+        if not (tmp / ".complete").exists():
+            generate_demo(raw, truth, seed=2021)
+            (tmp / ".complete").touch()
     return raw, truth
 
 

@@ -21,7 +21,7 @@ from pipeline.config import BNG  # noqa: E402
 from pipeline.escape import mathtext_safe  # noqa: E402
 from pipeline.publish.notes import UNDER  # noqa: E402
 from pipeline.publish.tables import PublishedTable  # noqa: E402
-from pipeline.render.charts import Chart  # noqa: E402
+from pipeline.render.charts import Chart, save_chart  # noqa: E402
 from pipeline.render.headlines import Headline  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,7 @@ def decay_chart(band: PublishedTable, cells: PublishedTable, out_png: Path, titl
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(fontsize=7, ncol=2, frameon=False, loc="best")
     fig.tight_layout()
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, format="png", metadata={"Software": None})
-    plt.close(fig)
+    out_png = save_chart(fig, out_png)
     shown = [f"{b} {v:g}%" for b, v in zip(order, overall, strict=True) if v is not None]
     alt = (f"{title}. Line chart of penetration % by distance band, one line per segment and a dashed "
            f"line for all segments ({'; '.join(shown)}).")

@@ -71,6 +71,10 @@ def save_chart(fig, out_png: Path) -> Path:
     """Write a chart as PNG with no timestamp or software tag (same bytes every run) and close it."""
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
+    # fig.tight_layout() has already placed the axes once, but leaves a placeholder layout engine
+    # that makes savefig draw the whole figure twice (once unseen): the chart's largest cost.
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     fig.savefig(out_png, format="png", metadata={"Software": None})
     plt.close(fig)
     return out_png
@@ -94,6 +98,8 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
     has_ci = "index_lower" in body.columns and "index_upper" in body.columns
     plotted: dict[str, float] = {}
     labels = []
+    bars: list[tuple[int, float, str]] = []  # (row, index, colour): drawn in one call, not a call a row
+    whiskers: list[tuple[int, float, float, float]] = []  # (row, index, below, above)
     for y, (i, row) in enumerate(body.iterrows()):
         code, name = str(row["segment_code"]), str(row.get("segment_name") or "")
         labels.append(_label(code, name))
@@ -105,17 +111,22 @@ def index_chart(profile: pd.DataFrame, hidden: pd.Series, out_png: Path, title: 
         plotted[code] = value
         colour = (SIGNIFICANCE_COLOURS.get(str(row["significance"]), NEUTRAL) if has_sig
                   else (OVER if value >= 100 else UNDER))
-        ax.barh(y, value - 100, left=100, color=colour, height=0.7, edgecolor="none")
+        bars.append((y, value, colour))
         end = value  # the value label sits beyond the bar and its whisker, never on them
         if has_ci:
             lo, hi = _float(row["index_lower"]), _float(row["index_upper"])
             if lo is not None and hi is not None:
-                ax.errorbar(value, y, xerr=[[max(value - lo, 0)], [max(hi - value, 0)]], fmt="none",
-                            ecolor="#222222", elinewidth=1, capsize=3)
+                whiskers.append((y, value, max(value - lo, 0), max(hi - value, 0)))
                 end = max(value, hi) if value >= 100 else min(value, lo)
         right = value >= 100
         ax.text(end, y, f"  {value:.0f}" if right else f"{value:.0f}  ", va="center",
                 ha="left" if right else "right", fontsize=8)
+    if bars:
+        ys, values, colours = zip(*bars, strict=True)
+        ax.barh(ys, [v - 100 for v in values], left=100, color=colours, height=0.7, edgecolor="none")
+    if whiskers:
+        ys, values, below, above = zip(*whiskers, strict=True)
+        ax.errorbar(values, ys, xerr=[below, above], fmt="none", ecolor="#222222", elinewidth=1, capsize=3)
     ax.axvline(100, color="#222222", linewidth=1)
     ax.set_yticks(range(n), labels, fontsize=8)
     ax.invert_yaxis()
