@@ -57,7 +57,7 @@ import pandas as pd
 from pipeline.address import postcode, uprn
 from pipeline.config import DATE_OF_BIRTH as DATE_OF_BIRTH_FIELD
 from pipeline.config import EQUALITY_FIELDS, ConfigError, Service, identifier_kind
-from pipeline.dates import FORMATS, parse
+from pipeline.dates import FORMATS, YEAR_PATTERN, parse
 from pipeline.errors import InsightError
 from pipeline.ingest.encoding import detect_encoding, is_utf8
 from pipeline.ingest.headers import SNIFF_LINES, SYNONYMS, norm_header, sniff_csv, wanted_headers
@@ -201,8 +201,12 @@ def _xlsx_sample(path: Path, sheet: str | None, limit: int) -> Sample:
         if sheet is not None and sheet not in names:
             raise MapError(f"{path}: no sheet {sheet!r}; sheets are {names}",
                            fix="pass --sheet with one of them")
-        if sheet is None:  # the sheet holding the records: the one with most rows
-            sheet = max(names, key=lambda n: (wb[n].max_row or 0, -names.index(n)))
+        if sheet is None:  # the sheet holding the records: the one with most rows (counted to the
+            # sample's end when the workbook does not say)
+            def size(n: str) -> int:
+                return wb[n].max_row or sum(1 for _ in wb[n].iter_rows(max_row=SNIFF_LINES + limit + 1))
+
+            sheet = max(names, key=lambda n: (size(n), -names.index(n)))
         ws = wb[sheet]
         rows = [["" if v is None else str(v) for v in r]
                 for r in ws.iter_rows(max_row=SNIFF_LINES + limit + 1, values_only=True)]
@@ -245,29 +249,34 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f}%"
 
 
-def _postcode_share(values: list[str]) -> float:
-    keys = postcode.keys(pd.Series(values, dtype=object))
-    return sum(1 for k in keys if k and (postcode.is_valid(k) or postcode.reading(k))) / len(values)
+def _keys_by_column(columns: dict[int, list[str]], keys) -> dict[int, list[str | None]]:
+    """A key rule's keys (`postcode.keys`, `uprn.keys`) of several columns' values in one call."""
+    flat = [v for values in columns.values() for v in values]
+    got = list(keys(pd.Series(flat, dtype=object))) if flat else []
+    out, at = {}, 0
+    for i, values in columns.items():
+        out[i], at = got[at: at + len(values)], at + len(values)
+    return out
 
 
-def _uprn_keys(values: list[str]) -> list[str | None]:
-    return list(uprn.keys(pd.Series(values, dtype=object)))
+def _postcode_share(keys: list[str | None]) -> float:
+    return sum(1 for k in keys if k and (postcode.is_valid(k) or postcode.reading(k))) / len(keys)
 
 
 def _date_format(values: list[str]) -> tuple[float, str | None]:
     """(share of values that are dates by the rule, the format most of them are in)."""
     found: Counter = Counter()
     dated = 0
-    for v in values:
-        if parse(v) is None:
+    for v, count in Counter(values).items():
+        if not re.search(YEAR_PATTERN, v) or parse(v) is None:  # no four-digit year: no date
             continue
-        dated += 1
+        dated += count
         for fmt in FORMATS:
             try:
                 datetime.strptime(v, fmt)
             except ValueError:
                 continue
-            found[fmt] += 1
+            found[fmt] += count
             break
     shown = found.most_common(1)[0][0] if found else None
     words = {"%d": "dd", "%m": "mm", "%Y": "yyyy", "%H": "hh", "%M": "mm", "%S": "ss"}
@@ -322,8 +331,10 @@ def propose(sample: Sample, name: str | None = None, label: str | None = None) -
         values = sample.values(i)
         return f"{len(values):,} value{'s' if len(values) != 1 else ''}"
 
-    # postcode: by content
-    shares = {i: _postcode_share(sample.values(i)) for i in free}
+    # postcode: by content (the keys of every column in one call of the rule)
+    pc_keys = _keys_by_column({i: sample.values(i) for i in free}, postcode.keys)
+    uprn_keys = _keys_by_column({i: sample.values(i) for i in free}, uprn.keys)
+    shares = {i: _postcode_share(pc_keys[i]) for i in free}
     best = max(shares, key=lambda i: (shares[i], -i), default=None)
     if best is not None and shares[best] >= POSTCODE_SHARE:
         take("postcode", best, f"{_pct(shares[best])} of {of(best)} are postcodes "
@@ -331,8 +342,7 @@ def propose(sample: Sample, name: str | None = None, label: str | None = None) -
     # UPRN: 12 digits or fewer, Excel floats included
     for i in list(free):
         values = sample.values(i)
-        keys = _uprn_keys(values)
-        ok = [k for k in keys if k and len(k) <= 12]
+        ok = [k for k in uprn_keys[i] if k and len(k) <= 12]
         named = "uprn" in norm_header(free[i])
         long_keys = sum(1 for k in ok if len(k) >= 8)
         if (named and len(ok) >= 0.9 * len(values)) or (long_keys >= 0.9 * len(values) and not
@@ -515,6 +525,9 @@ def add_to_config(text: str, block: str, name: str) -> str:
         lines[at] = "services:\n" + block
         return "".join(lines)
     end = next((i for i in range(at + 1, len(lines)) if re.match(r"[A-Za-z_]", lines[i])), len(lines))
+    item = next((m.group(1) for x in lines[at + 1:end] if (m := re.match(r"( *)- ", x))), "  ")
+    if item != "  ":  # the list's own indentation (a dumped YAML writes its items at 0)
+        block = "".join(item + x[2:] if x.startswith("  ") else x for x in block.splitlines(keepends=True))
     while end > at + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
         end -= 1  # comments and blank lines before the next key stay with it
     return "".join(lines[:end]) + block + "".join(lines[end:])
