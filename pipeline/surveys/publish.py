@@ -120,6 +120,10 @@ def write_tables(cfg: RunConfig, survey: Survey, result) -> object:
         {"measure": "weights trimmed", "value": w.trimmed},
         {"measure": "largest gap to a census margin (%)", "value": f"{100 * w.margin_gap:.2f}"},
         {"measure": "adults in the area (census)", "value": f"{w.population:.0f}"},
+        *({"measure": f"{q.name}: {kind} estimate for the area",
+           "value": fmt("estimate", v, q.kind != "numeric")}
+          for q in survey.questions if q.name in result.effects
+          for kind, v in zip(("unweighted", "weighted"), result.effects[q.name], strict=True)),
     ])
     spreadsheet_frame(summary).to_csv(folder / f"{survey.name}_summary.csv", index=False, lineterminator="\n")
     (folder / f"{survey.name}_notes.txt").write_text("\n".join(result.notes) + "\n", encoding="utf-8")

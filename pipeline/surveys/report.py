@@ -89,7 +89,8 @@ def write_report(cfg: RunConfig, survey: Survey, folder: Path, wards: gpd.GeoDat
                        "prediction alone.")
             tables.append(_table(frame, VIEW_TITLES.get(view, view), caption,
                                  3 if view == "ward" else (2 if "name" in frame.columns else 1)))
-        questions.append({"name": q.name, "label": label, "percent": percent, "area": area,
+        raw = summary.get(f"{q.name}: unweighted estimate for the area", "")
+        questions.append({"name": q.name, "label": label, "percent": percent, "area": area, "raw": raw,
                           "area_interval": area_interval, "stand_out": stand_out, "tables": tables,
                           "map": f"{stem}_{q.name}_ward_map.html" if wards is not None else None})
     weighting = _read(folder / f"{stem}_weighting.csv")

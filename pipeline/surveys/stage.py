@@ -58,6 +58,8 @@ class SurveyResult:
     ingest: object | None = None  # the extract as read (pipeline.ingest.IngestResult), for the manifest
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # file stem -> published frame
     notes: list[str] = field(default_factory=list)
+    #: question -> (unweighted, weighted) estimate for the area: what the weighting changed
+    effects: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def check(cfg: RunConfig) -> list[Problem]:
@@ -266,6 +268,11 @@ def analyse(con, cfg: RunConfig, survey: Survey, frame: pd.DataFrame, outcomes: 
                 resp[["row_number"]].assign(weight=w.weight), temp=False, order_by="row_number")
     resp = with_deprivation(con, cfg, resp, result.notes)
     result.tables.update(estimate_tables(con, survey, resp, cells))
+    for q in survey.questions:
+        y = resp[f"q_{q.name}"].to_numpy(float)
+        ok = ~np.isnan(y)
+        if ok.any():
+            result.effects[q.name] = (float(y[ok].mean()), float(np.average(y[ok], weights=w.weight[ok])))
     result.tables["weighting"] = weighting_table(resp, targets)
     return result
 

@@ -146,6 +146,7 @@ def test_the_report_page_workbook_and_ward_map_come_from_the_published_tables(se
     page = (folder / "residents_report.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
     assert "Who answered against who lives here" in page and "By ward: direct and model estimates" in page
+    assert "the respondents as they answered, unweighted:" in page  # the weighting's effect on the figure
     sheets = load_workbook(folder / "residents_survey.xlsx").sheetnames
     assert {"satisfied_segment", "satisfied_ward", "weighting", "summary"} <= set(sheets)
     ward_map = (folder / "residents_satisfied_ward_map.html").read_text(encoding="utf-8")
