@@ -1,13 +1,16 @@
 """Shared test fixtures: paths to the repository and to ../shared (real open data), and the demo
 borough and its run, each made once for the whole session.
 
-`make test` runs two xdist workers with ``--dist loadgroup``: the demo borough's files are made
-once for both workers (under a lock, in the session's shared temporary folder), and every test that
-uses the demo run is sent to one worker (:func:`pytest_collection_modifyitems`), so the run is
-built once rather than once a worker."""
+`make test` runs two xdist workers with ``--dist loadfile`` (a file's tests on one worker, so a
+module's fixtures are built once). The demo borough's files and its run are wanted by tests in
+many files: the first worker to ask builds them, under a lock in the session's shared temporary
+folder, and the other reads what it left (:func:`once`), so each is built once, not once a worker.
+Tests only read them."""
 
 import fcntl
 import os
+import pickle
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,18 +28,6 @@ def shared_dir() -> Path:
     return SHARED
 
 
-#: Fixtures built once and shared by the tests of one xdist group (one worker).
-SHARED_RUN_FIXTURES = ("demo_run",)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Send every test that uses the demo run to one worker: with ``--dist loadgroup`` the run is
-    then built once in the session, not once a worker (the other worker takes the other tests)."""
-    for item in items:
-        if any(f in getattr(item, "fixturenames", ()) for f in SHARED_RUN_FIXTURES):
-            item.add_marker(pytest.mark.xdist_group("demo_run"))
-
-
 @contextmanager
 def _locked(path: Path):
     """An exclusive lock on *path* across the session's worker processes."""
@@ -48,34 +39,58 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def demo_data(tmp_path_factory) -> tuple[Path, Path]:
-    """The demo borough (seed 2021) generated once per session, for every worker: (raw folder,
-    truth folder). The pipeline only reads raw files, so every test can share them."""
-    from pipeline.synth.borough import generate_demo
-
+def once(name: str, build: Callable[[Path], object], tmp_path_factory):
+    """``build(folder)`` run once in the whole session, whichever worker asks first; every worker
+    gets its value (pickled into *folder* by the builder). A build that fails leaves nothing, so
+    the next to ask builds again and reports its own error."""
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' folders share this session's parent
         root = root.parent
-    tmp = root / "demo_data"
-    raw, truth = tmp / "raw", tmp / "truth"
-    with _locked(root / "demo_data.lock"):
-        if not (tmp / ".complete").exists():
-            generate_demo(raw, truth, seed=2021)
-            (tmp / ".complete").touch()
-    return raw, truth
+    folder, done = root / name, root / f"{name}.pickle"
+    with _locked(root / f"{name}.lock"):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            value = build(folder)
+            done.write_bytes(pickle.dumps(value))
+            return value
+    return pickle.loads(done.read_bytes())
+
+
+def _demo_borough(folder: Path) -> tuple[Path, dict]:
+    from pipeline.synth.borough import generate_demo
+
+    return folder, generate_demo(folder / "raw", folder / "truth", seed=2021)
+
+
+@pytest.fixture(scope="session")
+def demo_borough(tmp_path_factory) -> tuple[Path, dict]:
+    """The demo borough (seed 2021) generated once per session: (its folder, holding raw/ and
+    truth/; generate_demo's summary of counts)."""
+    return once("demo_data", _demo_borough, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_data(demo_borough) -> tuple[Path, Path]:
+    """The demo borough's (raw folder, truth folder). The pipeline only reads raw files, so every
+    test can share them."""
+    folder, _ = demo_borough
+    return folder / "raw", folder / "truth"
 
 
 @pytest.fixture(scope="session")
 def demo_run(demo_data, tmp_path_factory):
     """The whole pipeline run once on the demo borough: (cfg, RunResult, raw, truth)."""
-    from pipeline.run import run_all
-    from tests.helpers import relocated_config
-
     raw, truth = demo_data
-    tmp = tmp_path_factory.mktemp("demo_run")
-    cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp)
-    return cfg, run_all(cfg, progress=False), raw, truth
+
+    def run(folder: Path):
+        from pipeline.run import run_all
+        from tests.helpers import relocated_config
+
+        cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, folder)
+        return cfg, run_all(cfg, progress=False)
+
+    cfg, result = once("demo_run", run, tmp_path_factory)
+    return cfg, result, raw, truth
 
 
 @pytest.fixture(scope="session")

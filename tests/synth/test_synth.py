@@ -30,10 +30,10 @@ STRUCT = pd.read_csv(
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    base = tmp_path_factory.mktemp("demo")
-    summary = generate_demo(base / "raw", base / "truth", seed=SEED)
-    return base, summary
+def demo(demo_borough):
+    """The session's demo borough (seed 2021, tests/conftest.py): (folder, summary)."""
+    assert SEED == 2021
+    return demo_borough
 
 
 @pytest.fixture(scope="session")
