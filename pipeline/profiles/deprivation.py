@@ -96,7 +96,7 @@ def gradient_frame(imd: pd.DataFrame) -> pd.DataFrame:
         return None if v is None or v == 0 else 1 / v
 
     return pd.DataFrame([{
-        "measure": "IMD decile", "deciles": g.groups,
+        "segment_code": "imd_decile", "measure": "IMD decile", "deciles": g.groups,
         "sii": pp(g.sii), "sii_lower": pp(g.sii_lower), "sii_upper": pp(g.sii_upper),
         "rii": g.rii, "rii_lower": g.rii_lower, "rii_upper": g.rii_upper,
         "times_most_deprived": inv(g.rii), "times_lower": inv(g.rii_upper), "times_upper": inv(g.rii_lower),

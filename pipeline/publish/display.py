@@ -34,8 +34,8 @@ HIDE = {
 }
 DECIMALS = {"service_pct": 2, "population_pct": 2, "segment_pct": 2, "borough_pct": 2, "base_pct": 2,
             "penetration_pct": 2, "index": 0, "index_lower": 0, "index_upper": 0, "index_change": 0,
-            "change_lower": 0, "change_upper": 0, "sii": 2, "sii_lower": 2, "sii_upper": 2, "rii": 3,
-            "rii_lower": 3, "rii_upper": 3, "times_most_deprived": 2, "times_lower": 2, "times_upper": 2}
+            "change_lower": 0, "change_upper": 0, "sii": 1, "sii_lower": 1, "sii_upper": 1, "rii": 2,
+            "rii_lower": 2, "rii_upper": 2, "times_most_deprived": 2, "times_lower": 2, "times_upper": 2}
 
 
 def kind(view: str) -> str:

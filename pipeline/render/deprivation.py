@@ -32,38 +32,37 @@ BODY = (DECILES, GRADIENT, ACCESS)
 
 
 def _row(gradient: PublishedTable | None) -> dict | None:
-    """The published gradient row as numbers; None when absent, withheld or not computed."""
+    """The published gradient row as shown (text); None when absent, withheld or not computed."""
     if gradient is None or gradient.frame.empty or bool(gradient.hidden.iloc[0].any()):
         return None
     row = gradient.frame.iloc[0]
     if row.get("sii", "") in ("", None):
         return None
-    return {k: (float(v) if k not in ("measure", "scale", "note") else v) for k, v in row.items()
-            if v not in ("", None)}
+    return {k: str(v) for k, v in row.items()}
 
 
 def summary_line(gradient: PublishedTable | None) -> str:
-    """'Use is 1.8 times as high in the most deprived neighbourhoods as in the least ...; slope
-    index of inequality ...' from the published gradient ('' when there is none to state)."""
+    """'Use is 5.84 times as high in the most deprived neighbourhoods as in the least ...; slope
+    index of inequality -22.1 percentage points ...', every number as the gradient table publishes
+    it ('' when there is none to state)."""
     row = _row(gradient)
     if row is None:
         return ""
-    t = row["times_most_deprived"]
-    lo, hi = row["times_lower"], row["times_upper"]
-    if t >= 1:
-        ratio = f"{t:.1f} times as high in the most deprived neighbourhoods as in the least"
-        ci = f"{lo:.1f} to {hi:.1f}"
-    else:
-        ratio = f"{1 / t:.1f} times as high in the least deprived neighbourhoods as in the most"
-        ci = f"{1 / hi:.1f} to {1 / lo:.1f}"
+    if float(row["times_most_deprived"]) >= 1:
+        ratio = (f"{row['times_most_deprived']} times as high in the most deprived neighbourhoods as in "
+                 "the least")
+        ci = f"{row['times_lower']} to {row['times_upper']}"
+    else:  # the RII: least over most deprived
+        ratio = f"{row['rii']} times as high in the least deprived neighbourhoods as in the most"
+        ci = f"{row['rii_lower']} to {row['rii_upper']}"
     return (f"Use is {ratio} (fitted across the national IMD deciles, 95% interval {ci}); slope index of "
-            f"inequality {row['sii']:+.1f} percentage points from the most to the least deprived end "
-            f"(95% interval {row['sii_lower']:+.1f} to {row['sii_upper']:+.1f}).")
+            f"inequality {row['sii']} percentage points from the most to the least deprived end "
+            f"(95% interval {row['sii_lower']} to {row['sii_upper']}).")
 
 
 def headline(views: dict[str, PublishedTable]) -> list[Headline]:
     text = summary_line(views.get(GRADIENT))
-    return [Headline(text, DECILES, [])] if text else []
+    return [Headline(text, GRADIENT, ["imd_decile"])] if text else []
 
 
 @matplotlib.rc_context({"text.usetex": False})
@@ -93,10 +92,11 @@ def decile_chart(deciles: PublishedTable, gradient: PublishedTable | None, out_p
         total = sum(households)
         ranks = [(sum(households[:k]) + households[k] / 2) / total for k in range(len(body))]
         mean = sum(v * h for v, h in zip(plotted.values(), households, strict=True)) / total
-        y0 = mean - row["sii"] * sum(r * h for r, h in zip(ranks, households, strict=True)) / total
+        sii = float(row["sii"])
+        y0 = mean - sii * sum(r * h for r, h in zip(ranks, households, strict=True)) / total
         xs = list(range(len(body)))
-        ax.plot(xs, [y0 + row["sii"] * r for r in ranks], color="#c0392b", linestyle="--", linewidth=1.6,
-                label=mathtext_safe(f"slope index {row['sii']:+.1f} points"))
+        ax.plot(xs, [y0 + sii * r for r in ranks], color="#c0392b", linestyle="--", linewidth=1.6,
+                label=mathtext_safe(f"slope index {row['sii']} points"))
         ax.legend(fontsize=8, frameon=False, loc="best")
     ax.set_xticks(range(len(body)), [mathtext_safe(str(f.at[i, "segment_code"])) for i in body])
     ax.set_xlabel("National IMD decile (1 = most deprived 10% of neighbourhoods)")

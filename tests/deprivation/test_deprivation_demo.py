@@ -162,3 +162,24 @@ def test_a_small_decile_is_hidden_with_everything_derived_from_it():
     assert row["service_count"] == SYMBOL and row["penetration_pct"] == SYMBOL and row["index"] == SYMBOL
     assert shown["service_count"].eq(SYMBOL).sum() >= 2  # a second row hidden: no total minus the rest
     assert _flags(b, "deprivation_gradient", hidden) == [True]
+
+
+def test_the_summary_line_quotes_the_published_gradient_as_shown():
+    import re
+
+    from pipeline.config import Suppression
+    from pipeline.publish.display import display
+    from pipeline.publish.stage import table
+    from pipeline.render.deprivation import summary_line
+
+    b = _small_profile()
+    frame = b.views["deprivation_gradient"].assign(suppressed=[False])
+    shown = display("deprivation_gradient", frame, Suppression())
+    t = table(shown, frame["suppressed"], "x.csv", Suppression(), [])
+    line = summary_line(t)
+    assert line.startswith("Use is ") and "slope index of inequality" in line
+    cells = {v.lstrip("-") for v in t.frame.iloc[0].astype(str)}
+    assert all(n in cells for n in re.findall(r"\d+(?:\.\d+)?", line.replace("95% interval", ""))), line
+    withheld = table(display("deprivation_gradient", frame.assign(suppressed=[True]), Suppression()),
+                     pd.Series([True]), "x.csv", Suppression(), [])
+    assert summary_line(withheld) == ""

@@ -115,7 +115,7 @@ def _allowed(row: pd.Series) -> set[str]:
     written, and with thousands separators), the ratio index / 100, and about() of its counts."""
     vals = set()
     for v in row.astype(str):
-        vals |= {v, *v.split("; ")}  # lists such as target_segments "3; 4; 5"
+        vals |= {v, v.lstrip("-"), *v.split("; ")}  # lists such as target_segments "3; 4; 5"; a slope index
         if re.fullmatch(r"\d+", v):
             vals |= {f"{int(v):,}", about(int(v))}
         elif re.fullmatch(r"\d+\.\d+", v):
