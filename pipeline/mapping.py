@@ -24,7 +24,8 @@ are skipped. The run finds the same row: it holds every header the block maps.
   (`pipeline.profiles.equality.codemap`), at least `CODE_SHARE` of them; a yes/no column is
   `disability` only when its header says so;
 * channel: values that are contact channels (`CHANNELS`), or a header naming one;
-* address lines: headers naming an address part whose values are text, in file order (five at most);
+* address lines: headers naming an address part whose values are text, in file order (five at most;
+  a column blank in the sample right after a mapped line, named as an address part, is the next);
 * record id: a column with every sampled value present and distinct, the header naming an id first;
 * options: YES/NO columns (profiled as sub-services); likely outcomes (a yes/no column named like
   an outcome, a satisfaction scale, a number) as commented lines to check and uncomment.
@@ -412,11 +413,24 @@ def propose(sample: Sample, name: str | None = None, label: str | None = None) -
         elif low <= YES_NO:
             prop.options.append(free[i])
             prop.evidence[free.pop(i)] = f"{of(i)}, all yes/no: an option (sub-service)"
-    # address lines: headers naming an address part, text values, file order
-    n = 0
-    for i in sorted(free):
+    # address lines: headers naming an address part, text values, file order; a line blank in the
+    # sample right after one mapped is mapped too (a second or third line filled further down)
+    n, blank = 0, {i: str(h).strip() for i, h in enumerate(sample.headers)
+                   if str(h).strip() in prop.undecided and prop.undecided[str(h).strip()].startswith("blank")}
+    for i in sorted([*free, *blank]):
+        head = free.get(i) or blank[i]
+        if n == 0 or n >= 5 or not _ADDRESS.search(norm_header(head)):
+            if i in blank or n >= 5:
+                continue
+        if i in blank:
+            if prop.columns.get(f"address_{n}") != sample.headers[i - 1].strip():
+                continue
+            n += 1
+            prop.columns[f"address_{n}"] = head
+            prop.evidence[head] = prop.undecided.pop(head) + ": the address line after the one before"
+            continue
         values = sample.values(i)
-        if n < 5 and _ADDRESS.search(norm_header(free[i])) and \
+        if _ADDRESS.search(norm_header(head)) and \
                 sum(any(c.isalpha() for c in v) for v in values) >= TEXT_SHARE * len(values):
             n += 1
             take(f"address_{n}", i, f"the header names an address part; {of(i)} of text "
