@@ -43,6 +43,7 @@ from segments.naming import (
     salience,
     shares,
     short_label,
+    tier_shares,
     tier_traits,
     traits,
     truthful,
@@ -307,8 +308,7 @@ def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | N
                           for c in tier}
         rule = None
         if area_share is not None:  # the name rule: claims that hold, else comparisons
-            member = codes[level].to_numpy()
-            held = {c: shares(frame.v, member == c, weight, area_share) for c in tier}
+            held = tier_shares(frame.v, codes[level].to_numpy(), weight, area_share)
 
             def rule(c: str, ts: list, held=held) -> list:
                 return truthful(ts, held[c], vocab)

@@ -368,6 +368,24 @@ def shares(values: pd.DataFrame, members: np.ndarray, weight: np.ndarray | None,
     return Shares(v.median(), weighted, area)
 
 
+def tier_shares(values: pd.DataFrame, labels: np.ndarray, weight: np.ndarray | None,
+                area: pd.Series) -> dict[str, Shares]:
+    """`shares` of every segment of one tier at once (`labels`: its code per row of `values`)."""
+    lab = pd.Series(np.asarray(labels).astype(str), index=values.index)
+    median = values.groupby(lab).median()
+    w = None if weight is None else pd.Series(np.nan_to_num(np.asarray(weight, float)),
+                                              index=values.index)
+    plain = values.groupby(lab).mean()
+    if w is None:
+        weighted = plain
+    else:
+        total = w.groupby(lab).sum()
+        num = values.fillna(0.0).mul(w, axis=0).groupby(lab).sum()
+        weighted = num.div(total.replace(0.0, np.nan), axis=0)
+        weighted = weighted.where(total.gt(0), plain, axis=0)
+    return {c: Shares(median.loc[c], weighted.loc[c], area) for c in median.index}
+
+
 def claim_holds(variable: str, side: str, s: Shares, vocab: pd.DataFrame) -> bool:
     """Whether the claim of `variable`'s `side` holds for the segment of `s`: its share at least
     `CLAIM_SHARE`, or the largest category of its facet, by the median OA or the households."""
@@ -761,5 +779,5 @@ def short_label(code: str, name: str, max_chars: int) -> str:
 __all__ = ["vocabulary", "vocabulary_from_labels", "descriptor_problems", "load_descriptors",
            "traits", "choose", "unique_names", "name_of", "name_problems", "census_label_texts",
            "short_label", "Trait", "FORBIDDEN", "Shares", "shares", "claim_holds", "truthful",
-           "claims_in", "name_rule_failures", "is_claim", "CLAIM_SHARE", "REVIEW_RULE",
+           "claims_in", "name_rule_failures", "is_claim", "tier_shares", "CLAIM_SHARE", "REVIEW_RULE",
            "MAX_CHARS", "DOMAINS", "RESTRICTED", "VOCABULARY_PATH"]
