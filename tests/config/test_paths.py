@@ -151,3 +151,14 @@ def test_a_run_from_another_working_folder_reads_the_config_folder_inputs(demo_d
     # in the working folder, only the installation's secret key (pipeline.secret: data/ there)
     assert [p.relative_to(elsewhere) for p in elsewhere.rglob("*") if p.is_file()] == \
         [paths.Path("data/.insight-secret")]
+
+
+def test_insight_area_writes_paths_from_the_config_folder(tmp_path, monkeypatch):
+    from pipeline.area.writeconfig import written
+
+    monkeypatch.chdir(tmp_path)
+    config = paths.Path("config/areas/x.yaml")
+    assert written(tmp_path / "data" / "areas" / "x" / "oa.gpkg", config) == "../../data/areas/x/oa.gpkg"
+    assert written(paths.Path("data/reference/onspd.duckdb"), config) == "../../data/reference/onspd.duckdb"
+    outside = tmp_path.parent / "elsewhere.csv"  # not under the working folder: absolute
+    assert written(outside, config) == str(outside.resolve())
