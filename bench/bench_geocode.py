@@ -168,13 +168,14 @@ def write_config(path: Path, area: dict, directory: Path, reference: Path, recor
 
 
 def absolute_area(config: Path) -> dict:
-    """The area config with its relative paths made absolute (they are relative to the repository)."""
+    """The area config with its relative paths made absolute (a config's relative paths are read
+    from its own folder, `pipeline.paths.anchored`)."""
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     g = raw["geography"]
     for key in ("oa_boundaries", "wards", "oa_to_ward"):
         if g.get(key):
-            g[key]["path"] = str((REPO / g[key]["path"]).resolve())
-    raw["census"]["dir"] = str((REPO / raw["census"]["dir"]).resolve())
+            g[key]["path"] = str((config.parent / g[key]["path"]).resolve())
+    raw["census"]["dir"] = str((config.parent / raw["census"]["dir"]).resolve())
     return raw
 
 
