@@ -11,8 +11,9 @@ each stage timed), one after the other:
 * wall seconds per stage (geography, ingest, geocode, segments, assign; on Spark the geocode
   includes handing the extract and the reference tables to Spark, and assign the aggregates back)
   and records per second of the record-level stages (ingest + geocode + assign);
-* CPU seconds (user + system) of the process and of every process it started (the JVM, Python
-  workers), and peak memory: the largest sum of resident memory of the process tree, sampled every
+* CPU seconds (user + system) of the process and of the processes it waited for (Spark's Python
+  workers; the JVM only when the driver reaped it on exit, so Spark's figure is a lower bound), and
+  peak memory: the largest sum of resident memory of the process tree, sampled every
   0.2 s from /proc;
 * the machine's load (/proc/loadavg) before and after: other work shares these two cores.
 
@@ -171,7 +172,7 @@ def main() -> None:
         t = got["times"]
         record_level = sum(t.get(s, 0.0) for s in ("ingest", "geocode", "assign"))
         print(f"{engine} (load {load} -> {data.loadavg()}): {took:.1f} s wall in all, CPU {cpu:.1f} s "
-              f"(the process and every process it started), peak memory {peak:.2f} GB (process tree)")
+              f"(the process and those it waited for), peak memory {peak:.2f} GB (process tree)")
         print("  " + "; ".join(f"{s} {t.get(s, 0.0):.1f} s" for s in stages))
         print(f"  record-level stages (ingest + geocode + assign) {record_level:.1f} s: "
               f"{got['rows'] / record_level:,.0f} records/s; {got['rows']:,} read, "
