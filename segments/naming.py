@@ -478,7 +478,8 @@ def name_rule_failures(names: pd.DataFrame, column: str, codes: pd.DataFrame,
                        households: pd.Series | None = None) -> list[str]:
     """Every way the names of `column` (rows level, segment) break the name rule: a claim that
     does not hold for the segment's households, a comparison the segment does not have more of
-    than the area, a name used twice across the tiers. codes: oa21cd and a column per tier;
+    than the area, a child claiming another category of a facet where its parent's claim still
+    holds for it, a name used twice across the tiers. codes: oa21cd and a column per tier;
     values: the untransformed values per OA; households per OA (optional)."""
     out = []
     dup = names[column][names[column].duplicated(keep=False)]
@@ -489,9 +490,23 @@ def name_rule_failures(names: pd.DataFrame, column: str, codes: pd.DataFrame,
     v = values.loc[codes["oa21cd"]]
     w = None if households is None else households.reindex(codes["oa21cd"]).to_numpy(float)
     area = shares(v, np.ones(len(v), bool), w, v.mean()).weighted
+    by_code = {str(r.segment): (r.level, getattr(r, column)) for r in names.itertuples(index=False)}
     for row in names.itertuples(index=False):
         level, code, name = row.level, str(row.segment), getattr(row, column)
         s = shares(v, (codes[level].astype(str) == code).to_numpy(), w, area)
+        parent = by_code.get(code[:-1]) if level != "supergroup" else None
+        if parent is not None:  # a child contradicts its parent only where the parent still holds
+            mine = {(vocab.at[var, "facet"], var, side) for _, var, side, c in claims_in(name, vocab)
+                    if c and var in vocab.index}
+            for _, var, side, c in claims_in(parent[1], vocab):
+                if not c or var not in vocab.index:
+                    continue
+                # categories of a facet exclude each other; a low side ("renters") only its own high
+                other = [m for m in mine if (m[1] == var and m[2] != side) or (
+                    m[0] == vocab.at[var, "facet"] and m[1] != var and m[2] == side == "high")]
+                if other and claim_holds(var, side, s, vocab):
+                    out.append(f"{level} {code} {name!r} claims {other[0][1]} where its parent's "
+                               f"{parent[1]!r} claim {var} still holds for it")
         for text, var, side, claim in claims_in(name, vocab):
             if var not in v.columns:
                 continue

@@ -544,3 +544,28 @@ def test_names_are_unique_across_tiers():
     names = unique_names({"1a": [renters, flats, young]}, "group", contrast=lambda c, o: None,
                          vocab=pd.DataFrame(), taken={"Private renters in flats"})
     assert names["1a"] == "Young private renters in flats"
+
+
+def test_a_child_never_claims_against_a_parent_claim_that_still_holds_for_it():
+    vocab = vocabulary(load_spec(DEFAULT_SPEC))
+    oas = ["E1", "E2", "E3"]
+    codes = pd.DataFrame({"oa21cd": oas, "supergroup": ["1"] * 3, "group": ["1a"] * 3})
+    # the median OA: 70% private renters; over the households (the first OA has nearly all):
+    # 60% owner-occupiers. Both claims hold, so a child may not trade one for the other
+    values = pd.DataFrame({"v42": [10.0, 10.0, 10.0], "v43": [30.0, 70.0, 70.0],
+                           "v44": [60.0, 20.0, 20.0]}, index=oas)
+    hh = pd.Series([1000.0, 1.0, 1.0], index=oas)
+
+    def names(parent, child):
+        return pd.DataFrame({"level": ["supergroup", "group"], "segment": ["1", "1a"],
+                             "name": [parent, child]})
+
+    failures = name_rule_failures(names("Private renters", "Owner-occupiers in flats"), "name",
+                                  codes, values, vocab, hh)
+    assert len(failures) == 1 and "claims v44 where its parent's 'Private renters' claim v43 " \
+        "still holds" in failures[0]
+    # a wider claim of the same facet is no contradiction ("renters" holds where private renting
+    # does), nor is the parent's own claim repeated
+    for child in ("Renters in flats", "Private renters in flats"):
+        assert name_rule_failures(names("Private renters", child), "name", codes, values, vocab,
+                                  hh) == []
