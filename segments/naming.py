@@ -43,9 +43,11 @@ by either measure. A trait that does not hold is worded as a comparison (its ``m
 area, else left to the pen portrait. A comparison in a name always holds against the area (the
 segment's mean above the area's on that side). So a child never contradicts its parent: where
 it claims another category of a facet its parent claims ("Private renters" in an owner-occupier
-group), that category holds for the child, and the name says how it differs. `claims_in`
-reads the claims back from a name's words and `name_rule_failures` checks every name of a
-build against this rule (tests run it on every build they make).
+group), that category holds for the child, and the name says how it differs (the parent's claim
+must not still hold for the child; a wider claim, "renters" under "private renters", is no
+contradiction). `claims_in` reads the claims back from a name's words and
+`name_rule_failures` checks every name of a build against this rule (tests run it on every
+build they make).
 
 **The restricted domain.** Ethnicity, country of birth, religion and language (domain
 ``diversity``) may describe a segment in its portrait, but in a name they only ever appear as one
