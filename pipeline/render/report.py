@@ -317,15 +317,15 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
     appendix += [Extra(t, Table(cols, rows), what, wide=wide) for t, cols, rows, what, _, wide in more]
     charts += access_charts
     dep_chart = deprivation_render.section(views, folder, name, label)
-    if dep_chart is not None:  # take-up by national IMD decile and its gradient (domains: appendix)
-        extras.append(Extra("Take-up by deprivation", display_table(views[deprivation_render.DECILES]),
-                            deprivation_render.DECILES, {"href": f"charts/{dep_chart.path.name}",
-                                                         "alt": dep_chart.alt}))
+    if dep_chart is not None:  # take-up by national IMD decile (the gradient's line is in the summary)
+        appendix.insert(0, Extra("Take-up by deprivation", display_table(views[deprivation_render.DECILES]),
+                                 deprivation_render.DECILES, {"href": f"charts/{dep_chart.path.name}",
+                                                              "alt": dep_chart.alt}))
         charts.append(dep_chart)
     if deprivation_render.ACCESS in views:
         cols, rows = deprivation_render.access_table(views[deprivation_render.ACCESS])
-        extras.append(Extra("Distance to the nearest service point by deprivation decile", Table(cols, rows),
-                            deprivation_render.ACCESS))
+        appendix.insert(1, Extra("Distance to the nearest service point by deprivation decile",
+                                 Table(cols, rows), deprivation_render.ACCESS))
     has_ci = {"index_lower", "index_upper"} <= set(seg.frame.columns)
     html = _ENV.get_template("service.html.j2").render(
         title=f"{label}: customer insight report, {cfg.area_name}", label=label, area=cfg.area_name,
