@@ -1,7 +1,7 @@
 """`insight map EXTRACT`: the service block of an extract proposed from the file itself.
 
 **What is read** (`read_sample`): the header and at most `SAMPLE_ROWS` rows below it, never more.
-A CSV in the encoding the ingest stage detects (`pipeline.ingest.encoding.detect_encoding`), a
+A CSV in the encoding the ingest stage's rule gives for its first 4 MB (`_head_encoding`), a
 workbook read only (any sheet: `--sheet`, else the one with most rows). The header row is found as
 the ingest stage finds it (`pipeline.ingest.headers.sniff_csv`, `pipeline.ingest.xlsx.
 sheet_header_index`), scored against the headers councils usually give each field
@@ -44,6 +44,7 @@ the config's folder, where a run reads it from (`pipeline.paths.anchored`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -60,14 +61,16 @@ from pipeline.config import DATE_OF_BIRTH as DATE_OF_BIRTH_FIELD
 from pipeline.config import EQUALITY_FIELDS, ConfigError, Service, identifier_kind
 from pipeline.dates import FORMATS, YEAR_PATTERN, parse
 from pipeline.errors import InsightError
-from pipeline.ingest.encoding import detect_encoding, is_utf8
+from pipeline.ingest.encoding import bom_encoding, is_utf8
+from pipeline.ingest.filekind import check_path
 from pipeline.ingest.headers import SNIFF_LINES, SYNONYMS, norm_header, sniff_csv, wanted_headers
-from pipeline.ingest.xlsx import sheet_header_index
+from pipeline.ingest.xlsx import check_xlsx_size, sheet_header_index
 from pipeline.profiles.equality.categories import MISSING, PREFER_NOT, UNKNOWN
 from pipeline.profiles.equality.codemap import CodeMap
 
-#: Rows read below the header, at most
+#: Rows read below the header, at most; and the bytes read from a CSV's top to tell its encoding
 SAMPLE_ROWS = 2000
+HEAD_BYTES = 4 << 20
 #: Shares of the non-blank sampled values a rule must claim
 POSTCODE_SHARE, CODE_SHARE, DATE_SHARE, TEXT_SHARE, ID_SHARE = 0.5, 0.8, 0.9, 0.9, 0.95
 #: Headers councils usually give the fields the stage's SYNONYMS do not cover (for finding the header)
@@ -101,7 +104,11 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 class MapError(InsightError):
-    """An extract `insight map` cannot read, or a config it cannot add the block to."""
+    """An extract `insight map` cannot read, or a config it cannot add the block to: the problem
+    and its fix on one line."""
+
+    def __init__(self, message: str, *, fix: str):
+        super().__init__(f"{message}. Fix: {fix}", fix=fix)
 
 
 @dataclass
@@ -170,8 +177,24 @@ def _score(cells: list[str], wanted: set[str]) -> int:
     return len(wanted & {norm_header(c) for c in cells})
 
 
+def _head_encoding(path: Path) -> str:
+    """The ingest stage's encoding rule (`detect_encoding`) on the first HEAD_BYTES only: a
+    byte-order mark's, else UTF-8 if those bytes decode, else cp1252. (The run detects the whole
+    file's; the block names an encoding only when the head already shows it is not UTF-8.)"""
+    bom = bom_encoding(path)
+    if bom:
+        return bom
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a character cut at the end
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
 def _csv_sample(path: Path, limit: int) -> Sample:
-    encoding = detect_encoding(path, None)
+    encoding = _head_encoding(path)
     readable = "utf-8-sig" if is_utf8(encoding) else encoding
     probe = _probe(path)
     line, delim = sniff_csv(path, probe, encoding=readable)
@@ -192,6 +215,7 @@ def _csv_sample(path: Path, limit: int) -> Sample:
 def _xlsx_sample(path: Path, sheet: str | None, limit: int) -> Sample:
     from openpyxl import load_workbook
 
+    check_xlsx_size(path, _probe(path))  # the stage's guard: a workbook that would expand too far
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
@@ -227,8 +251,11 @@ def _xlsx_sample(path: Path, sheet: str | None, limit: int) -> Sample:
 def read_sample(path: Path | str, sheet: str | None = None, limit: int = SAMPLE_ROWS) -> Sample:
     """The header (found as the ingest stage finds it) and at most `limit` rows below it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise MapError(f"{path}: no such file", fix="name the extract's file")
+    if path.is_dir():
+        raise MapError(f"{path} is a folder", fix="name the extract's file in it")
+    check_path(path, _probe(path))  # the stage's rule: a folder, an empty file, a kind it cannot read
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _xlsx_sample(path, sheet, limit)
     if sheet is not None:
