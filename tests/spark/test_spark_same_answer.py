@@ -34,6 +34,8 @@ def test_demo_on_spark_publishes_the_same_tables_and_accounting(demo_run, spark_
     differ = [p for p in published if (tmp_path / "csv" / p).read_bytes() != (cfg.outputs / p).read_bytes()]
     assert differ == [], f"{len(differ)} of {len(published)} published CSVs differ on Spark: {differ[:10]}"
 
-    # the record-level rows stayed in Spark's datasets: the warehouse holds aggregates of them
+    # the private rejects files (row, reason, postcode as given), written by Spark, are the same too
     rejects = sorted(p.name for p in (Path(spark_cfg.private) / "rejects").iterdir())
     assert rejects == sorted(p.name for p in (Path(cfg.private) / "rejects").iterdir())
+    assert all((Path(spark_cfg.private) / "rejects" / n).read_bytes()
+               == (Path(cfg.private) / "rejects" / n).read_bytes() for n in rejects)
