@@ -131,12 +131,12 @@ def test_python_m_segments_reports_user_errors_and_traces_bugs(tmp_path, capsys,
 
     bad = tmp_path / "names.csv"
     bad.write_text("a,b\n1,x\n")
-    monkeypatch.setattr("segments.__main__.validate_config", lambda _: read_names(bad))
+    monkeypatch.setattr("segments.__main__.validate_config", lambda _, **__: read_names(bad))
     assert segments_main(["whatever.yaml"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "code,name" in err and "bug" not in err
 
-    monkeypatch.setattr("segments.__main__.validate_config", lambda _: _segments_bug())
+    monkeypatch.setattr("segments.__main__.validate_config", lambda _, **__: _segments_bug())
     with pytest.raises(ValueError, match="cannot make 3 clusters"):
         segments_main(["whatever.yaml"])
     assert "python -m segments: this is a bug" in capsys.readouterr().err
