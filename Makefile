@@ -79,12 +79,12 @@ bench-segments-cli: $(STAMP) ## time python -m segments with its diagnostics on 
 bench-area: $(STAMP) ## time insight area cutting one LAD from national-size products (prints figures)
 	$(BIN)/python bench/bench_area.py
 
-test: $(STAMP) $(SPARK_STAMP) ## run the test suite (two workers, one per core; a file's tests on one worker, the Spark tests on one; the demo run built once for both)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+test: $(STAMP) $(SPARK_STAMP) ## run the test suite (two workers, one per core, a file's tests on one; the demo run built once for both)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## the test suite less the whole-pipeline runs of tests/e2e/ (marked slow)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .

@@ -1,9 +1,12 @@
 """Shared test fixtures: paths to the repository and to ../shared (real open data), and the demo
 borough and its run, each made once for the whole session.
 
-`make test` runs two xdist workers with ``--dist loadgroup`` and each test in a group of its file
-(:func:`pytest_collection_modifyitems`), so a module's fixtures are built once; the Spark tests
-are one group, so one JVM starts. The demo borough's files and its run are wanted by tests in
+`make test` runs two xdist workers with ``--dist loadfile``: a file's tests run on one worker, so
+a module's fixtures are built once (the tests that need the SparkSession are in one file, so one
+JVM starts). (``--dist loadgroup`` would group across files, but pytest-xdist 3.8 marks its groups
+on ``item._nodeid``, which pytest 9 no longer reads: every test was spread one by one.)
+
+The demo borough's files and its run are wanted by tests in
 many files: the first worker to ask builds them, under a lock in the session's shared temporary
 folder, and the other reads what it left (:func:`once`), so each is built once, not once a worker.
 Tests only read them."""
@@ -27,15 +30,6 @@ def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared is not beside the repository")
     return SHARED
-
-
-def pytest_collection_modifyitems(config, items):
-    """The xdist group of each test: its file (a module's fixtures built on one worker, once), or
-    "spark" for every test under tests/spark/ (one SparkSession, one JVM)."""
-    for item in items:
-        path = Path(str(item.fspath)).resolve()
-        group = "spark" if path.parent.name == "spark" else path.relative_to(REPO).as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @contextmanager
