@@ -424,7 +424,9 @@ def test_the_manifest_says_what_was_read_kept_for_how_long_and_what_is_shared(id
     assert services["garden_waste"]["identifier_columns_not_read"] == ["Full Name", "Email Address"]
     tables = {t["table"]: t for t in m["warehouse_tables"]}
     assert {t for t, v in tables.items() if v["record_level"]} == {
-        f"{kind}_{s}" for kind in ("geocode", "assign") for s in services}
+        f"{kind}_{s}" for kind in ("geocode", "assign") for s in services} | {
+        t for s in cfg.surveys for t in (f"geocode_survey_{s.name}", f"survey_{s.name}_weights")}
+    assert cfg.surveys  # the demo's resident survey: its respondents are record-level too
     assert "ref_postcodes" in tables and not tables["segments_oa"]["record_level"]
     assert "age_band" in tables["assign_stop_smoking"]["columns"]
     columns = [c.lower() for t in tables.values() for c in t["columns"]]

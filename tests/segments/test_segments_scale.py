@@ -70,7 +70,8 @@ def test_missing_boundary_file_is_an_error(tmp_path, capsys):
     code, out, err = _segments(capsys, cfg, tmp_path)
     assert code == 2 and out == ""
     assert _problems(err) == [f"geography.oa_boundaries.path: no such file or folder: {missing}. Fix: "
-                              "correct the path, or create it"]
+                              "correct the path (a relative path is read from the config file's folder), "
+                              "or create it"]
     assert not (tmp_path / "outputs").exists()
     # the build itself refuses too (a caller that skipped validation)
     with pytest.raises(AreaError, match="segmentation.scope: census"):
