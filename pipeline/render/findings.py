@@ -180,6 +180,13 @@ def _value(t: PublishedTable, row) -> str:
     return f"{row[col]}%" if col == "rate_pct" else f"mean {row[col]}"
 
 
+def _named(code, name) -> str:
+    """'7 Older singles in social housing'; a name that already starts with its code (a decile's
+    '1 (most deprived 10%)') is not given the code twice."""
+    code, name = str(code), str(name or "")
+    return name if name == code or name.startswith(f"{code} ") else f"{code} {name}".strip()
+
+
 def who_benefits(views: dict[str, PublishedTable], labels: dict[str, str]) -> list[Headline]:
     """Per outcome: the segments, then per equality characteristic the groups, significantly worse
     served than the service as a whole, the furthest from it first, each with its published rate
@@ -187,7 +194,10 @@ def who_benefits(views: dict[str, PublishedTable], labels: dict[str, str]) -> li
     out = []
     for name, dims in outcome_views(views).items():
         label = labels.get(name, name.replace("_", " "))
-        for dim, t in dims.items():
+        # segments, then the equality groups, then deprivation (its gradient has its own summary
+        # line): the report's summary keeps the first few
+        order = sorted(dims, key=lambda d: (d != "segment", d.startswith("deprivation")))
+        for dim, t in ((d, dims[d]) for d in order):
             if dim in OUTCOME_AREAS and dim != "segment":
                 continue
             worst = worse_served(t)
@@ -195,7 +205,7 @@ def who_benefits(views: dict[str, PublishedTable], labels: dict[str, str]) -> li
                 continue
             total = t.frame[t.frame["segment_code"] == "Total"]
             overall = "" if total.empty else f"the service's {_value(t, total.iloc[0])} "
-            rows = [f"{r['segment_code']} {r['segment_name']}".strip() + f" ({_value(t, r)})"
+            rows = [f"{_named(r['segment_code'], r['segment_name'])} ({_value(t, r)})"
                     for _, r in worst.head(3).iterrows()]
             listed = rows[0] if len(rows) == 1 else ", ".join(rows[:-1]) + " and " + rows[-1]
             what = "segment" if dim == "segment" else dim.replace("_", " ")

@@ -330,6 +330,9 @@ def _hand_made_pair(nation: dict, tmp: Path) -> dict:
     for table, frame in fr["census"].items():
         frame[frame["geography code"].isin(oas)].to_csv(folder / "census" / f"{table}.csv", index=False)
     demo = relocated_raw(Path("config/demo.yaml"), {"data/demo/raw": str(nation["raw"])})
+    # the demo's fictional deprivation file and its directory's LSOAs cover Demoborough only; the
+    # comparison is of the geography and census blocks `insight area` makes
+    demo.pop("deprivation", None)
     return demo | {
         "run": "pair", "area_name": "Demoborough and Demoborough East",
         "geography": {
