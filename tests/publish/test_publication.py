@@ -26,6 +26,7 @@ from tests.helpers import relocated_raw, republished
 COUNT_COLUMNS = {"service_count", "non_users", "records", "matched", "rejected", "rows_read", "address_level",
                  "postcodes_corrected", "terminated_postcodes", "large_user_postcodes", "uprns_used",
                  "uprns_contradicting_record", "uprns_not_found", "fuzzy_address_matches",
+                 "non_residential_matches",
                  *MATCH_LEVELS, *REJECT_REASONS}
 #: Workbook headings of the same counts.
 COUNT_HEADINGS = {"Users", "Households not using"}
