@@ -27,7 +27,7 @@ $(SPARK_STAMP): $(STAMP)
 
 install-spark: $(SPARK_STAMP) ## add the Spark engine's packages (pyspark, pyarrow, sqlglot; needs Java 17+)
 
-data/demo/raw/.complete: $(STAMP)
+data/demo/raw/.complete: $(STAMP) $(wildcard pipeline/synth/*.py)  # made again when the generator changes
 	$(BIN)/insight demo-data --out data/demo/raw --truth data/demo/truth --seed $(SEED)
 	touch $@
 
