@@ -39,6 +39,7 @@ from segments.naming import (
     MAX_CHARS,
     MIN_STRENGTH,
     RESTRICTED,
+    claims_in,
     name_problems,
     salience,
     shares,
@@ -270,7 +271,9 @@ def _sibling_sentence(code: str, siblings: list[str], raw: pd.DataFrame, sd: pd.
 def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | None,
                      weight: np.ndarray | None = None) -> dict[tuple[str, str], str]:
     """The automatic names, tier by tier from the top (unique across the tiers), each trait a
-    claim that holds for the segment's households or a comparison (`naming.truthful`);
+    claim that holds for the segment's households or a comparison (`naming.truthful`), and
+    below the top tier no claim that contradicts a claim of the parent's name still holding
+    for the segment;
     weight: households per row of `codes` (None: every OA counts once)."""
     out: dict[tuple[str, str], str] = {}
     area_share = None
@@ -310,8 +313,13 @@ def _automatic_names(codes: pd.DataFrame, frame: _Frame, vocab: pd.DataFrame | N
         if area_share is not None:  # the name rule: claims that hold, else comparisons
             held = tier_shares(frame.v, codes[level].to_numpy(), weight, area_share)
 
-            def rule(c: str, ts: list, held=held) -> list:
-                return truthful(ts, held[c], vocab)
+            # below the top tier, the claims of the parent's name (named already, top down)
+            above = {c: [] if parent is None else
+                     [(v, sd) for _, v, sd, claim in claims_in(out[(parent, first[c])], vocab)
+                      if claim and v in vocab.index] for c in tier}
+
+            def rule(c: str, ts: list, held=held, above=above) -> list:
+                return truthful(ts, held[c], vocab, above[c])
 
             candidates = {c: rule(c, ts) for c, ts in candidates.items()}
 

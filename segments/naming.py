@@ -425,13 +425,37 @@ def comparison_of(t: Trait, vocab: pd.DataFrame) -> Trait | None:
                  "comparison")
 
 
-def truthful(candidates: list[Trait], s: Shares, vocab: pd.DataFrame) -> list[Trait]:
+def contradicts(variable: str, side: str, parent_variable: str, parent_side: str,
+                vocab: pd.DataFrame) -> bool:
+    """Whether a child's claim of `variable`'s `side` contradicts its parent's claim of
+    `parent_variable`'s `parent_side`: the other side of the same variable, or another category
+    (high side) of the same facet, since categories of a facet exclude each other. A wider claim
+    ("renters", the low side of owner-occupiers, under "private renters") is no contradiction."""
+    return (variable == parent_variable and side != parent_side) or (
+        variable != parent_variable and side == parent_side == "high"
+        and vocab.at[variable, "facet"] == vocab.at[parent_variable, "facet"])
+
+
+def truthful(candidates: list[Trait], s: Shares, vocab: pd.DataFrame,
+             parent_claims: list[tuple[str, str]] | tuple[()] = ()) -> list[Trait]:
     """`candidates` with every claim that does not hold for the segment worded as a comparison
     (when the segment has more of it than the area) or left out, and every comparison kept only
-    where the segment has more than the area; the order kept (the name rule)."""
+    where the segment has more than the area; the order kept (the name rule).
+
+    parent_claims: the (variable, side) claims of the parent's name (below the top tier). A
+    claim that `contradicts` one of them which still holds for the segment is treated as one
+    that does not hold: worded as a comparison or left out, so the child keeps its parent's
+    claim or says how it differs."""
+    held = [(v, sd) for v, sd in parent_claims if claim_holds(v, sd, s, vocab)]
     out = []
     for t in candidates:
         claim = is_claim(t.text, t.role)
+        if claim and any(contradicts(t.variable, t.side, v, sd, vocab) for v, sd in held
+                         if t.variable in vocab.index):
+            more = comparison_of(t, vocab)
+            if more is not None and above_area(t.variable, t.side, s):
+                out.append(more)
+            continue
         if claim and claim_holds(t.variable, t.side, s, vocab):
             out.append(Trait(*[getattr(t, f) for f in ("variable", "side", "text", "role", "alt",
                                                        "domain", "facet", "strength")], "claim"))
@@ -503,9 +527,7 @@ def name_rule_failures(names: pd.DataFrame, column: str, codes: pd.DataFrame,
             for _, var, side, c in claims_in(parent[1], vocab):
                 if not c or var not in vocab.index:
                     continue
-                # categories of a facet exclude each other; a low side ("renters") only its own high
-                other = [m for m in mine if (m[1] == var and m[2] != side) or (
-                    m[0] == vocab.at[var, "facet"] and m[1] != var and m[2] == side == "high")]
+                other = [m for m in mine if contradicts(m[1], m[2], var, side, vocab)]
                 if other and claim_holds(var, side, s, vocab):
                     out.append(f"{level} {code} {name!r} claims {other[0][1]} where its parent's "
                                f"{parent[1]!r} claim {var} still holds for it")
@@ -796,5 +818,5 @@ def short_label(code: str, name: str, max_chars: int) -> str:
 __all__ = ["vocabulary", "vocabulary_from_labels", "descriptor_problems", "load_descriptors",
            "traits", "choose", "unique_names", "name_of", "name_problems", "census_label_texts",
            "short_label", "Trait", "FORBIDDEN", "Shares", "shares", "claim_holds", "truthful",
-           "claims_in", "name_rule_failures", "is_claim", "tier_shares", "CLAIM_SHARE", "REVIEW_RULE",
-           "MAX_CHARS", "DOMAINS", "RESTRICTED", "VOCABULARY_PATH"]
+           "claims_in", "contradicts", "name_rule_failures", "is_claim", "tier_shares",
+           "CLAIM_SHARE", "REVIEW_RULE", "MAX_CHARS", "DOMAINS", "RESTRICTED", "VOCABULARY_PATH"]
