@@ -472,18 +472,31 @@ def truthful(candidates: list[Trait], s: Shares, vocab: pd.DataFrame,
     return out
 
 
-def _forms(vocab: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
-    """Every phrase a name can hold: (phrase, variable, side, is a claim), longest first."""
+_FORM_COLUMNS = ["high", "high_role", "high_alt", "low", "low_role", "low_alt", "more",
+                 "low_more"]
+
+
+def _forms(vocab: pd.DataFrame) -> tuple[tuple[str, str, str, bool, re.Pattern], ...]:
+    """Every phrase a name can hold: (phrase, variable, side, is a claim, the phrase as a whole
+    words pattern), longest first. Read once per vocabulary (`claims_in` runs for every name
+    and parent of a build)."""
+    return _forms_of(tuple(vocab[_FORM_COLUMNS].itertuples(name=None)))
+
+
+@functools.lru_cache(maxsize=8)
+def _forms_of(rows: tuple[tuple, ...]) -> tuple[tuple[str, str, str, bool, re.Pattern], ...]:
     forms = []
-    for var, row in vocab.iterrows():
+    for var, *cells in rows:
+        row = dict(zip(_FORM_COLUMNS, cells, strict=True))
         for side in ("high", "low"):
             role = row[f"{side}_role"] or role_of(row[side])
             more = row["more" if side == "high" else "low_more"]
             for text, r in ((row[side], role), (row[f"{side}_alt"], None), (more, None)):
                 text = _norm(_text(text))
                 if text:
-                    forms.append((text, var, side, is_claim(text, r or role_of(text))))
-    return sorted(forms, key=lambda f: -len(f[0]))
+                    forms.append((text, var, side, is_claim(text, r or role_of(text)),
+                                  re.compile(rf"(?<![a-z'-]){re.escape(text)}(?![a-z'-])")))
+    return tuple(sorted(forms, key=lambda f: -len(f[0])))
 
 
 def claims_in(name: str, vocab: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
@@ -491,11 +504,10 @@ def claims_in(name: str, vocab: pd.DataFrame) -> list[tuple[str, str, str, bool]
     claim); longest phrase first, each word read once."""
     rest = f" {_norm(name)} "
     found = []
-    for text, var, side, claim in _forms(vocab):
-        pattern = rf"(?<![a-z'-]){re.escape(text)}(?![a-z'-])"
-        if re.search(pattern, rest):
+    for text, var, side, claim, pattern in _forms(vocab):
+        if pattern.search(rest):
             found.append((text, var, side, claim))
-            rest = re.sub(pattern, " | ", rest)
+            rest = pattern.sub(" | ", rest)
     return found
 
 
