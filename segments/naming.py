@@ -388,12 +388,22 @@ def tier_shares(values: pd.DataFrame, labels: np.ndarray, weight: np.ndarray | N
     return {c: Shares(median.loc[c], weighted.loc[c], area) for c in median.index}
 
 
+@functools.lru_cache(maxsize=8)
+def _facets(rows: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(variable -> facet, facet -> its variables in vocabulary order) of (variable, facet) rows."""
+    members: dict[str, list[str]] = {}
+    for var, facet in rows:
+        members.setdefault(facet, []).append(var)
+    return dict(rows), members
+
+
 def claim_holds(variable: str, side: str, s: Shares, vocab: pd.DataFrame) -> bool:
     """Whether the claim of `variable`'s `side` holds for the segment of `s`: its share at least
     `CLAIM_SHARE`, or the largest category of its facet, by the median OA or the households."""
     if variable not in s.median.index:
         return False
-    peers = [v for v in vocab.index[vocab["facet"] == vocab.at[variable, "facet"]]
+    facet = _facets(tuple(zip(vocab.index.tolist(), vocab["facet"].tolist(), strict=True)))
+    peers = [v for v in facet[1][facet[0][variable]]
              if v != variable and v in s.median.index] if side == "high" else []
     for stat in (s.median, s.weighted):
         x = float(stat[variable]) if side == "high" else 100.0 - float(stat[variable])
@@ -480,7 +490,8 @@ def _forms(vocab: pd.DataFrame) -> tuple[tuple[str, str, str, bool, re.Pattern],
     """Every phrase a name can hold: (phrase, variable, side, is a claim, the phrase as a whole
     words pattern), longest first. Read once per vocabulary (`claims_in` runs for every name
     and parent of a build)."""
-    return _forms_of(tuple(vocab[_FORM_COLUMNS].itertuples(name=None)))
+    return _forms_of(tuple(zip(vocab.index.tolist(), *(vocab[c].tolist() for c in _FORM_COLUMNS),
+                               strict=True)))
 
 
 @functools.lru_cache(maxsize=8)
