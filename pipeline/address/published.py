@@ -483,6 +483,12 @@ def first_line(path: Path) -> str:
     else:
         with open(path, "rb") as f:
             raw = f.readline(1 << 20)
+    return decoded_line(raw)
+
+
+def decoded_line(raw: bytes) -> str:
+    """A file's first line as text: UTF-8 (its BOM dropped), else Windows-1252 as Excel saves;
+    '' if neither reads it. The one reading of a first line for sniffing a product or layout."""
     for enc in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(enc).rstrip("\r\n")

@@ -101,13 +101,7 @@ class Entry:
             return f.readline(limit)
 
     def first_line(self) -> str:
-        raw = self.raw_first_line()
-        for enc in ("utf-8-sig", "cp1252"):
-            try:
-                return raw.decode(enc).rstrip("\r\n")
-            except UnicodeDecodeError:
-                continue
-        return ""
+        return published.decoded_line(self.raw_first_line())
 
     def header(self) -> list[str]:
         line = self.first_line()
