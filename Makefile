@@ -80,11 +80,11 @@ bench-area: $(STAMP) ## time insight area cutting one LAD from national-size pro
 	$(BIN)/python bench/bench_area.py
 
 test: $(STAMP) $(SPARK_STAMP) ## run the test suite (two workers, one per core, a file's tests on one; the demo run built once for both)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: test-fast
 test-fast: $(STAMP) ## the test suite less the whole-pipeline runs of tests/e2e/ (marked slow)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
 
 lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .

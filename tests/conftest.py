@@ -2,9 +2,10 @@
 borough and its run, each made once for the whole session.
 
 `make test` runs two xdist workers with ``--dist loadfile``: a file's tests run on one worker, so
-a module's fixtures are built once (the tests that need the SparkSession are in one file, so one
-JVM starts). (``--dist loadgroup`` would group across files, but pytest-xdist 3.8 marks its groups
-on ``item._nodeid``, which pytest 9 no longer reads: every test was spread one by one.)
+a module's fixtures are built once, the longest files first (:data:`LONGEST_FIRST`); the tests
+that need the SparkSession are in one file, so one JVM starts. (``--dist loadgroup`` would group
+across files, but pytest-xdist 3.8 marks its groups on ``item._nodeid``, which pytest 9 no longer
+reads: every test was spread one by one.)
 
 The demo borough's files and its run are wanted by tests in
 many files: the first worker to ask builds them, under a lock in the session's shared temporary
@@ -30,6 +31,26 @@ def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared is not beside the repository")
     return SHARED
+
+
+#: The files that take longest, first: `make test` runs ``--dist loadfile --no-loadscope-reorder``,
+#: so the workers take files in this order and then the rest as collected, and neither is left
+#: alone with a long file at the end (xdist's own reorder puts files with many tests first, which
+#: left the whole-pipeline files, with few tests each, to the end). The first two need no shared
+#: build; the demo run is built by the first and read by the others that need it.
+LONGEST_FIRST = (
+    "tests/e2e/test_demo_e2e.py", "tests/e2e/test_trafford_e2e.py", "tests/spark/test_spark_same_answer.py",
+    "tests/segments/test_segment_names.py", "tests/e2e/test_determinism.py", "tests/run/test_privacy.py",
+    "tests/render/test_report.py", "tests/publish/test_publication.py", "tests/render/test_accessibility.py",
+    "tests/area/test_area.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the files of :data:`LONGEST_FIRST` first, in its order (a stable sort: each file's tests
+    keep their order)."""
+    rank = {f: i for i, f in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONGEST_FIRST)))
 
 
 @contextmanager
