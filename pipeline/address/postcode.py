@@ -27,6 +27,11 @@ Standards Catalogue's BS7666 postcode pattern):
 **Partial** (`pc_partial(k)`): a valid outward code alone (``AB10``, ``M41``: the district) or
 with the sector digit (``M41 7``).
 
+**Area** (`pc_area(k)`): the postcode area of a key, the one or two letters its outward code
+starts with (``M`` of ``M332UX``, ``WA`` of ``WA145AB``); NULL for a key that does not start so
+(``GIR0AA``, blanks). The Spark engine partitions its cached directory and UPRN lookup by it
+(`pipeline.spark.reference`).
+
 **Correction** (`pc_reading(k)`, a Python function DuckDB calls for invalid keys only): the
 characters people and OCR confuse (``O``/``0``, ``I``/``1``, ``L``/``1``, ``Z``/``2``, ``S``/``5``)
 are tried in each position. The reading is the legal postcode reached with the fewest changes,
@@ -55,10 +60,13 @@ _OUTWARD = (r"[A-PR-UWYZ](?:[0-9][0-9]?|[A-HK-Y][0-9][0-9]?|[0-9][A-HJKPSTUW]|[A
 VALID = rf"GIR0AA|{_OUTWARD}[0-9][ABD-HJLNP-UW-Z]{{2}}"
 #: the district alone, or the sector
 PARTIAL = rf"{_OUTWARD}[0-9]?"
+#: the postcode area: the letters a key's outward code starts with (group 1)
+AREA = r"^([A-Z]{1,2})[0-9]"
 
 
 def macros_sql() -> str:
-    """The postcode macros (pc_fold, pc_key_full, pc_key, pc_valid, pc_partial), from the rules above."""
+    """The postcode macros (pc_fold, pc_key_full, pc_key, pc_valid, pc_partial, pc_area), from the
+    rules above."""
     return f"""
 CREATE OR REPLACE TEMP MACRO pc_fold(s) AS
     strip_accents(translate(upper(coalesce(CAST(s AS VARCHAR), '')), '{_FOLD_FROM}', '{_FOLD_TO}'));
@@ -69,6 +77,7 @@ CREATE OR REPLACE TEMP MACRO pc_key(s) AS CASE
     ELSE pc_key_full(s) END;
 CREATE OR REPLACE TEMP MACRO pc_valid(k) AS regexp_full_match(k, '{VALID}');
 CREATE OR REPLACE TEMP MACRO pc_partial(k) AS regexp_full_match(k, '{PARTIAL}');
+CREATE OR REPLACE TEMP MACRO pc_area(k) AS nullif(regexp_extract(k, '{AREA}', 1), '');
 """
 
 
@@ -132,7 +141,7 @@ def reading(key: str | None) -> str | None:
 
 
 def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the macros `pc_fold`, `pc_key`, `pc_valid`, `pc_partial` and the function
+    """Define the macros `pc_fold`, `pc_key`, `pc_valid`, `pc_partial`, `pc_area` and the function
     `pc_reading` on a connection (idempotent)."""
     from pipeline.warehouse import execute
 
