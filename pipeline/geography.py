@@ -395,10 +395,14 @@ def points_in_box_sql(table: str) -> str:
             WHERE easting BETWEEN ? AND ? AND northing BETWEEN ? AND ? ORDER BY pc_key"""
 
 
-def placed_view_sql(table: str) -> str:
-    """The view `ref_postcodes`: the directory `table` with the OAs found by point (`ref_postcode_oa`)."""
+def placed_view_sql(table: str, columns: list[str] | None = None) -> str:
+    """The view `ref_postcodes`: the directory `table` with the OAs found by point (`ref_postcode_oa`).
+    `columns`: the directory's columns, each named (for Spark, which has no `* REPLACE`)."""
+    placed = "coalesce(d.oa21cd, p.oa21cd) AS oa21cd"
+    select = (f"d.* REPLACE ({placed})" if columns is None else
+              ", ".join(placed if c == "oa21cd" else f"d.{ident(c)}" for c in columns))
     return f"""CREATE OR REPLACE TEMP VIEW ref_postcodes AS
-            SELECT d.* REPLACE (coalesce(d.oa21cd, p.oa21cd) AS oa21cd)
+            SELECT {select}
             FROM {ident(table)} d LEFT JOIN ref_postcode_oa p USING (pc_key)"""
 
 
