@@ -8,12 +8,13 @@ and its key -> OA link), each service's extract, the access service points, cent
 candidate sites.
 
 **Writes**: a run writes only in its shareable outputs folder (`outputs_dir`, replaced as a whole
-by every run), its private folder (`private_dir`, holding the warehouse) and the postcode reference
-database it may build (`geography.postcode_directory.reference_db`). `folder_problems` and
-`reference_problems` say what is wrong with those settings (at `load_config`); `protected(cfg)` is
-everything that must not lie inside the outputs folder (every input, and the reference database),
-which `pipeline.ownership.check_layout` refuses again when a run claims its folders. `inside` is
-the one test of a path lying in a folder.
+by every run), its private folder (`private_dir`, holding the warehouse), the postcode reference
+database it may build (`geography.postcode_directory.reference_db`) and, with `engine: spark`, the
+reference tables' Parquet cache (`spark.reference_cache`, checked by `pipeline.spark.reference`).
+`folder_problems` and `reference_problems` say what is wrong with those settings (at
+`load_config`); `protected(cfg)` is everything that must not lie inside the outputs folder (every
+input, and the reference database), which `pipeline.ownership.check_layout` refuses again when a
+run claims its folders. `inside` is the one test of a path lying in a folder.
 
 **Relative paths** (`anchored`): every relative path a config file names for the run to read (the
 inputs above, and the reference database beside them) is read from the config file's folder,

@@ -89,6 +89,9 @@ def problems(cfg: RunConfig, where: str = "engine") -> list[Problem]:
             shown = "an unreadable version" if major is None else f"Java {major}"
             found.append(f"{where}: {java} is {shown}; Spark needs Java {MIN_JAVA} or later. Fix: install "
                          "openjdk-17-jre-headless and set JAVA_HOME to it, or set engine: duckdb")
+    from pipeline.spark import reference
+
+    found += reference.problems(cfg)
     fixed = sorted(k for k in (cfg.spark.conf if cfg.spark else {}) if k in FIXED)
     if fixed:
         found.append(f"spark.conf: {fixed} are set by the pipeline (its SQL relies on them: "

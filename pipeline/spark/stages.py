@@ -7,8 +7,10 @@ What crosses between the engines, always as Parquet in the run's private folder 
 0700), never as rows collected to the driver:
 
 * into Spark: the extracts as ingested (`ingest_<service>`: the ingest stage, its encoding, header
-  and row rules, stays DuckDB's) and the reference tables (`ref_postcodes`, `ref_oa`, `ref_uprn`,
-  `segments_oa`) and, for the address matcher, the gazetteer index, broadcast;
+  and row rules, stays DuckDB's), the area's reference tables (`ref_oa`, `ref_uprn`, `segments_oa`
+  and, for a directory without OAs, `ref_postcode_oa`) and, for the address matcher, the
+  gazetteer index, broadcast; the postcode directory is read from the reference cache kept between
+  runs (`pipeline.spark.reference`), not handed over;
 * out of Spark: each service's outcome counts, its rejected rows (the private rejects file) and three
   aggregates, each a GROUP BY with a count `n`, read into the run's DuckDB warehouse:
 
@@ -36,9 +38,10 @@ import duckdb
 from pipeline import geocode
 from pipeline.address import uprn_lookup
 from pipeline.config import RunConfig, Service
+from pipeline.geography import placed_view_sql
 from pipeline.ingest.headers import option_column, outcome_column
 from pipeline.paths import make_private, private_folder, private_writes
-from pipeline.spark import functions
+from pipeline.spark import functions, reference
 from pipeline.spark.transpile import spark_sql
 from pipeline.warehouse import execute, ident, literal, sql
 
@@ -46,8 +49,9 @@ logger = logging.getLogger(__name__)
 
 #: The folder of the Parquet datasets the engines hand each other, in the run's private folder.
 FOLDER = "spark"
-#: The reference tables the geocode reads, handed to Spark.
-REFERENCE = ("ref_postcodes", "ref_oa", "ref_uprn")
+#: The area's reference tables the geocode reads, handed to Spark on each run (the postcode
+#: directory comes from the reference cache: `pipeline.spark.reference`).
+REFERENCE = ("ref_oa", "ref_uprn")
 
 
 def folder(cfg: RunConfig) -> Path:
@@ -172,6 +176,7 @@ class SparkRun:
         execute(con, "empty_uprn_lookup", uprn_lookup.EMPTY_UPRN)
         for table in REFERENCE:
             self.hand_over(table)
+        self.reference_postcodes()
         shared = None if index is None else self.spark.sparkContext.broadcast(index)
         oa_by_point = cfg.geography.postcode_directory.columns.oa is None
         results = {}
@@ -181,6 +186,25 @@ class SparkRun:
             matched = sum(results[service.name][m] for m in geocode.MATCH_LEVELS)
             logger.info("Geocoded %s on Spark: %d matched", service.name, matched)
         return results
+
+    def reference_postcodes(self) -> None:
+        """`ref_postcodes` on Spark: the directory from the reference cache (written by DuckDB once
+        per directory release, `pipeline.spark.reference`) and, for a directory without OAs, the
+        area's postcode points placed in its OAs (`ref_postcode_oa`, the area's postcodes only)."""
+        from pipeline.executor import trace
+
+        start = time.perf_counter()
+        spec = self.cfg.geography.postcode_directory
+        base = "ref_postcodes" if spec.columns.oa else "ref_postcodes_directory"
+        path, written = reference.directory(self.con, self.cfg, base)
+        directory = self.spark.read.parquet(path.as_posix())
+        trace("spark_reference_postcodes", f"-- Parquet cache {path} ({'written' if written else 'read'})",
+              None, time.perf_counter() - start)
+        directory.createOrReplaceTempView(base)
+        if spec.columns.oa is None:
+            self.hand_over("ref_postcode_oa")
+            placed = self.query("ref_postcodes", placed_view_sql(base, directory.columns))
+            placed.createOrReplaceTempView("ref_postcodes")
 
     def geocode_service(self, service: Service, index, oa_by_point: bool) -> dict[str, int]:
         name = service.name
