@@ -1,4 +1,4 @@
-"""Stage 1, ingest: read each service extract (CSV or XLSX) into the warehouse as `ingest_<service>`.
+"""Stage 1, ingest: read each service extract (CSV, XLSX or Parquet) into the warehouse as `ingest_<service>`.
 
 Headers are mapped to the standard fields of `pipeline.config.STANDARD_FIELDS` as the run
 config says. Every data row keeps its 1-based `row_number` (the row a reader counts below the
@@ -18,6 +18,10 @@ look like names, phone numbers or email addresses (for the privacy manifest).
 CSV files are read as UTF-8 (with or without a BOM), UTF-16 or UTF-32 (told by their BOM) or
 Windows-1252; a file that is not UTF-8 is decoded by Python as it is read, in batches, and no
 copy of it is written anywhere. Raw files are only ever read.
+A Parquet extract is one `.parquet` file: its row numbers are the file's row order (`file_row_number`
++ 1), its cells are read as text (`parquetfile.cell_sql`) and go through the same projection, and a
+mapped column of a type not read as text the same way on every engine (a floating-point number) is
+an error with the fix.
 An .xlsx is checked before it is parsed (a zip, not an .xls or a web page; its unzipped size under
 the service's `max_xlsx_mb`, 200 MB unless set), and formula cells saved without a result are
 reported in the notes.
@@ -36,6 +40,8 @@ The package, one job a module:
 * :mod:`~pipeline.ingest.csvfile`: a CSV's records as a reader counts them, its blank lines, the
   read_csv() relation, DuckDB's errors explained, UTF-8 and decoded loading;
 * :mod:`~pipeline.ingest.xlsx`: a workbook's size, formulas, sheet, rows and header row;
+* :mod:`~pipeline.ingest.parquetfile`: a Parquet file's columns and types, its cells as text, its
+  rows with their place in the file;
 * :mod:`~pipeline.ingest.store`: the scratch tables, the projection of the mapped columns, the rows
   numbered into `ingest_<service>`, dates of birth counted by status;
 * :mod:`~pipeline.ingest.values`: the one rule of an outcome column's values, rejected ones counted;
@@ -65,7 +71,7 @@ from pipeline.ingest.csvfile import (
 )
 from pipeline.ingest.encoding import bom_encoding, detect_encoding, is_utf8
 from pipeline.ingest.errors import IngestError
-from pipeline.ingest.filekind import CONVERT_FIX, check_path
+from pipeline.ingest.filekind import CONVERT_FIX, check_path, is_parquet
 from pipeline.ingest.headers import (
     HINT_LINES,
     MAX_COLUMNS,
@@ -76,6 +82,7 @@ from pipeline.ingest.headers import (
     outcome_column,
     sniff_csv,
 )
+from pipeline.ingest.parquetfile import FILE_ROW, load_parquet
 from pipeline.ingest.rows import FOOTER_MAX_CELLS, FOOTER_PATTERN, row_kind_sql
 from pipeline.ingest.store import (
     DATE_FORMATS_SHOWN,
@@ -123,9 +130,10 @@ __all__ = [
     "DATE_FORMATS_SHOWN", "DECODE_BATCH", "FOOTER_MAX_CELLS", "FOOTER_PATTERN", "HEAD_BYTES",
     "HINT_LINES", "IngestError", "IngestResult", "MAX_COLUMNS", "NUMBER_PATTERN", "OUTCOME_STATUSES",
     "OutcomeValues", "SNIFF_LINES", "SYNONYMS", "blank_lines", "blank_lines_sql", "blank_table",
-    "bom_encoding", "check", "csv_header", "csv_relation_sql", "detect_encoding", "dob_counts_sql",
-    "dob_lines", "dob_status_table_sql", "empty_raw_sql", "extract_columns", "extract_header",
-    "header_cells", "ingest_service", "ingest_view_sql", "map_headers", "numbered_source_sql",
+    "bom_encoding", "check", "check_rows", "csv_header", "csv_relation_sql", "detect_encoding",
+    "dob_counts_sql", "dob_lines", "dob_status_table_sql", "empty_raw_sql", "extract_columns",
+    "extract_header", "header_cells", "ingest_result", "ingest_service", "ingest_view_sql", "map_headers",
+    "numbered_source_sql",
     "numbered_sql", "option_column", "outcome_column", "outcome_scores", "outcome_value_lines",
     "outcome_value_sql", "outcome_values", "outcome_values_sql", "privacy_warnings", "raw_table",
     "raw_table_sql", "row_kind_sql", "run", "sniff_csv", "value_report", "xlsx_header",
@@ -174,6 +182,15 @@ def _ingest_xlsx(con, service: Service, path: Path, notes: list[str],
     return store_rows(con, service, path, headers, []), headers, mapping, dob
 
 
+def _ingest_parquet(con, service: Service, path: Path,
+                    age: AgeRule) -> tuple[int, list[str], dict[str, str], dict[str, int] | None]:
+    """Load the mapped columns of a Parquet extract, numbered by their place in the file; return (rows,
+    headers, field -> header, dates of birth by status)."""
+    headers, mapping = load_parquet(con, service, path, age)
+    dob = dob_counts(con, service)
+    return store_rows(con, service, path, headers, [], number=f"{FILE_ROW} + 1"), headers, mapping, dob
+
+
 def _ingest_csv(con, cfg: RunConfig, service: Service, path: Path, encoding: str,
                 age: AgeRule) -> tuple[int, list[str], dict[str, str], dict[str, int] | None]:
     """Load the mapped columns of a CSV extract (decoded by Python if it is not UTF-8); return
@@ -214,6 +231,9 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             encoding = "xlsx"
             rows, headers, mapping, dob = _ingest_xlsx(con, service, path, notes, age)
+        elif is_parquet(path):
+            encoding = "parquet"
+            rows, headers, mapping, dob = _ingest_parquet(con, service, path, age)
         else:
             encoding = detect_encoding(path, service.encoding)
             if encoding == "cp1252" and not service.encoding:
@@ -223,13 +243,27 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
     except OSError as exc:
         raise IngestError([f"{path}: could not be read ({exc.strerror or type(exc).__name__}); "
                            f"fix: check the file's permissions and that it is not open elsewhere"]) from None
+    check_rows(path, rows)
+    values = outcome_values(con, f"ingest_{service.name}", list(service.outcomes))
+    return ingest_result(service, path, encoding, rows, headers, mapping, dob, values, notes, age)
+
+
+def check_rows(path: Path, rows: int) -> None:
+    """An extract with a header and no data rows (at most empty lines below it) is an error."""
     if rows == 0:
         raise IngestError([f"{path}: the file has a header but no data rows"])
+
+
+def ingest_result(service: Service, path: Path, encoding: str, rows: int, headers: list[str],
+                  mapping: dict[str, str], dob: dict[str, int] | None, values: dict[str, OutcomeValues],
+                  notes: list[str], age: AgeRule, where: str = "") -> IngestResult:
+    """What the stage reports of one extract, whichever engine read it: its notes (dates of birth
+    without an age band, rejected outcome values), the columns read and not read (identifiers among
+    them), logged in one line."""
     for line in dob_lines(f"{path.name}:", service, dob, age):
         notes.append(line)
         if line.startswith("WARNING"):
             logger.warning("%s", line)
-    values = outcome_values(con, f"ingest_{service.name}", list(service.outcomes))
     for line in outcome_value_lines(f"{path.name}:", service, values):
         notes.append(line)
         if line.startswith("WARNING"):
@@ -237,7 +271,7 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
     used = set(mapping.values())
     not_read = [h for h in headers if h not in used]
     identifiers = [h for h in not_read if identifier_kind(h)]
-    logger.info("Ingested %s: %d rows from %s (%s); %d of %d columns read", service.name, rows, path,
+    logger.info("Ingested %s%s: %d rows from %s (%s); %d of %d columns read", service.name, where, rows, path,
                 encoding, len(used), len(headers))
     return IngestResult(service.name, rows, encoding, notes, read=dict(mapping), not_read=not_read,
                         identifiers=identifiers, dob_unreadable=dob and dob["unreadable"], dob_counts=dob,

@@ -136,15 +136,26 @@ def dob_lines(where: str, service: Service, counts: dict[str, int] | None, age: 
             "set privacy.max_age if such ages are real"]
 
 
-def store_rows(con, service: Service, path: Path, headers: list[str], blanks: list[int]) -> int:
-    """Number the scratch table `raw_<service>` (already only the mapped fields: `projection`) into
-    `ingest_<service>` (blank lines added back as blank rows); return the rows read."""
-    stored = {r[0] for r in execute(con, "ingest_raw_columns", describe_sql(ident(raw_table(service))),
-                                    fetch="all")}
+def view_fields(service: Service, stored: set[str]) -> tuple[str, str]:
+    """(mapped, unmapped): the SELECT list of the fields `ingest_<service>` gives after its row number,
+    flags and hash, in the order every engine gives them: the standard fields, options and outcomes
+    that are `stored` (read from the extract), then each other one as NULL text."""
     fields = [f for f in STANDARD_FIELDS] + [option_column(o) for o in service.options]
     fields += [outcome_column(o.name) for o in service.outcomes]
     mapped = ",\n".join(f for f in fields if f in stored)
     unmapped = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in fields if f not in stored)
+    return mapped, unmapped
+
+
+def store_rows(con, service: Service, path: Path, headers: list[str], blanks: list[int],
+               number: str = "rowid + 1") -> int:
+    """Number the scratch table `raw_<service>` (already only the mapped fields: `projection`) into
+    `ingest_<service>` (blank lines added back as blank rows); return the rows read. `number`: the
+    row number of a scratch row with no blank lines to leave room for (its place as read, or a
+    Parquet file's own row number)."""
+    stored = {r[0] for r in execute(con, "ingest_raw_columns", describe_sql(ident(raw_table(service))),
+                                    fetch="all")}
+    mapped, unmapped = view_fields(service, stored)
     table = f"ingest_{service.name}"
     source, number = _numbering(con, service, blanks)
     # The rows are read in file order into a scratch table (insertion order is preserved), whose rowid
@@ -155,7 +166,7 @@ def store_rows(con, service: Service, path: Path, headers: list[str], blanks: li
         # are kept where they were read (renamed), not copied, and the view numbers and names them
         execute(con, "ingest_drop_kept", drop_sql(f"mapped_{table}"))
         execute(con, "ingest_kept", rename_sql(raw_table(service), f"mapped_{table}"))
-        execute(con, "ingest_view", kept_view_sql(table, f"mapped_{table}", mapped, unmapped))
+        execute(con, "ingest_view", kept_view_sql(table, f"mapped_{table}", mapped, unmapped, number))
     else:
         execute(con, "ingest_numbered",
                 numbered_sql(f"mapped_{table}", number, mapped, source, blank, len(headers)))
@@ -185,12 +196,13 @@ def rename_sql(table: str, new: str) -> str:
     return f"ALTER TABLE {ident(table)} RENAME TO {ident(new)}"
 
 
-def kept_view_sql(view: str, table: str, mapped: str, unmapped: str) -> str:
+def kept_view_sql(view: str, table: str, mapped: str, unmapped: str, number: str = "rowid + 1") -> str:
     """The view `ingest_<service>` over the scratch table as read (`table`, renamed): each row
-    numbered by its rowid (file order: `store_rows`), its flags, the mapped fields (`mapped`) and
-    every other standard field NULL (`unmapped`), as `numbered_sql` and `ingest_view_sql` give them."""
+    numbered by `number` (its rowid, file order: `store_rows`; a Parquet file's own row number), its
+    flags, the mapped fields (`mapped`) and every other standard field NULL (`unmapped`), as
+    `numbered_sql` and `ingest_view_sql` give them."""
     return f"""CREATE OR REPLACE TEMP VIEW {ident(view)} AS
-               SELECT rowid + 1 AS row_number, __row_blank AS row_blank, __row_kind AS row_kind,
+               SELECT {number} AS row_number, __row_blank AS row_blank, __row_kind AS row_kind,
                       __row_hash AS row_hash,
                       {mapped}{unmapped}
                FROM {ident(table)}"""

@@ -17,7 +17,7 @@ from pipeline.checks import Problem, Unreadable, with_fix
 from pipeline.config import DATE_OF_BIRTH, RunConfig, Service, identifier_kind, identifier_kinds
 from pipeline.ingest.encoding import detect_encoding, is_utf8
 from pipeline.ingest.errors import IngestError
-from pipeline.ingest.filekind import check_path
+from pipeline.ingest.filekind import check_path, is_parquet
 from pipeline.ingest.headers import (
     HINT_LINES,
     MAX_COLUMNS,
@@ -26,6 +26,7 @@ from pipeline.ingest.headers import (
     outcome_column,
     sniff_csv,
 )
+from pipeline.ingest.parquetfile import TYPE_FIX, parquet_columns, parquet_values, type_problems
 from pipeline.ingest.store import dob_counts, dob_lines
 from pipeline.ingest.values import outcome_value_lines, outcome_values
 from pipeline.ingest.xlsx import check_xlsx_size, pick_sheet, read_xlsx, sheet_header_index
@@ -96,8 +97,15 @@ def xlsx_header(path: Path, service: Service) -> tuple[int, list[str]]:
     return row + 1, rows[row]
 
 
+def parquet_header(path: Path, service: Service) -> tuple[int, list[str]]:
+    """(1, column names) of a Parquet extract, from its footer (no rows read)."""
+    return 1, [name for name, _ in parquet_columns(path)]
+
+
 def extract_header(path: Path, service: Service) -> tuple[int, list[str]]:
-    """(1-based line or row, cells) of an extract's header, CSV or workbook."""
+    """(1-based line or row, cells) of an extract's header, CSV, workbook or Parquet."""
+    if is_parquet(path):
+        return parquet_header(path, service)
     read = xlsx_header if path.suffix.lower() in (".xlsx", ".xlsm") else csv_header
     return read(path, service)
 
@@ -122,7 +130,9 @@ def extract_problems(where: str, service: Service) -> list[Problem]:
         return [f"{where}: {path}: the header row (line {number}) has {len(cells):,} columns, over the limit "
                 f"of {MAX_COLUMNS:,} (the widest sheet a spreadsheet holds). Fix: set the service's "
                 "`delimiter:` to the one the file uses, or export only the columns the service needs"]
-    _, problems = map_headers(service, cells, f"{path} (header row {number})")
+    mapping, problems = map_headers(service, cells, f"{path} (header row {number})")
+    if is_parquet(path) and not problems:  # the mapped columns' types, from the footer read above
+        return with_fix(type_problems(path, parquet_columns(path), mapping), TYPE_FIX, where)
     return with_fix(problems, f"set {where}.columns and options to headers of the file", where)
 
 
@@ -180,6 +190,8 @@ def extract_columns(service: Service, fields: list[str]) -> pd.DataFrame:
     """The extract's mapped `fields`, one row per non-blank record (values trimmed, '' if blank):
     read in memory for `insight validate`'s code report, never stored."""
     path = Path(service.file)
+    if is_parquet(path):
+        return parquet_values(path, service, fields)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return pd.DataFrame(_csv_columns_of(path, service, fields), dtype=object)
     frame = read_xlsx(path, service, []).dropna(how="all")
