@@ -216,18 +216,26 @@ def drop_sql(table: str) -> str:
 
 
 
-def through_macro(values, install, name: str, sql: str) -> list:
+def through_macro(values, install, name: str, sql: str,
+                  con: duckdb.DuckDBPyConnection | None = None) -> list:
     """Each value of a pandas Series passed through a SQL rule on a connection of its own: the
     rule's macros defined by `install(con)`, then `sql` (a SELECT of column `k` from the registered
     one-column frame `series_values`, column `v`) run as the statement `name`. The rules of
     `pipeline.address` (postcode key, UPRN) read columns pandas has loaded the same way the stages
-    read them in SQL, with no second copy of the rule in Python."""
+    read them in SQL, with no second copy of the rule in Python. `con`: a connection `install` has
+    already run on, kept open by the caller for its next batch (the Spark UDFs keep one per worker
+    process), instead of a new one."""
     import pandas as pd
 
-    con = duckdb.connect()
+    own = con is None
+    con = duckdb.connect() if own else con
     try:
-        install(con)
+        if own:
+            install(con)
         con.register("series_values", pd.DataFrame({"v": values.astype("string").to_numpy()}))
         return execute(con, name, sql, fetch="df")["k"].tolist()
     finally:
-        con.close()
+        if own:
+            con.close()
+        else:
+            con.unregister("series_values")

@@ -132,6 +132,7 @@ class SparkRun:
         start = time.perf_counter()
         frame = None
         for text in spark_sql(duckdb_sql, params, functions.PATTERNS):
+            text = functions.guarded(text)
             frame = self.spark.sql(text)
             trace(f"spark_{name}", text, None, time.perf_counter() - start)
         return frame
@@ -255,9 +256,13 @@ class SparkRun:
         out = private_folder(Path(self.cfg.private) / "rejects") / f"{service.name}_rejects.csv"
         frame = self.query("geocode_rejects", sql("geocode_rejects", service=service.name,
                                                   target=literal(out.as_posix())))
+        from pipeline.executor import trace
+
         tmp = self.dataset(f"rejects_{service.name}")
+        start = time.perf_counter()
         frame.repartition(1).sortWithinPartitions("row_number").write.mode("overwrite").csv(
             tmp.as_posix(), header=True, escape='"', emptyValue="")
+        trace(f"spark_write_rejects_{service.name}", "-- one ordered CSV", None, time.perf_counter() - start)
         parts = sorted(tmp.glob("part-*.csv"))
         with private_writes(out):
             with open(out, "wb") as target:
