@@ -8,7 +8,8 @@ decimal casts), so a second copy of each rule in Spark SQL would drift. Instead 
 **the same macro** to an Arrow batch of values in an in-process DuckDB on the executor
 (`pipeline.executor.through_macro`): one rule, evaluated where the rows are, a batch at a time,
 never a Python loop over records in the driver. `pc_reading` is the one Python rule, as in DuckDB.
-Each worker process keeps its in-process DuckDB, macros installed, from one batch to the next.
+Each worker process keeps its in-process DuckDB, macros installed, from one batch to the next, and
+a batch's distinct values go through the macro once each.
 
 Spark runs a Python UDF on every row of its input, whatever CASE branch it sits in; `guard_udfs`
 passes a UDF its arguments only on the rows that take its branch (NULL elsewhere), so the costly
@@ -22,6 +23,7 @@ written to SQL, a table or a log.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipeline.address import postcode, uprn
@@ -75,8 +77,12 @@ def _rule(name: str, statement: str, kind: str, key: bytes | None):
     def apply(values: pd.Series) -> pd.Series:
         if values.empty:
             return pd.Series([], dtype="object" if kind == "string" else "boolean")
-        out = through_macro(values, install, f"spark_{name}", statement, _connection(name, key, install))
-        series = pd.Series(out, index=values.index)
+        # each distinct value once (NULL among them): a batch repeats postcodes and household keys,
+        # and is mostly NULL where guard_udfs has passed only the rows of a CASE branch
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        out = through_macro(pd.Series(distinct, dtype="object"), install, f"spark_{name}", statement,
+                            _connection(name, key, install))
+        series = pd.Series(np.asarray(out, dtype="object")[codes], index=values.index)
         return series.astype("boolean") if kind == "boolean" else series.astype("object")
 
     return apply

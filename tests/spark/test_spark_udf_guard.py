@@ -45,3 +45,26 @@ def test_guarded_sql_gives_the_same_rows():
     given = {(n, v) for n, v in seen if v is not None}
     assert ("pc_reading", "M1") not in given and ("pc_reading", "xyz") in given
     assert ("pc_fold", "AB") not in given and ("pc_key", "AB") in given
+
+
+def test_a_batch_gives_the_macro_answer_value_by_value():
+    """The UDFs keep one connection per worker and pass each distinct value once: the answer is the
+    macro's, row by row (NULLs and repeats included), batch after batch."""
+    import pandas as pd
+
+    from pipeline.address import postcode, uprn
+    from pipeline.executor import through_macro
+
+    def install(con):
+        postcode.install(con)
+        uprn.install(con)
+
+    for name in ("pc_key", "pc_fold", "uprn_key"):
+        statement = functions.RULES[name][1]
+        apply = functions._rule(name, statement, "string", None)
+        for batch in (["m33 2ux", None, "M33 2UX", "", "Ｍ３３ ２ＵＸ", "m33 2ux", " 00100012345678 "],
+                      [None, None, "1.0E11", "É1 6AN"]):
+            values = pd.Series(batch, dtype="object", index=range(10, 10 + len(batch)))
+            got = apply(values)
+            assert got.index.equals(values.index)
+            assert got.tolist() == through_macro(values, install, name, statement), (name, batch)
