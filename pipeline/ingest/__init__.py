@@ -136,7 +136,7 @@ __all__ = [
     "numbered_source_sql",
     "numbered_sql", "option_column", "outcome_column", "outcome_scores", "outcome_value_lines",
     "outcome_value_sql", "outcome_values", "outcome_values_sql", "privacy_warnings", "raw_table",
-    "raw_table_sql", "row_kind_sql", "run", "sniff_csv", "value_report", "xlsx_header",
+    "raw_table_sql", "row_kind_sql", "run", "sniff_csv", "unreadable", "value_report", "xlsx_header",
 ]
 
 logger = logging.getLogger(__name__)
@@ -241,11 +241,16 @@ def ingest_service(con: duckdb.DuckDBPyConnection, cfg: RunConfig, service: Serv
                 logger.warning("%s is not valid UTF-8; reading it as Windows-1252", path)
             rows, headers, mapping, dob = _ingest_csv(con, cfg, service, path, encoding, age)
     except OSError as exc:
-        raise IngestError([f"{path}: could not be read ({exc.strerror or type(exc).__name__}); "
-                           f"fix: check the file's permissions and that it is not open elsewhere"]) from None
+        raise unreadable(path, exc) from None
     check_rows(path, rows)
     values = outcome_values(con, f"ingest_{service.name}", list(service.outcomes))
     return ingest_result(service, path, encoding, rows, headers, mapping, dob, values, notes, age)
+
+
+def unreadable(path: Path, exc: OSError) -> IngestError:
+    """The error for an extract the system would not let the stage read."""
+    return IngestError([f"{path}: could not be read ({exc.strerror or type(exc).__name__}); "
+                        f"fix: check the file's permissions and that it is not open elsewhere"])
 
 
 def check_rows(path: Path, rows: int) -> None:
@@ -278,13 +283,15 @@ def ingest_result(service: Service, path: Path, encoding: str, rows: int, header
                         outcome_values=values)
 
 
-def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, IngestResult]:
-    """Ingest every service, collecting the problems of all of them before raising."""
+def run(con: duckdb.DuckDBPyConnection, cfg: RunConfig, read=None) -> dict[str, IngestResult]:
+    """Ingest every service, collecting the problems of all of them before raising. `read(service,
+    age)`: how one service is read (default `ingest_service` into `con`; engine: spark passes its own)."""
     results, problems = {}, []
     age = AgeRule.of(cfg)  # one reference day for every service of the run
+    read = read or (lambda service, age: ingest_service(con, cfg, service, age))
     for service in cfg.services:
         try:
-            results[service.name] = ingest_service(con, cfg, service, age)
+            results[service.name] = read(service, age)
         except IngestError as exc:
             problems.extend(exc.problems)
         except duckdb.Error as exc:  # not a CSV read error (those are explained above): say no more

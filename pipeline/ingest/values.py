@@ -99,11 +99,17 @@ class OutcomeValues:
 def outcome_values(con: duckdb.DuckDBPyConnection, table: str,
                    outcomes: list[Outcome]) -> dict[str, OutcomeValues]:
     """Outcome name -> what its column in `table` held, by `outcome_value_sql`."""
-    out = {o.name: OutcomeValues(o.name) for o in outcomes}
     if not outcomes:
-        return out
+        return {}
+    return outcome_values_of(execute(con, "outcome_values", outcome_values_sql(table, outcomes), fetch="all"),
+                             outcomes)
+
+
+def outcome_values_of(rows, outcomes: list[Outcome]) -> dict[str, OutcomeValues]:
+    """Outcome name -> what its column held, from the rows of `outcome_values_sql` in its order (on
+    either engine)."""
+    out = {o.name: OutcomeValues(o.name) for o in outcomes}
     totals: set[tuple[int, str]] = set()
-    rows = execute(con, "outcome_values", outcome_values_sql(table, outcomes), fetch="all")
     for i, st, raw, n, total in rows:
         got = out[outcomes[i].name]
         if st != "blank" and (i, st) not in totals:

@@ -97,12 +97,40 @@ def inline_patterns(tree, patterns: dict[str, str] | None):
     return tree.transform(swap)
 
 
+def duckdb_functions(tree):
+    """DuckDB functions Spark lacks, as the Spark expression of the same meaning: `md5_number(s)`
+    (the 128-bit MD5 as a number) as `md5(s)`, its hex text (one-to-one with the number, so rows
+    with equal hashes stay equal: the ingest's row hash is text on Spark); `regexp_full_match(s, p)`
+    as `s RLIKE '^(?:p)\\z'` (RLIKE finds a match anywhere, and Java's `$` also matches before a
+    final line break); `isfinite(x)` as neither NaN nor infinite."""
+    import sqlglot
+    from sqlglot import exp
+
+    def swap(node):
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "md5_number":
+            return exp.MD5(this=node.expressions[0].copy())
+        if isinstance(node, exp.RegexpFullMatch):
+            pattern = node.expression
+            whole = (exp.Literal.string(f"^(?:{pattern.name})\\z") if isinstance(pattern, exp.Literal)
+                     else exp.Concat(expressions=[exp.Literal.string("^(?:"), pattern.copy(),
+                                                  exp.Literal.string(")\\z")]))
+            return exp.RegexpLike(this=node.this.copy(), expression=whole)
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "isfinite":
+            finite = sqlglot.parse_one("NOT ISNAN(x) AND ABS(x) <> CAST('Infinity' AS DOUBLE)", read="spark")
+            value = node.expressions[0]
+            return exp.Paren(this=finite.transform(
+                lambda n: value.copy() if isinstance(n, exp.Column) and n.name == "x" else n))
+        return node
+
+    return tree.transform(swap).transform(swap)  # again: a swap's copies of its arguments are not visited
+
+
 def spark_sql(text: str, params: Sequence | None = None, patterns: dict[str, str] | None = None) -> list[str]:
     """Each statement of DuckDB SQL `text` as a Spark SQL query (comments dropped); `patterns`: the
     macros to write inline as regular expressions (`inline_patterns`)."""
     import sqlglot
 
     trees = sqlglot.parse(text, read="duckdb")
-    return [duckdb_left(inline_patterns(bind(query_of(t), params), patterns)).sql(dialect="spark",
-                                                                                   comments=False)
+    return [duckdb_functions(duckdb_left(inline_patterns(bind(query_of(t), params), patterns))).sql(
+                dialect="spark", comments=False)
             for t in trees if t is not None]

@@ -36,3 +36,12 @@ def test_every_sql_file_of_the_record_level_stages_transpiles():
                        ("quality_units", {})]:
         text = spark_sql(sql(name, service="x", **fill), None, PATTERNS)
         assert text and all("pc_valid(" not in t.lower() for t in text), name
+
+
+def test_duckdb_functions_spark_lacks_keep_their_meaning():
+    text = spark_sql("SELECT md5_number(concat_ws(',', a, b)) AS h, CASE WHEN isfinite("
+                     "CASE WHEN regexp_full_match(x, '[0-9]+') THEN 1.0 END) THEN 1 END AS n FROM t")[0]
+    assert "MD5(CONCAT_WS(',', a, b))" in text  # hex text: one-to-one with DuckDB's 128-bit number
+    assert "x RLIKE '^(?:[0-9]+)\\\\z'" in text  # the whole text, even inside isfinite's argument
+    assert "ISNAN(" in text and "'Infinity'" in text
+    assert not any(f in text.upper() for f in ("MD5_NUMBER", "REGEXP_FULL_MATCH", "ISFINITE"))
