@@ -80,7 +80,12 @@ def _geography(ctx: RunContext) -> None:
 
 
 def _ingest(ctx: RunContext) -> None:
-    ctx.ingested = ingest.run(ctx.con, ctx.cfg)
+    if ctx.spark:  # engine: spark: CSV and Parquet extracts read by Spark (pipeline.spark.ingest)
+        from pipeline.spark.ingest import run as spark_ingest
+
+        ctx.ingested = spark_ingest(ctx.spark)
+    else:
+        ctx.ingested = ingest.run(ctx.con, ctx.cfg)
     ctx.notes += [n for r in ctx.ingested.values() for n in r.notes]
 
 

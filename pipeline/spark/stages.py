@@ -6,9 +6,9 @@ functions (`pipeline.spark.functions`). docs/spark.md gives the design and its r
 What crosses between the engines, always as Parquet in the run's private folder (data/<run>/spark/,
 0700), never as rows collected to the driver:
 
-* into Spark: the extracts as ingested (`ingest_<service>`: the ingest stage, its encoding, header
-  and row rules, stays DuckDB's), the area's reference tables (`ref_oa`, `ref_uprn`, `segments_oa`
-  and, for a directory without OAs, `ref_postcode_oa`) and, for the address matcher, the
+* into Spark: the extracts DuckDB ingested (`ingest_<service>`; UTF-8 CSV and Parquet extracts are
+  read by Spark itself, `pipeline.spark.ingest`), the area's reference tables (`ref_oa`, `ref_uprn`,
+  `segments_oa` and, for a directory without OAs, `ref_postcode_oa`) and, for the address matcher, the
   gazetteer index, broadcast; the postcode directory is read from the reference cache kept between
   runs (`pipeline.spark.reference`), not handed over;
 * out of Spark: each service's outcome counts, its rejected rows (the private rejects file) and three
@@ -208,8 +208,7 @@ class SparkRun:
             placed.createOrReplaceTempView("ref_postcodes")
 
     def geocode_service(self, service: Service, index, oa_by_point: bool) -> dict[str, int]:
-        name = service.name
-        self.hand_over(f"ingest_{name}", hash_text=True)
+        name = service.name  # ingest_<name>: read by Spark, or handed over, at ingest (pipeline.spark.ingest)
         outside = "(p.oa21cd IS NULL AND p.easting IS NOT NULL)" if oa_by_point else "FALSE"
         pc = self.query("geocode_postcode", sql("geocode_postcode", service=name, located_outside=outside,
                                                 **geocode.address_sql(service)))
