@@ -7,8 +7,9 @@ Two sources, the council's own first:
   for runs without one). ONSUD gives each UPRN's OA21CD itself, and its point (GRIDGB1E/N).
 
 Only UPRNs in the area's OAs are kept: an ONSUD of all England streams through DuckDB file to file
-and only the area's few hundred thousand rows are stored. Columns: uprn, postcode, pc_key,
-oa21cd, ward_code, x, y, source ('gazetteer' or 'uprn_lookup').
+and only the area's few hundred thousand rows are stored. A Spark run keeps the keyed national
+rows in its reference cache instead (`pipeline.spark.reference`) and keeps the area's on Spark.
+Columns: uprn, postcode, pc_key, oa21cd, ward_code, x, y, source ('gazetteer' or 'uprn_lookup').
 """
 
 from __future__ import annotations
@@ -53,16 +54,29 @@ def source_sql() -> str:
     return SOURCE
 
 
-def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
-    """Create `ref_uprn` from the gazetteer and the UPRN lookup; return the UPRNs taken from each."""
+def keyed_sql(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> str:
+    """Every row of the configured lookup, keyed (uprn_lookup_keyed.sql; the path bound as $1),
+    after checking its columns; the postcode and UPRN macros installed on `con`."""
+    postcode.install(con)
+    uprn.install(con)
+    return sql("uprn_lookup_keyed", **_lookup_parts(con, cfg))
+
+
+def rows_sql(keyed: str, order: bool = True) -> str:
+    """The area's rows of `keyed` (a subquery or, on Spark, a view) into ref_uprn, in UPRN order
+    when `order`."""
+    return sql("uprn_lookup_rows", keyed=keyed, order_by="ORDER BY u.uprn" if order else "")
+
+
+def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig, lookup: bool = True) -> dict[str, int]:
+    """Create `ref_uprn` from the gazetteer and the UPRN lookup; return the UPRNs taken from each.
+    `lookup` False: the gazetteer's only (a Spark run reads the lookup from its reference cache)."""
     execute(con, "drop_uprn_lookup", "DROP TABLE IF EXISTS ref_uprn")
     execute(con, "empty_uprn_lookup", EMPTY_UPRN)
     execute(con, "uprn_from_gazetteer", """INSERT INTO ref_uprn SELECT uprn, postcode, pc_key, oa21cd,
                    ward_code, x, y, 'gazetteer' FROM ref_gazetteer""")
-    if cfg.geography.uprn_lookup is not None:
-        postcode.install(con)
-        uprn.install(con)
-        execute(con, "uprn_lookup_rows", sql("uprn_lookup_rows", **_lookup_parts(con, cfg)),
+    if lookup and cfg.geography.uprn_lookup is not None:
+        execute(con, "uprn_lookup_rows", rows_sql(f"({keyed_sql(con, cfg)})"),
                 [cfg.geography.uprn_lookup.path])
         dups = execute(con, "uprn_lookup_duplicates", "SELECT uprn FROM ref_uprn GROUP BY uprn "
                        "HAVING count(*) > 1 ORDER BY uprn LIMIT 10", fetch="all")
@@ -71,7 +85,7 @@ def load(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> dict[str, int]:
                                   f"the area: {[d[0] for d in dups]}; a UPRN lookup has one row per UPRN"])
     counts = dict(execute(con, "uprn_sources", "SELECT source, count(*) FROM ref_uprn GROUP BY ALL",
                           fetch="all"))
-    if cfg.geography.uprn_lookup is not None:
+    if lookup and cfg.geography.uprn_lookup is not None:
         logger.info("UPRN lookup: %d UPRNs in the area beyond the gazetteer's %d",
                     counts.get("uprn_lookup", 0), counts.get("gazetteer", 0))
     return counts

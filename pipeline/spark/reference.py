@@ -25,31 +25,43 @@ written once by DuckDB and read by Spark on every later run without touching Duc
   A folder that exists and is not a cache this module made (no `.insight-spark-reference` marker)
   is refused and left as it is, as are links.
 
-What is area-specific stays per run and small: `ref_oa` (the area's OAs and wards), the UPRN table
-`ref_uprn` (the gazetteer's UPRNs and the UPRN lookup's rows of the area) and, for a directory
-without OAs (Code-Point), `ref_postcode_oa` (the area's postcode points placed in its OAs), from which
-Spark makes `ref_postcodes` with `pipeline.geography.placed_view_sql`, the DuckDB path's view.
+The **UPRN lookup** (ONSUD / NSUL, about 40M UPRNs) is cached the same way (`uprns`): the dataset
+`uprn-<hash>/` holds every row of its files keyed (`uprn_lookup_keyed.sql`: the UPRN by the UPRN
+rule, the postcode by `pc_key`), national, partitioned by the postcode's area, under a fingerprint
+made by the same rule (each file's path, size and modification time, the column settings, a hash
+of the loading SQL and macros). A UPRN listed twice in the files is refused when the dataset is
+written. On each run DuckDB no longer reads the lookup: Spark keeps the area's rows of the dataset
+with `uprn_lookup_rows.sql`, the DuckDB path's own statement.
+
+What is area-specific stays per run and small: `ref_oa` (the area's OAs and wards), the
+gazetteer's UPRNs and, for a directory without OAs (Code-Point), `ref_postcode_oa` (the area's
+postcode points placed in its OAs), from which Spark makes `ref_postcodes` with
+`pipeline.geography.placed_view_sql`, the DuckDB path's view.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from boundaries.reference import BUILD_WAIT
 from boundaries.reference import _fingerprint as directory_fingerprint
-from pipeline.address import postcode
+from pipeline.address import postcode, uprn, uprn_lookup
 from pipeline.checks import Problem
 from pipeline.config import RunConfig
-from pipeline.errors import InsightError
+from pipeline.errors import GeographyError, InsightError
+from pipeline.geography import _stat as file_stat
 from pipeline.ownership import hold_lock
 from pipeline.paths import PRIVATE_FILE, inside, make_private, private_folder, private_writes
-from pipeline.warehouse import execute, ident, literal
+from pipeline.warehouse import SQL_DIR, execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +137,14 @@ def table_sql(table: str) -> str:
     return f"SELECT * FROM {ident(table)}"
 
 
-def ensure(con: duckdb.DuckDBPyConnection, where: Path, name: str, fingerprint: str, query: str,
-           wait: float = BUILD_WAIT) -> tuple[Path, bool]:
+def ensure(con: duckdb.DuckDBPyConnection, where: Path, name: str, fingerprint: str,
+           query: str | Callable[[], str], params: list | None = None,
+           check: Callable[[Path], None] | None = None, wait: float = BUILD_WAIT) -> tuple[Path, bool]:
     """The dataset `name` of the cache at `where` for `fingerprint`, written from DuckDB query
-    `query` unless it is current; returns (its folder, whether it was written now). Stale versions
-    of `name` are removed once the current one is in place."""
+    `query` (bound `params`; a callable is asked for it only when the dataset is written) unless it
+    is current; returns (its folder, whether it was written now). `check(dataset)` may refuse what
+    was written (raising); nothing is then kept. Stale versions of `name` are removed once the
+    current one is in place."""
     path = dataset_path(where, name, fingerprint)
     if is_current(path, fingerprint):
         logger.info("Spark reference cache: %s is current (%s)", name, path)
@@ -148,10 +163,17 @@ def ensure(con: duckdb.DuckDBPyConnection, where: Path, name: str, fingerprint: 
                                                           or old.name.startswith(f"{name}-")):
                 shutil.rmtree(old)
         building = where / f".{path.name}.building-{os.getpid()}"
+        text = query() if callable(query) else query
         postcode.install(con)  # pc_area, the partition
-        with private_writes(building):
-            execute(con, f"spark_reference_{name}", export_sql(query, building))
-            (building / FINGERPRINT_FILE).write_text(fingerprint, encoding="utf-8")
+        try:
+            with private_writes(building):
+                execute(con, f"spark_reference_{name}", export_sql(text, building), params)
+                if check is not None:
+                    check(building)
+                (building / FINGERPRINT_FILE).write_text(fingerprint, encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
         make_private(building)
         building.rename(path)
     logger.info("Spark reference cache: %s written to %s", name, path)
@@ -163,3 +185,43 @@ def directory(con: duckdb.DuckDBPyConnection, cfg: RunConfig, base: str) -> tupl
     loaded it: one row per postcode key), keyed by the reference database's fingerprint."""
     spec = cfg.geography.postcode_directory
     return ensure(con, folder(cfg), "postcodes", directory_fingerprint(spec), table_sql(base))
+
+
+# --- the UPRN lookup (ONSUD / NSUL) ---------------------------------------------------------------
+
+
+def lookup_fingerprint(cfg: RunConfig) -> str:
+    """What the UPRN lookup's dataset is made from, by the reference database's rule
+    (`boundaries.reference`): each file the glob matches (path, size, modification time, as
+    `pipeline.geography` fingerprints its files), the column settings, and a hash of the loading
+    SQL with the postcode and UPRN macros."""
+    spec = cfg.geography.uprn_lookup
+    files = [f for match in sorted(glob.glob(spec.path)) for f in file_stat(Path(match))]
+    loader = hashlib.sha256(((SQL_DIR / "uprn_lookup_keyed.sql").read_text(encoding="utf-8")
+                             + uprn_lookup.SOURCE + postcode.MACROS + uprn.MACROS).encode()).hexdigest()
+    return json.dumps({"files": files, "columns": spec.columns.model_dump(), "loader": loader},
+                      sort_keys=True)
+
+
+def duplicates_sql(dataset: Path) -> str:
+    """The first UPRNs listed more than once in the UPRN dataset written at `dataset`."""
+    return (f"SELECT uprn FROM read_parquet({literal((dataset / '*' / '*.parquet').as_posix())}) "
+            "WHERE uprn IS NOT NULL GROUP BY uprn HAVING count(*) > 1 ORDER BY uprn LIMIT 10")
+
+
+def uprns(con: duckdb.DuckDBPyConnection, cfg: RunConfig) -> tuple[Path, bool] | None:
+    """The UPRN lookup's dataset (every row of the files, keyed: uprn_lookup_keyed.sql, national;
+    the run keeps its area's rows on Spark), or None when the run has no lookup. A UPRN listed
+    twice in the files is refused as the DuckDB path refuses one listed twice in the area."""
+    spec = cfg.geography.uprn_lookup
+    if spec is None:
+        return None
+
+    def check(dataset: Path) -> None:
+        dups = execute(con, "spark_reference_uprn_duplicates", duplicates_sql(dataset), fetch="all")
+        if dups:
+            raise GeographyError([f"{spec.path}: UPRN(s) listed more than once: {[d[0] for d in dups]}; "
+                                  "a UPRN lookup has one row per UPRN"])
+
+    return ensure(con, folder(cfg), "uprn", lookup_fingerprint(cfg), lambda: uprn_lookup.keyed_sql(con, cfg),
+                  params=[spec.path], check=check)

@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 #: The folder of the Parquet datasets the engines hand each other, in the run's private folder.
 FOLDER = "spark"
 #: The area's reference tables the geocode reads, handed to Spark on each run (the postcode
-#: directory comes from the reference cache: `pipeline.spark.reference`).
+#: directory and the UPRN lookup come from the reference cache: `pipeline.spark.reference`; with a
+#: lookup, `ref_uprn` hands over the gazetteer's UPRNs only).
 REFERENCE = ("ref_oa", "ref_uprn")
 
 
@@ -173,10 +174,13 @@ class SparkRun:
         con, cfg = self.con, self.cfg
         index = geocode.load_gazetteer(con, cfg)
         execute(con, "empty_gazetteer", geocode.EMPTY_GAZETTEER)
-        uprn_lookup.load(con, cfg)
+        cached = reference.uprns(con, cfg)  # the UPRN lookup from the reference cache (None: no lookup)
+        uprn_lookup.load(con, cfg, lookup=cached is None)
         execute(con, "empty_uprn_lookup", uprn_lookup.EMPTY_UPRN)
         for table in REFERENCE:
             self.hand_over(table)
+        if cached is not None:
+            self.reference_uprns(cached[0], cached[1])
         self.reference_postcodes()
         shared = None if index is None else self.spark.sparkContext.broadcast(index)
         oa_by_point = cfg.geography.postcode_directory.columns.oa is None
@@ -206,6 +210,21 @@ class SparkRun:
             self.hand_over("ref_postcode_oa")
             placed = self.query("ref_postcodes", placed_view_sql(base, directory.columns))
             placed.createOrReplaceTempView("ref_postcodes")
+
+    def reference_uprns(self, path: Path, written: bool) -> None:
+        """`ref_uprn` on Spark: the gazetteer's UPRNs (handed over from DuckDB's `ref_uprn`) and the
+        area's UPRNs of the lookup's dataset in the reference cache (`uprn_lookup_rows.sql`, the
+        DuckDB path's statement: the area's OAs, the gazetteer's entry first)."""
+        from pipeline.executor import trace
+
+        start = time.perf_counter()
+        self.spark.read.parquet(path.as_posix()).createOrReplaceTempView("uprn_lookup_keyed")
+        trace("spark_reference_uprns", f"-- Parquet cache {path} ({'written' if written else 'read'})",
+              None, time.perf_counter() - start)
+        given = self.spark.table("ref_uprn")
+        given.select("uprn").createOrReplaceTempView("ref_gazetteer")  # the gazetteer's UPRNs
+        rows = self.query("uprn_lookup_rows", uprn_lookup.rows_sql("uprn_lookup_keyed", order=False))
+        given.union(rows).createOrReplaceTempView("ref_uprn")
 
     def geocode_service(self, service: Service, index, oa_by_point: bool) -> dict[str, int]:
         name = service.name  # ingest_<name>: read by Spark, or handed over, at ingest (pipeline.spark.ingest)

@@ -90,3 +90,62 @@ def test_where_the_cache_lives(tmp_path):
     in_outputs = SimpleNamespace(**vars(cfg) | {"spark": Spark(reference_cache=tmp_path / "outputs" / "c")})
     assert ["inside outputs_dir" in p for p in reference.problems(in_outputs)] == [True]
     assert reference.problems(SimpleNamespace(**vars(in_outputs) | {"engine": "duckdb"})) == []
+
+
+ONSUD = """UPRN,GRIDGB1E,GRIDGB1N,PCDS,OA21CD
+100012345678,380000,390000,DM4 7QX,E00900001
+100012345679.0,380100,390100,dm4  7qx,E00900002
+100099999999,480000,490000,DN1 1AA,E00990001
+,1,2,GIR 0AA,E00900001
+"""
+
+
+def _lookup_config(tmp_path, text=ONSUD):
+    from pipeline.config import UprnLookup
+    from tests.helpers import tiny_config
+
+    (tmp_path / "ONSUD_TEST_EE.csv").write_text(text, encoding="utf-8")
+    cfg = tiny_config(tmp_path, [], engine="spark")
+    cfg.geography.uprn_lookup = UprnLookup(path=str(tmp_path / "ONSUD_*.csv"))
+    return cfg
+
+
+def test_the_uprn_lookup_is_cached_keyed_and_national(tmp_path):
+    cfg = _lookup_config(tmp_path)
+    con = duckdb.connect()
+    path, written = reference.uprns(con, cfg)
+    assert written and path.parent == reference.folder(cfg) and path.name.startswith("uprn-")
+    rows = con.execute(f"SELECT uprn, postcode, pc_key, oa21cd, x, pc_area FROM read_parquet("
+                       f"'{path}/*/*.parquet', hive_partitioning = true) ORDER BY uprn NULLS LAST").fetchall()
+    assert rows == [("100012345678", "DM4 7QX", "DM47QX", "E00900001", 380000.0, "DM"),
+                    ("100012345679", "DM4 7QX", "DM47QX", "E00900002", 380100.0, "DM"),  # the UPRN rule
+                    ("100099999999", "DN1 1AA", "DN11AA", "E00990001", 480000.0, "DN"),  # every area's
+                    (None, "GIR 0AA", "GIR0AA", "E00900001", 1.0, None)]
+    assert reference.uprns(con, cfg) == (path, False)
+    # a changed file is another release: rebuilt, the stale dataset removed
+    (tmp_path / "ONSUD_TEST_EE.csv").write_text(ONSUD + "100000000001,1,2,DM4 7QX,E00900001\n")
+    new, written = reference.uprns(con, cfg)
+    assert written and new != path and not path.exists()
+
+
+def test_a_uprn_listed_twice_is_refused_and_nothing_kept(tmp_path):
+    from pipeline.errors import GeographyError
+
+    cfg = _lookup_config(tmp_path, ONSUD + "100012345678,1,2,DM4 7QX,E00900003\n")
+    with pytest.raises(GeographyError, match=r"listed more than once: \['100012345678'\]"):
+        reference.uprns(duckdb.connect(), cfg)
+    assert [p.name for p in reference.folder(cfg).iterdir() if p.is_dir()] == []
+
+
+def test_the_duckdb_path_keeps_the_area_rows_as_before(tmp_path):
+    """uprn_lookup.load (the DuckDB path) reads the same keyed rows, the area's only."""
+    from pipeline.address import uprn_lookup
+    from pipeline.geocode import EMPTY_GAZETTEER
+
+    cfg = _lookup_config(tmp_path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE ref_oa AS SELECT * FROM (VALUES ('E00900001', 'W1'), ('E00900002', 'W2')) "
+                "t(oa21cd, ward_code)")
+    con.execute(EMPTY_GAZETTEER)
+    assert uprn_lookup.load(con, cfg) == {"uprn_lookup": 2}
+    assert uprn_lookup.load(con, cfg, lookup=False) == {}
