@@ -58,9 +58,11 @@ def write_parquet(folder: Path, name: str = "extract.parquet") -> Path:
     return path
 
 
-def config(tmp_path: Path, path: Path, **service):
-    return tiny_config(tmp_path, [SERVICE | {"file": str(path)} | service],
-                       privacy={"age_reference_date": "2024-06-30"})
+def config(tmp_path: Path, path: Path, reference: str | None = "2024-06-30", **service):
+    """The run config of the sample service reading `path`; the age taken on `reference` (None: on
+    the record's own `date` where it maps one, else the run's day)."""
+    privacy = {"privacy": {"age_reference_date": reference}} if reference else {}
+    return tiny_config(tmp_path, [SERVICE | {"file": str(path)} | service], **privacy)
 
 
 #: The columns of `ingest_<service>` compared between extracts and engines, in file order; the hash as

@@ -175,23 +175,21 @@ def age_rule_sql(name: str, arguments: int) -> str:
 
 
 def _age_rule(age, name: str, arguments: int):
-    """The pandas function applying one of the age rule's macros to a batch, in an in-process DuckDB
-    with the rule installed (the run's bands, reference day and oldest age travel in `age`)."""
-    import duckdb
-
+    """The pandas function applying one of the age rule's macros to a batch, in the worker's in-process
+    DuckDB with the rule installed (the run's bands, reference day and oldest age travel in `age`,
+    and name the connection kept between batches)."""
     from pipeline.executor import execute
 
     def apply(values, days) -> pd.Series:
         frame = {"v": values.astype("string").to_numpy()}
         if days is not None:
             frame["d"] = pd.to_datetime(days).to_numpy()
-        con = duckdb.connect()
+        con = _connection(f"age {age!r}", None, age.install)
+        con.register("age_values", pd.DataFrame(frame, index=range(len(values))))
         try:
-            age.install(con)
-            con.register("age_values", pd.DataFrame(frame, index=range(len(values))))
             out = execute(con, f"spark_{name}", age_rule_sql(name, arguments), fetch="df")["k"]
         finally:
-            con.close()
+            con.unregister("age_values")
         if AGE_RULES[name][0] == "date":
             out = pd.to_datetime(out).dt.date
         return pd.Series(out.astype("object").where(out.notna(), None).to_numpy(), index=values.index)

@@ -19,10 +19,11 @@ as no quoted field spans lines. Each line is parsed with `from_csv` (`"` quotes,
 
 **What Spark does not read, DuckDB does.** A record whose quoted field spans lines (or any quote
 that does not open and close a whole field), a line with more fields than the header, or a byte
-that is not UTF-8 is found as the extract is read (counted, never shown); the service is then
-ingested on DuckDB on the driver, as on `engine: duckdb`, and handed to Spark as Parquet, with an
-info line in the log. So are an .xlsx, a file with a UTF-16/32 byte-order mark and a declared
-encoding other than UTF-8. The answer, and every error, is then DuckDB's own.
+that is not UTF-8 is counted first (one aggregate over the lines; never shown); the service is
+then ingested on DuckDB on the driver, as on `engine: duckdb`, and handed to Spark as Parquet,
+with an info line in the log. So are an .xlsx, a file with a UTF-16/32 byte-order mark, a
+declared encoding other than UTF-8 and a Parquet file with a column type Spark 4 does not read.
+The answer, and every error, is then DuckDB's own.
 
 The counts the stage reports (rows, dates of birth by status, outcome values) come back as
 aggregates through Parquet in the run's private folder; the rows stay in `data/<run>/spark/`.
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from pipeline.ingest.csvfile import header_cells
 from pipeline.ingest.encoding import bom_encoding, is_utf8
 from pipeline.ingest.filekind import check_path, is_parquet
 from pipeline.ingest.headers import header_names, repeated_headers, sniff_csv
-from pipeline.ingest.parquetfile import FILE_ROW, cells_sql, check_columns, parquet_columns
+from pipeline.ingest.parquetfile import FILE_ROW, cells_sql, check_columns, parquet_columns, readable_type
 from pipeline.ingest.store import projection, view_fields
 from pipeline.ingest.values import outcome_values_of, outcome_values_sql
 from pipeline.privacy import DOB_STATUSES, AgeRule
@@ -52,16 +52,20 @@ from pipeline.warehouse import execute, ident, literal
 
 logger = logging.getLogger(__name__)
 
-#: The columns of the ingest dataset beside `ingest_<service>`'s: the date of birth's status, whether
-#: the line had any text, and why Spark cannot read it as DuckDB does (NULL: it can)
-_BESIDE = ("__dob_status", "__filled", "__suspect")
+#: The columns of the ingest dataset beside `ingest_<service>`'s: the date of birth's status, and
+#: whether the line had any text
+_BESIDE = ("__dob_status", "__filled")
 #: A quoted field: `"` at the start of the line or after the delimiter, any text with `""` for a `"`,
 #: `"` before the delimiter or the end (unrolled, and possessive, so no backtracking on long lines)
 _QUOTED = '(^|{d})"[^"]*+(?:""[^"]*+)*+"(?={d}|$)'
 
 
+#: Parquet types Spark reads, beyond those every engine reads as the same text (`readable_type`); a
+#: file with a column of another type (nanosecond timestamps, times of day, intervals) is read by
+#: DuckDB and handed over
+_SPARK_READS = re.compile(r"FLOAT|DOUBLE|BLOB|TIMESTAMP WITH TIME ZONE|(STRUCT|MAP)\(.*|.*\[\]")
 #: A Parquet row has no line: it is filled, and Spark reads it as DuckDB does
-_PARQUET_BESIDE = ", TRUE AS __filled, CAST(NULL AS VARCHAR) AS __suspect"
+_PARQUET_BESIDE = ", TRUE AS __filled"
 
 
 class DriverRead(Exception):
@@ -125,11 +129,16 @@ def dataset_sql(source: str, mapped: str, unmapped: str, beside: list[str]) -> s
                FROM {ident(source)}"""
 
 
+def suspect_sql(table: str) -> str:
+    """The lines Spark cannot read as DuckDB does, counted by why (`csv_cells_sql`'s `__suspect`)."""
+    return f"SELECT __suspect, count(*) AS n FROM {ident(table)} WHERE __suspect IS NOT NULL GROUP BY ALL"
+
+
 def tally_sql(table: str, dob: bool) -> str:
-    """Rows by whether the line had text, why Spark cannot read it and (`dob`) the status of the
-    date of birth (`__dob_status`, `pipeline.privacy.AgeRule`): one aggregate."""
+    """Rows by whether the line had text and (`dob`) the status of the date of birth (`__dob_status`,
+    `pipeline.privacy.AgeRule`): one aggregate."""
     status = "__dob_status" if dob else "CAST(NULL AS VARCHAR) AS __dob_status"
-    return f"SELECT __filled, __suspect, {status}, count(*) AS n FROM {ident(table)} GROUP BY ALL"
+    return f"SELECT __filled, {status}, count(*) AS n FROM {ident(table)} GROUP BY ALL"
 
 
 def read_back_sql(dataset: Path, order: str = "") -> str:
@@ -229,13 +238,27 @@ class SparkIngest:
         self._spark_sql("ingest_lines", numbered_lines_sql(f"scratch_text_{name}"), f"scratch_lines_{name}")
         self._spark_sql("ingest_cells", csv_cells_sql(f"scratch_lines_{name}", header + 1, headers, delim),
                         f"scratch_cells_{name}")
-        source = projected_sql(select, f"scratch_cells_{name}", "__row", ", __filled, __suspect")
+        self._check_lines(name)
+        source = projected_sql(select, f"scratch_cells_{name}", "__row", ", __filled")
         encoding = service.encoding or "utf-8"
         return self._store(service, path, age, source, headers, mapping, encoding)
+
+    def _check_lines(self, name: str) -> None:
+        """Raise DriverRead when Spark finds lines it cannot read as DuckDB does: one aggregate over
+        the lines (nothing shown, nothing written but the counts), before the rows are projected."""
+        found = self.side.dataset(f"lines_{name}")
+        counted = self.side.query("ingest_suspect_lines", suspect_sql(f"scratch_cells_{name}"))
+        self.side.write(counted, found.name)
+        suspect = dict(execute(self.con, "spark_ingest_suspect_lines", read_back_sql(found), fetch="all"))
+        if suspect:
+            shown = ", ".join(f"{n:,} line(s) {_WHY[why]}" for why, n in sorted(suspect.items()))
+            raise DriverRead(f"Spark found {shown}")
 
     def _parquet(self, service: Service, path: Path, age: AgeRule) -> IngestResult:
         columns = parquet_columns(path)
         select, mapping = check_columns(path, service, columns, age)
+        if odd := [kind for _, kind in columns if not (readable_type(kind) or _SPARK_READS.fullmatch(kind))]:
+            raise DriverRead(f"Spark 4 does not read its column type(s) {sorted(set(odd))}")
         name = service.name
         # each row's 0-based place in the file as `file_row_number` (DuckDB's name for it)
         self.spark.read.parquet(path.as_posix()).selectExpr("*", "_metadata.row_index AS file_row_number") \
@@ -256,20 +279,12 @@ class SparkIngest:
         mapped, unmapped = view_fields(service, stored)
         beside = ["__dob_status"] if dob else []
         rows = side.query("ingest_rows", dataset_sql(f"scratch_projected_{name}", mapped, unmapped,
-                                                     beside + ["__filled", "__suspect"]))
+                                                     beside + ["__filled"]))
         written = side.write(rows, f"ingest_{name}")
         written.createOrReplaceTempView(f"scratch_ingest_{name}")
         tally = side.dataset(f"tally_{name}")
         side.write(side.query("ingest_tally", tally_sql(f"scratch_ingest_{name}", dob)), tally.name)
         counts = execute(self.con, "spark_ingest_tally", read_back_sql(tally), fetch="all")
-        suspect: dict[str, int] = {}
-        for _, why, _, n in counts:
-            if why:
-                suspect[why] = suspect.get(why, 0) + n
-        if suspect:
-            shutil.rmtree(side.dataset(f"ingest_{name}"), ignore_errors=True)
-            shown = ", ".join(f"{n:,} line(s) {_WHY[why]}" for why, n in sorted(suspect.items()))
-            raise DriverRead(f"Spark found {shown}")
         total = sum(n for *_, n in counts)
         filled = sum(n for f, *_, n in counts if f)
         rows_read = total if filled else 0  # nothing but empty lines below the header: no data rows

@@ -99,14 +99,15 @@ def test_spark_ingest_reads_csv_and_parquet_extracts_as_duckdb_does(spark_sessio
     import logging
 
     from pipeline.ingest import IngestError
-    from tests.extract_samples import LINES, config, write_csv, write_parquet
+    from tests.extract_samples import LINES, SERVICE, config, write_csv, write_parquet
 
     spark_session.conf.set("spark.sql.files.maxPartitionBytes", "128")  # many blocks: the line numbering
     spark_session.conf.set("spark.sql.files.openCostInBytes", "0")
     caplog.set_level(logging.INFO, logger="pipeline.spark.ingest")
     try:
-        for path in (write_csv(tmp_path), write_parquet(tmp_path)):
-            cfg = config(tmp_path, path)
+        on_own_date = {"reference": None, "columns": SERVICE["columns"] | {"date": "DOB"}}
+        for path, how in ((write_csv(tmp_path), {}), (write_parquet(tmp_path), on_own_date)):
+            cfg = config(tmp_path, path, **how)  # the Parquet's ages on the record's date: insight_date
             want, want_result = _duckdb_ingest(cfg)
             got, got_result = _spark_ingest(spark_session, cfg)
             assert got == want, path.name
