@@ -21,7 +21,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
@@ -84,23 +87,37 @@ def _chart(rows: pd.DataFrame, out: Path, title: str) -> str:
             f"{'; '.join(parts)}.")
 
 
-def _thumb(base: gpd.GeoDataFrame, mask: pd.Series, colour: str, out: Path) -> None:
+def area_paths(geometry: gpd.GeoSeries) -> list[MplPath]:
+    """Each area's outline as one matplotlib path (every part and hole), made once for all the
+    guide's maps: drawing a GeoDataFrame builds them again on every call, the maps' largest cost."""
+    def path(shape) -> MplPath:
+        rings = [ring for part in getattr(shape, "geoms", [shape])
+                 for ring in (part.exterior, *part.interiors)]
+        return MplPath.make_compound_path(*(MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in rings))
+
+    return [path(shape) for shape in geometry]
+
+
+def _area_map(paths: list[MplPath], colours: list[str], size: float, out: Path) -> None:
+    """The areas of `paths` filled in `colours`, no outlines, equal scales, the figure filled but
+    for a 0.1 inch margin."""
+    fig = plt.figure(figsize=(size, size), dpi=100)
+    ax = fig.add_axes((0.1 / size, 0.1 / size, 1 - 0.2 / size, 1 - 0.2 / size))
+    ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="none", linewidths=0))
+    ax.autoscale_view()
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    save_chart(fig, out)
+
+
+def _thumb(paths: list[MplPath], mask: pd.Series, colour: str, out: Path) -> None:
     """A small map of the area with the segment's Output Areas in its colour."""
-    fig, ax = plt.subplots(figsize=(2.2, 2.2), dpi=100)
-    base.plot(ax=ax, color="#E6E6E6", linewidth=0)
-    base[mask.to_numpy()].plot(ax=ax, color=colour, linewidth=0)
-    ax.set_axis_off()
-    fig.tight_layout(pad=0.1)
-    save_chart(fig, out)
+    _area_map(paths, [colour if m else "#E6E6E6" for m in mask.to_numpy()], 2.2, out)
 
 
-def _overview(base: gpd.GeoDataFrame, colours: dict[str, str], out: Path) -> None:
+def _overview(base: gpd.GeoDataFrame, paths: list[MplPath], colours: dict[str, str], out: Path) -> None:
     """The area's map with every Output Area in its supergroup's colour (the guide's first page)."""
-    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=100)
-    base.plot(ax=ax, color=base["supergroup"].map(colours).fillna("#777777").tolist(), linewidth=0)
-    ax.set_axis_off()
-    fig.tight_layout(pad=0.1)
-    save_chart(fig, out)
+    _area_map(paths, base["supergroup"].map(colours).fillna("#777777").tolist(), 4.2, out)
 
 
 def _weak_note(row) -> str:
@@ -141,10 +158,11 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
         names["level"] = "supergroup"
     top = names[names["level"] == "supergroup"] if (names["level"] == "supergroup").any() else names
     colours = segment_colours(names, oa)  # the one palette, as the segment map and workbook
-    base = None
+    base, paths = None, []
     if oas is not None:
         base = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(oa, on="oa21cd")
         base["geometry"] = base.geometry.simplify(THUMB_SIMPLIFY_M)
+        paths = area_paths(base.geometry)
     folder = seg_dir / "guide"
     sizes = _sizes(seg_dir)
 
@@ -162,7 +180,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
                 e.chart_alt = _chart(ranked, folder / f"index_{stem}.png", f"{code} {row['segment_name']}")
                 e.chart = f"guide/index_{stem}.png"
         if base is not None and level in base.columns:
-            _thumb(base, base[level] == code, colour, folder / f"map_{stem}.png")
+            _thumb(paths, base[level] == code, colour, folder / f"map_{stem}.png")
             e.thumb = f"guide/map_{stem}.png"
         return e
 
@@ -177,7 +195,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEnt
         entries.append(e)
     overview = ""
     if base is not None and "supergroup" in base.columns:
-        _overview(base, {e.code: e.colour for e in entries}, folder / "overview.png")
+        _overview(base, paths, {e.code: e.colour for e in entries}, folder / "overview.png")
         overview = "guide/overview.png"
     return entries, overview
 
