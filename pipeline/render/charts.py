@@ -86,9 +86,11 @@ def save_chart(fig, out_png: Path) -> Path:
 ABOVE, BELOW, RIGHT, BESIDE = 0.42, 0.62, 0.2, 0.22
 
 
-def place_axes(fig, ax, y_labels: list[str], size: float, strip: float = 0.0) -> None:
-    """Put `ax` so that its y tick labels (at `size` points, measured), a title above it, its x axis
-    below it and a strip of `strip` inches under that (a legend's) fit the figure.
+def place_axes(fig, ax, y_labels: list[str], size: float, strip: float = 0.0, above: float = ABOVE,
+               below: float = BELOW) -> None:
+    """Put `ax` so that its y tick labels (at `size` points, measured), a title above it (`above`
+    inches), its x axis below it (`below` inches) and a strip of `strip` inches under that (a
+    legend's) fit the figure.
 
     What ``fig.tight_layout()`` works out by laying every artist out once more before the figure
     is drawn, from one measurement of the longest y label: a third of a chart's cost."""
@@ -100,8 +102,8 @@ def place_axes(fig, ax, y_labels: list[str], size: float, strip: float = 0.0) ->
                 default=0.0) / fig.dpi
     width, height = fig.get_figwidth(), fig.get_figheight()
     left = (label + BESIDE) / width
-    fig.subplots_adjust(left=left, right=1 - RIGHT / width, top=1 - ABOVE / height,
-                        bottom=(BELOW + strip) / height)
+    fig.subplots_adjust(left=left, right=1 - RIGHT / width, top=1 - above / height,
+                        bottom=(below + strip) / height)
 
 
 INDEX_LABEL = "Index (100 = as many users as the households predict)"

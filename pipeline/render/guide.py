@@ -28,7 +28,7 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
-from pipeline.render.charts import OVER, UNDER, save_chart  # noqa: E402
+from pipeline.render.charts import OVER, UNDER, place_axes, save_chart  # noqa: E402
 from pipeline.render.segment_info import segment_colours  # noqa: E402
 from segments.fit import WEAK_JACCARD, jaccard_text, seed_line  # noqa: E402
 
@@ -67,12 +67,14 @@ def _chart(rows: pd.DataFrame, out: Path, title: str) -> str:
     rows = rows.sort_values("rank").head(CHART_VARIABLES)
     fig, ax = plt.subplots(figsize=(4.6, 0.22 * len(rows) + 0.6), dpi=100)
     values = rows["index"].astype(float).tolist()
+    ax.barh(range(len(values)), [v - 100 for v in values], left=100, height=0.7,
+            color=[OVER if v >= 100 else UNDER for v in values])  # one call, not one a bar
     for y, v in enumerate(values):
-        ax.barh(y, v - 100, left=100, color=OVER if v >= 100 else UNDER, height=0.7)
         ax.text(v, y, f"  {v:.0f}" if v >= 100 else f"{v:.0f}  ", va="center",
                 ha="left" if v >= 100 else "right", fontsize=7)
     ax.axvline(100, color="#222222", linewidth=0.8)
-    ax.set_yticks(range(len(rows)), [mathtext_safe(s) for s in rows["label"]], fontsize=7)
+    labels = [mathtext_safe(s) for s in rows["label"]]
+    ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.invert_yaxis()
     lo, hi = min([*values, 100.0]), max([*values, 100.0])
     pad = max(20.0, 0.18 * (hi - lo))
@@ -80,7 +82,7 @@ def _chart(rows: pd.DataFrame, out: Path, title: str) -> str:
     ax.set_xlabel("Index (100 = as the area)", fontsize=7)
     ax.tick_params(axis="x", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    place_axes(fig, ax, labels, 7, above=0.1, below=0.42)  # no title; 7 pt ticks and axis label
     save_chart(fig, out)
     parts = [f"{label} {v:.0f}" for label, v in zip(rows["label"], values, strict=True)]
     return (f"{title}. Grand index of its most distinctive characteristics (100 = as the area): "
