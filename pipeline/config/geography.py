@@ -26,12 +26,15 @@ class BoundaryFile(Strict):
 
 
 class LookupFile(Strict):
-    """An OA -> ward lookup CSV (ONS layout: OA21CD, WD23CD, WD23NM, ...)."""
+    """An OA -> ward lookup CSV (ONS layout: OA21CD, WD23CD, WD23NM, LAD23CD, ...)."""
 
     path: Path
     oa_column: str
     ward_column: str
     ward_name_column: str | None = None
+    lad_column: str | None = Field(
+        default=None, description="the local authority (LAD) column (LAD23CD): lets the maps of a "
+        "region or the country be drawn by local authority (render.map_level)")
 
 
 class PostcodeColumns(Strict):

@@ -36,6 +36,10 @@ class Render(Strict):
 
     tiles: str | None = Field(default=None, description="XYZ tile URL, e.g. the council's own tile server")
     tiles_attribution: str = "Base map"
+    map_level: Literal["auto", "oa", "ward", "lad"] = Field(
+        default="auto", description="the geography the maps are drawn by: auto (Output Areas for a "
+        "borough, wards or local authorities for a region or the country: pipeline/render/maps/level.py), "
+        "or oa, ward, lad to force it. The GeoPackage keeps every Output Area whatever the level")
 
 
 class RunConfig(Strict):
@@ -70,6 +74,18 @@ class RunConfig(Strict):
         if self.spark is not None and self.engine != "spark":
             raise ValueError("spark: this block has no effect with engine: duckdb. Fix: set engine: spark, "
                              "or remove the spark block")
+        return self
+
+    @model_validator(mode="after")
+    def _map_level_has_its_areas(self) -> RunConfig:
+        lookup = self.geography.oa_to_ward if self.geography is not None else None
+        if self.render.map_level == "lad" and (lookup is None or lookup.lad_column is None):
+            raise ValueError("render.map_level: lad needs each Output Area's local authority. Fix: set "
+                             "geography.oa_to_ward.lad_column to the lookup's LAD column (LAD23CD in the ONS "
+                             "OA to ward to LAD lookup), or choose auto, oa or ward")
+        if self.render.map_level != "auto" and self.geography is None:
+            raise ValueError(f"render.map_level: {self.render.map_level} has no effect without a geography "
+                             "block (no maps are drawn). Fix: remove it")
         return self
 
     @model_validator(mode="after")

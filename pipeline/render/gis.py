@@ -8,6 +8,10 @@
 * ``output_areas``: OA code, segment, its name, and per (sub-)service the segment's
   ``<name>_seg_penetration`` and ``<name>_seg_index`` (NULL where the segment is suppressed).
 
+Both layers keep the boundaries as read (no simplification), whatever level the run's maps are
+drawn at: a run over a region or the country draws its maps by ward or local authority, and this
+file is where its Output Area detail is.
+
 Values come from the published tables (:func:`pipeline.render.visuals.ward_layer` and each
 service's published segment table), so nothing suppressed is written.
 """
@@ -30,9 +34,16 @@ logger = logging.getLogger(__name__)
 FIXED_DATE = "2021-03-21T00:00:00.000Z"
 
 
+def geopackage_path(cfg: RunConfig) -> Path:
+    """``outputs/<run>/<run>_insight.gpkg``."""
+    return cfg.outputs / f"{cfg.run}_insight.gpkg"
+
+
 def write_geopackage(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, oas: gpd.GeoDataFrame | None,
                      oa_segments: pd.DataFrame | None, segment_names: pd.DataFrame | None) -> Path:
-    path = cfg.outputs / f"{cfg.run}_insight.gpkg"
+    """Write the GeoPackage: every ward and every Output Area at full detail (the boundaries as
+    read, unsimplified), whatever level the maps are drawn at (:mod:`pipeline.render.maps.level`)."""
+    path = geopackage_path(cfg)
     path.unlink(missing_ok=True)
     # GDAL stamps the write time into gpkg_contents; a fixed date keeps the file byte-identical
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})

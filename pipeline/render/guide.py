@@ -227,15 +227,18 @@ def _notes(seg_dir: Path) -> list[str]:
     return notes
 
 
-def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None) -> Path | None:
-    """Write the guide (and its pictures) from outputs/<run>/segments/; None without names."""
+def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None, map_note: str = "") -> Path | None:
+    """Write the guide (and its pictures) from outputs/<run>/segments/; None without names.
+    *map_note*: which level the segment map is drawn at and where the Output Area detail is
+    (``maps.level.level_note``; empty for a borough)."""
     seg_dir = cfg.outputs / "segments"
     if not (seg_dir / "segment_names.csv").exists() or not (seg_dir / "segments_oa.csv").exists():
         return None
     entries, overview = _entries(seg_dir, oas)
     html = env.get_template("guide.html.j2").render(
         title=f"Segment guide: {cfg.area_name}", area=cfg.area_name, entries=entries,
-        overview=overview, attribution=cfg.attribution, anchor=anchor, notes=_notes(seg_dir))
+        overview=overview, attribution=cfg.attribution, anchor=anchor,
+        notes=[*_notes(seg_dir), *([map_note] if map_note else [])])
     path = seg_dir / GUIDE
     path.write_text(html, encoding="utf-8")
     logger.info("Wrote segment guide %s (%d supergroups)", path, len(entries))

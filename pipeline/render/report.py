@@ -251,8 +251,11 @@ def definition_rows(lines: list[str]) -> list[tuple[str, str]]:
     return rows
 
 
-def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str) -> ServiceReport:
-    """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts."""
+def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str,
+                         map_note: str = "") -> ServiceReport:
+    """Write ``outputs/<run>/<service>/<name>_report.html`` and its charts. *map_note*: the
+    sentence saying the maps are drawn above Output Areas and where that detail is
+    (``maps.level.level_note``; empty for a borough)."""
     service = name.split("__")[0]
     folder = cfg.outputs / service
     symbol = pub.symbol
@@ -334,7 +337,7 @@ def write_service_report(cfg: RunConfig, pub: Publication, name: str, label: str
         interval_note=("Whiskers: 95% interval of the index." if has_ci
                        else "Interval not available for this profile."),
         segment_table=seg_table, ward_table=ward_table, extras=extras,
-        map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx",
+        map_href=f"{name}_ward_map.html", workbook_href=f"{name}_profile.xlsx", map_note=map_note,
         match=_match(pub.run["run_summary"], service), warnings=pub.warnings,
         key_figures=findings.key_figures(seg, pub.run["run_summary"], service,
                                          next(s.base for s in cfg.services if s.name == service)),

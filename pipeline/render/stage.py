@@ -7,6 +7,11 @@ Per service (and per YES/NO option): every published table as CSV, a formatted E
 and run summary CSVs, the cross-service workbook, a map with a layer per service, the segment map
 and a pen-portrait page per segment (when the segment outputs are there), a GeoPackage (`gis.py`)
 and the index page linking everything.
+
+The maps are drawn at one level for the run (:mod:`pipeline.render.maps.level`: Output Areas for
+a borough, wards or local authorities for a region or the country, so a browser holds them); the
+GeoPackage keeps every Output Area whatever the level, and the reports and the segment guide say
+which level the maps are drawn at.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from tqdm import tqdm
 
 from pipeline.config import RunConfig
 from pipeline.publish.tables import Publication
+from pipeline.render import areas as map_areas
 from pipeline.render.deprivation import SHARES, add_to_pen_portraits
-from pipeline.render.gis import write_geopackage
+from pipeline.render.gis import geopackage_path, write_geopackage
 from pipeline.render.guide import write_segment_guide
+from pipeline.render.maps.level import LEVEL_NAMES, level_note
 from pipeline.render.report import report_env, write_pen_portraits, write_run_index, write_service_report
 from pipeline.render.segment_info import load_portraits, load_segments
 from pipeline.render.tables import write_csvs, write_service_workbook, write_summary_workbook
@@ -35,27 +42,40 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
     then the run-level outputs; return the paths written."""
     written = write_csvs(cfg, pub)
     written.append(write_summary_workbook(cfg, pub))
-    guide = write_segment_guide(cfg, report_env(), oas)  # first: the reports link to it
+    lads = map_areas.oa_lads(cfg)
+    level = map_areas.run_level(cfg, oas, wards, lads)
+    note = level_note(level, geopackage_path(cfg).name)
+    guide = write_segment_guide(cfg, report_env(), oas, note)  # first: the reports link to it
     if guide is not None:
         written.append(guide)
     for name in tqdm(pub.services, desc="render", unit="service", leave=False):
         title = f"{labels.get(name, name)}: {cfg.area_name}"
         written.append(write_service_workbook(cfg, pub, name, title))
-        written.append(write_service_map(cfg, pub, name, wards, title, oas=oas))
-        report = write_service_report(cfg, pub, name, labels.get(name, name))
+        written.append(write_service_map(cfg, pub, name, wards, title, oas=oas, level=level))
+        report = write_service_report(cfg, pub, name, labels.get(name, name), map_note=note)
         written += [report.path, *(c.path for c in report.charts)]
         logger.info("Rendered %s", name)
     links: list[tuple[str, str]] = []
-    if pub.services:
-        written.append(write_services_map(cfg, pub, wards, labels))
+    if pub.services and (level == "oa" or len(pub.services) == 1):
+        written.append(write_services_map(cfg, pub, wards, labels, level=level))
         links.append(("services_map.html", "Map: every service by ward (one layer per service)"))
+    elif pub.services:  # a layer per service, each every ward again: past the budget (maps.level)
+        logger.info("No map of every service: %d services' ward layers, each of %d wards, are more than "
+                    "a browser holds; each service's own map has its wards", len(pub.services), len(wards))
     seg_dir = cfg.outputs / "segments"
     oa_segments = names = None
     if (seg_dir / "segments_oa.csv").exists() and (seg_dir / "segment_names.csv").exists():
         oa_segments, names = load_segments(seg_dir)
         if oas is not None:
-            written.append(write_segment_map(cfg, oas, oa_segments, names))
-            links.append(("segments/segment_map.html", "Map: neighbourhood segments by Output Area"))
+            areas = None
+            if level != "oa":
+                from pipeline.geography import area_ref_oa
+
+                areas = map_areas.segment_area_layer(level, wards, area_ref_oa(cfg, oas, wards), lads,
+                                                     oa_segments, names)
+            written.append(write_segment_map(cfg, oas, oa_segments, names, level, areas))
+            links.append(("segments/segment_map.html", "Map: neighbourhood segments by "
+                          f"{LEVEL_NAMES[level] if level != 'oa' else 'Output Area'}"))
         if guide is not None:
             links.append(("segments/segment_guide.html", "Segment guide: every segment's name, portrait, "
                           "chart and map, to hand round"))

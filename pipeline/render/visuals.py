@@ -16,7 +16,9 @@ from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render import access as access_render
+from pipeline.render.maps.geometry import COORD_DECIMALS, SIMPLIFY_TOLERANCE_M, level_geometry
 from pipeline.render.maps.layered import layered_map, multi_service_map
+from pipeline.render.maps.level import LEVEL_NAMES, Level
 from pipeline.render.maps.segment import segment_map
 
 logger = logging.getLogger(__name__)
@@ -74,38 +76,52 @@ def service_map_path(cfg: RunConfig, name: str) -> Path:
     return cfg.outputs / name.split("__")[0] / f"{name}_ward_map.html"
 
 
+def service_layers(layer: gpd.GeoDataFrame, level: Level = "oa") -> list[tuple[str, gpd.GeoDataFrame, str]]:
+    """The service map's layers: penetration and index at the ``oa`` level; above it the index only
+    (every ward's penetration is in its tooltip either way), since each layer carries every ward's
+    polygon again and two layers of 7,000 wards are twice the page budget
+    (:mod:`pipeline.render.maps.level`)."""
+    index = ("Index (100 = borough average)", layer, "index")
+    return [("Penetration (% of households)", layer, "penetration_pct"), index] if level == "oa" else [index]
+
+
 def write_service_map(
     cfg: RunConfig, pub: Publication, name: str, wards: gpd.GeoDataFrame, title: str,
-    oas: gpd.GeoDataFrame | None = None,
+    oas: gpd.GeoDataFrame | None = None, level: Level = "oa",
 ) -> Path:
     """The self-contained ward map of one (sub-)service: penetration and index layers
     (and the target OAs when the profile stage gives them; the service points and their
-    catchments when the service has access views)."""
+    catchments when the service has access views). Above the ``oa`` level (a region or the
+    country, :mod:`pipeline.render.maps.level`) only the index layer of the wards and the service
+    points are drawn, simplified and rounded for the level (:func:`service_layers`)."""
     views = pub.services[name]
-    layer = ward_layer(wards, views["ward"])
     r = cfg_render(cfg)
+    detail = level == "oa"
+    tolerance, decimals = level_geometry(level, SIMPLIFY_TOLERANCE_M, COORD_DECIMALS)
     return layered_map(
-        [("Penetration (% of households)", layer, "penetration_pct"),
-         ("Index (100 = borough average)", layer, "index")],
+        service_layers(ward_layer(wards, views["ward"]), level),
         service_map_path(cfg, name), f"{title}: use by ward", suppressed_symbol=cfg.suppression.symbol,
         attribution=cfg.attribution, tiles=r.get("tiles"),
         tiles_attribution=r.get("tiles_attribution") or "Base map",
-        targets=targets_layer(views.get("targets_oa"), oas),
+        targets=targets_layer(views.get("targets_oa"), oas) if detail else None,
         points=access_render.points_layer(views.get("access_points")),
-        catchments=access_render.catchments_layer(views.get("access_oa"), oas),
+        catchments=access_render.catchments_layer(views.get("access_oa"), oas) if detail else None,
+        simplify_tolerance_m=tolerance, decimals=decimals,
     )
 
 
 def write_services_map(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame,
-                       labels: dict[str, str]) -> Path:
+                       labels: dict[str, str], level: Level = "oa") -> Path:
     """One map with a ward layer per (sub-)service (penetration), switched by a layer control."""
     layers = {labels.get(name, name): ward_layer(wards, views["ward"])
               for name, views in pub.services.items()}
     r = cfg_render(cfg)
+    tolerance, decimals = level_geometry(level, SIMPLIFY_TOLERANCE_M, COORD_DECIMALS)
     return multi_service_map(layers, cfg.outputs / "services_map.html",
                              f"Service use by ward: {cfg.area_name}",
                              suppressed_symbol=cfg.suppression.symbol, attribution=cfg.attribution,
-                             tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map")
+                             tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map",
+                             simplify_tolerance_m=tolerance, decimals=decimals)
 
 
 #: The map's note on an OA mostly of communal-establishment residents (oa_fit.csv: communal).
@@ -141,15 +157,31 @@ def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.Da
     return layer
 
 
+#: The segment map's decimals of a degree at the ``oa`` level (about 1 m)
+SEGMENT_DECIMALS = 5
+
+
 def write_segment_map(cfg: RunConfig, oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame,
-                      names: pd.DataFrame) -> Path:
+                      names: pd.DataFrame, level: Level = "oa",
+                      areas: gpd.GeoDataFrame | None = None) -> Path:
+    """The segment map: each Output Area in its segment's colour at the ``oa`` level; above it
+    *areas* (``pipeline.render.areas.segment_area_layer``: wards or local authorities, each in its
+    most common segment), simplified and rounded for the level."""
     r = cfg_render(cfg)
     guide = cfg.outputs / "segments" / "segment_guide.html"
-    layer = segment_layer(oas, oa_segments, names, communal_oas(cfg.outputs / "segments"))
-    return segment_map(layer, cfg.outputs / "segments" / "segment_map.html",
-                       f"Neighbourhood segments: {cfg.area_name}", attribution=cfg.attribution,
-                       tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map",
-                       guide_href=guide.name if guide.exists() else None)
+    tolerance, decimals = level_geometry(level, SIMPLIFY_TOLERANCE_M, SEGMENT_DECIMALS)
+    if level == "oa" or areas is None:
+        layer, code, label = segment_layer(oas, oa_segments, names, communal_oas(cfg.outputs / "segments")), \
+            "oa21cd", "Output Area"
+        title = f"Neighbourhood segments: {cfg.area_name}"
+    else:
+        layer, code, label = areas, "code", LEVEL_NAMES[level].capitalize()
+        title = f"Neighbourhood segments by {LEVEL_NAMES[level]} (most common segment): {cfg.area_name}"
+    return segment_map(layer, cfg.outputs / "segments" / "segment_map.html", title,
+                       attribution=cfg.attribution, tiles=r.get("tiles"),
+                       tiles_attribution=r.get("tiles_attribution") or "Base map",
+                       guide_href=guide.name if guide.exists() else None,
+                       simplify_tolerance_m=tolerance, decimals=decimals, code_column=code, area_label=label)
 
 
 def cfg_render(cfg: RunConfig) -> dict:

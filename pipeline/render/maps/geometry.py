@@ -1,6 +1,11 @@
 """Ward (and Output Area) geometry made ready for a web map: made valid, simplified in British
 National Grid with shared edges kept shared, the borough outline dissolved without slivers, reprojected
-to WGS84 and rounded, so that the same boundaries always give the same coordinates."""
+to WGS84 and rounded, so that the same boundaries always give the same coordinates.
+
+The simplification and rounding scale with the map's level (:mod:`pipeline.render.maps.level`):
+at ``oa`` each map keeps its own (5 m; 6 decimals, the segment map 5), at ``ward`` and ``lad``
+:data:`LEVEL_GEOMETRY` (measured by ``bench/bench_render_national.py``: a 7,000-ward page and a
+331-LAD page within the budget). :func:`dissolve` makes the coarser areas from finer ones."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import logging
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from pipeline.config import BNG as BRITISH_NATIONAL_GRID
@@ -18,6 +24,37 @@ logger = logging.getLogger(__package__)
 
 SIMPLIFY_TOLERANCE_M = 5.0
 COORD_DECIMALS = 6
+#: (simplification tolerance in metres, decimals of a degree) of a map drawn at ``ward`` or ``lad``:
+#: two pixels or less at the zoom that shows a county (ward) or a region (lad); 4 decimals are
+#: about 10 m, 3 about 100 m
+LEVEL_GEOMETRY: dict[str, tuple[float, int]] = {"ward": (200.0, 4), "lad": (500.0, 3)}
+
+
+def level_geometry(level: str, tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+                   decimals: int = COORD_DECIMALS) -> tuple[float, int]:
+    """(tolerance, decimals) for a map drawn at *level*: the map's own at ``oa``, else
+    :data:`LEVEL_GEOMETRY`."""
+    return LEVEL_GEOMETRY.get(level, (tolerance_m, decimals))
+
+
+def dissolve(areas: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoDataFrame:
+    """The polygons of *areas* merged by *key* (a code per row, aligned with *areas*): columns
+    ``code`` and ``geometry``, sorted by code, in the CRS of *areas*. A coverage (wards into local
+    authorities) is merged by its shared edges (``coverage_union``); the union of anything else."""
+    groups = pd.Series(np.arange(len(areas)), index=areas.index).groupby(key.to_numpy(), sort=True)
+    values = np.asarray(areas.geometry.values, dtype=object)
+    codes, merged = [], []
+    for code, at in groups:
+        codes.append(code)
+        parts = values[at.to_numpy()]
+        try:
+            geom = shapely.coverage_union_all(parts)
+            if not geom.is_valid:
+                raise ValueError("not a coverage")
+        except Exception:  # noqa: BLE001 - not edge-matched: a plain union
+            geom = shapely.union_all(shapely.make_valid(parts))
+        merged.append(geom)
+    return gpd.GeoDataFrame({"code": codes}, geometry=merged, crs=areas.crs)
 
 
 def _round_coords(geom: shapely.Geometry, decimals: int = COORD_DECIMALS) -> shapely.Geometry:
@@ -78,8 +115,12 @@ def prepare_wards(
     bng = wards.to_crs(BRITISH_NATIONAL_GRID) if wards.crs != BRITISH_NATIONAL_GRID else wards
     bng = bng.copy()
     bng["geometry"] = bng.geometry.make_valid()
-    outline = _outline(bng.geometry, tolerance_m)
-    bng["geometry"] = _simplify(bng.geometry, tolerance_m)
+    if tolerance_m > SIMPLIFY_TOLERANCE_M:  # a ward or lad level: the outline of the simplified areas
+        bng["geometry"] = _simplify(bng.geometry, tolerance_m)  # (the union of 7,000 full wards: minutes)
+        outline = _outline(bng.geometry, tolerance_m)
+    else:
+        outline = _outline(bng.geometry, tolerance_m)
+        bng["geometry"] = _simplify(bng.geometry, tolerance_m)
     outline_wgs = gpd.GeoSeries([outline], crs=BRITISH_NATIONAL_GRID).to_crs(WGS84).iloc[0]
     out = bng.to_crs(WGS84)
     out["geometry"] = out.geometry.map(lambda g: _round_coords(g, decimals))

@@ -24,7 +24,7 @@ from pipeline.render.maps.classes import (
     palette_for,
 )
 from pipeline.render.maps.features import feature_style, highlight, tooltip_fields, ward_features
-from pipeline.render.maps.geometry import SIMPLIFY_TOLERANCE_M, prepare_wards
+from pipeline.render.maps.geometry import COORD_DECIMALS, SIMPLIFY_TOLERANCE_M, prepare_wards
 from pipeline.render.maps.overlays import add_catchments, add_points, add_targets
 from pipeline.render.maps.page import add_map_js, add_outline, finish_page, new_map, write_page
 
@@ -76,6 +76,7 @@ def multi_service_map(
     tiles: str | None = None,
     tiles_attribution: str = "Base map",
     simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+    decimals: int = COORD_DECIMALS,
 ) -> Path:
     """One ward layer per service (radio-button switcher); legends switch with the layer.
 
@@ -87,7 +88,7 @@ def multi_service_map(
     layers = [(service, wards, value_column) for service, wards in wards_by_service.items()]
     return layered_map(layers, out_html, title, suppressed_symbol=suppressed_symbol,
                        attribution=attribution, tiles=tiles, tiles_attribution=tiles_attribution,
-                       simplify_tolerance_m=simplify_tolerance_m)
+                       simplify_tolerance_m=simplify_tolerance_m, decimals=decimals)
 
 
 def layered_map(
@@ -102,6 +103,7 @@ def layered_map(
     targets: gpd.GeoDataFrame | None = None,
     points: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
+    decimals: int = COORD_DECIMALS,
 ) -> Path:
     """Ward choropleths as switchable layers ``(layer name, wards, value column)``.
 
@@ -110,19 +112,20 @@ def layered_map(
     quantile classes. *targets* (optional, EPSG:27700, columns ``oa21cd`` and optionally
     ``label``) is drawn as an outlined overlay that can be switched on and off. *points* (service
     points, EPSG:27700, ``name`` and ``label``) and *catchments* (polygons, ``name`` and ``label``)
-    are overlays too.
+    are overlays too. Ward coordinates are simplified by *simplify_tolerance_m* (metres) and
+    rounded to *decimals* (both scaled to the map's level: ``maps.geometry.level_geometry``).
     """
     if not layers:
         raise ValueError("no layers to map")
     prepared: dict[int, gpd.GeoDataFrame] = {}
-    first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m)
+    first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m, decimals)
     prepared[id(layers[0][1])] = first_wgs
     m = new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
     legends: list[str] = []
     layer_vars: list[str] = []
     for i, (name, wards, column) in enumerate(layers):
         if id(wards) not in prepared:
-            prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m)[0]
+            prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m, decimals)[0]
         layer, legend, _ = _ward_layer(prepared[id(wards)], column, suppressed_symbol, name=name,
                                        show=(i == 0))
         layer.overlay = False  # base layers -> radio buttons, one at a time

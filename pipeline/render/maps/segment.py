@@ -31,6 +31,8 @@ def segment_map(
     simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
     decimals: int = 5,
     guide_href: str | None = None,
+    code_column: str = "oa21cd",
+    area_label: str = "Output Area",
 ) -> Path:
     """Output Areas coloured by segment (one colour per supergroup), self-contained HTML; the
     legend names each supergroup in short (``code name`` fitted, never cut mid-word) and links to
@@ -40,7 +42,9 @@ def segment_map(
     optionally ``legend_key``/``legend_label`` (the supergroup a colour stands for) and
     ``portrait`` (relative link to the segment's pen portrait, shown in the click pop-up) and
     ``note`` (shown in the tooltip where not blank, e.g. an OA of communal establishments).
-    Coordinates are rounded to *decimals* (5 = about 1 m) to keep the file small.
+    Coordinates are rounded to *decimals* (5 = about 1 m) to keep the file small. At the ``ward``
+    and ``lad`` levels the areas are wards or local authorities instead (*code_column* their code,
+    *area_label* what the tooltip calls them), each in its most common segment.
     """
     if len(oas) == 0:
         raise ValueError("no Output Areas to map")
@@ -51,7 +55,7 @@ def segment_map(
     features = []
     for row in wgs.itertuples(index=False):
         props = {
-            "oa21cd": html_text(row.oa21cd),
+            code_column: html_text(getattr(row, code_column)),
             "segment": html_text(row.segment),
             "segment_name": html_text(row.segment_name),
             "fill": str(row.colour),  # a style value (set by Leaflet as an attribute), not HTML
@@ -69,8 +73,8 @@ def segment_map(
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8,
                                   "color": "#ffffff", "weight": 0.6, "opacity": 1},
         highlight_function=highlight,
-        tooltip=folium.GeoJsonTooltip(fields=["oa21cd", "segment", "segment_name", *(["note"] * has_note)],
-                                      aliases=[html_text(a) for a in ("Output Area", "Segment", "Name",
+        tooltip=folium.GeoJsonTooltip(fields=[code_column, "segment", "segment_name", *(["note"] * has_note)],
+                                      aliases=[html_text(a) for a in (area_label, "Segment", "Name",
                                                                       "Note")[:3 + has_note]],
                                       sticky=True),
         popup=folium.GeoJsonPopup(fields=["link"], labels=False) if has_link else None,
