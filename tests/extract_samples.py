@@ -58,6 +58,33 @@ def write_parquet(folder: Path, name: str = "extract.parquet") -> Path:
     return path
 
 
+def write_typed_parquet(folder: Path, name: str = "typed.parquet", nanoseconds: bool = False) -> Path:
+    """A Parquet extract whose columns are not all text: a BIGINT reference, a DATE of birth, a
+    TIMESTAMP record date, a BOOLEAN outcome, a DECIMAL and an unmapped DOUBLE (with `nanoseconds`,
+    an unmapped TIMESTAMP_NS too, a type Spark 4 does not read)."""
+    path = folder / name
+    extra = ", TIMESTAMP_NS '2024-01-02 03:04:05.123456789' AS Logged" if nanoseconds else ""
+    con = duckdb.connect()
+    try:
+        con.execute(f"""COPY (SELECT Ref, Postcode, DOB, Seen, Quit, Fee, Score{extra} FROM (VALUES
+                (100012345678::BIGINT, 'DM4 7QX', DATE '1980-02-01', TIMESTAMP '2024-01-02 03:04:05', true,
+                 12.30::DECIMAL(6, 2), 1.5::DOUBLE),
+                (NULL, 'DM1 1AB', NULL, NULL, NULL, NULL, NULL),
+                (100012345678::BIGINT, 'DM4 7QX', DATE '1980-02-01', TIMESTAMP '2024-01-02 03:04:05', true,
+                 12.30::DECIMAL(6, 2), 1.5::DOUBLE),
+                (7::BIGINT, 'dm2 2cd', DATE '2030-01-01', TIMESTAMP '2023-12-31 23:59:59', false,
+                 -1.00::DECIMAL(6, 2), 1e20::DOUBLE)) t(Ref, Postcode, DOB, Seen, Quit, Fee, Score))
+                TO '{path.as_posix()}' (FORMAT parquet)""")
+    finally:
+        con.close()
+    return path
+
+
+#: The sample service's mapping for `write_typed_parquet` (ages on the record's own date)
+TYPED = {"reference": None, "columns": {"record_id": "Ref", "postcode": "Postcode", "date_of_birth": "DOB",
+                                        "date": "Seen", "address_1": "Fee"}}
+
+
 def config(tmp_path: Path, path: Path, reference: str | None = "2024-06-30", **service):
     """The run config of the sample service reading `path`; the age taken on `reference` (None: on
     the record's own `date` where it maps one, else the run's day)."""
@@ -67,5 +94,5 @@ def config(tmp_path: Path, path: Path, reference: str | None = "2024-06-30", **s
 
 #: The columns of `ingest_<service>` compared between extracts and engines, in file order; the hash as
 #: the first row holding it (equal hashes, duplicates, are what the geocode stage reads from it)
-COLUMNS = ("row_number, row_blank, row_kind, record_id, postcode, address_1, age_band, outcome_quit, "
+COLUMNS = ("row_number, row_blank, row_kind, record_id, postcode, address_1, date, age_band, outcome_quit, "
            "min(row_number) OVER (PARTITION BY row_hash) AS first_with_hash")

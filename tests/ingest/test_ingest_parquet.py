@@ -47,7 +47,7 @@ def test_typed_columns_are_read_as_text_and_floats_refused(tmp_path):
                                                    "date_of_birth": "DOB", "date": "Seen"})
     assert [r[:5] for r in rows] == [(1, False, None, "100012345678", "DM4 7QX"),
                                      (2, False, None, None, "DM1 1AB")]
-    assert rows[0][6] is not None and result.dob_counts["ok"] == 1  # the DATE read by the date rule
+    assert rows[0][7] is not None and result.dob_counts["ok"] == 1  # the DATE read by the date rule
     assert result.not_read == ["Score"]
 
     with pytest.raises(IngestError, match=r"'Score' \(mapped to 'address_1'\) is of Parquet type DOUBLE"):

@@ -99,14 +99,23 @@ def test_spark_ingest_reads_csv_and_parquet_extracts_as_duckdb_does(spark_sessio
     import logging
 
     from pipeline.ingest import IngestError
-    from tests.extract_samples import LINES, SERVICE, config, write_csv, write_parquet
+    from tests.extract_samples import (
+        LINES,
+        SERVICE,
+        TYPED,
+        config,
+        write_csv,
+        write_parquet,
+        write_typed_parquet,
+    )
 
     spark_session.conf.set("spark.sql.files.maxPartitionBytes", "128")  # many blocks: the line numbering
     spark_session.conf.set("spark.sql.files.openCostInBytes", "0")
     caplog.set_level(logging.INFO, logger="pipeline.spark.ingest")
     try:
         on_own_date = {"reference": None, "columns": SERVICE["columns"] | {"date": "DOB"}}
-        for path, how in ((write_csv(tmp_path), {}), (write_parquet(tmp_path), on_own_date)):
+        for path, how in ((write_csv(tmp_path), {}), (write_parquet(tmp_path), on_own_date),
+                          (write_typed_parquet(tmp_path), TYPED)):
             cfg = config(tmp_path, path, **how)  # the Parquet's ages on the record's date: insight_date
             want, want_result = _duckdb_ingest(cfg)
             got, got_result = _spark_ingest(spark_session, cfg)
@@ -118,13 +127,16 @@ def test_spark_ingest_reads_csv_and_parquet_extracts_as_duckdb_does(spark_sessio
         spanning = LINES[:3] + ['A5,DM5 5GH,"Flat 1', 'Block B",2001-07-08,yes,'] + LINES[3:]
         cp1252 = tmp_path / "cp.csv"
         cp1252.write_bytes("\n".join(LINES[1:4] + ["A6,DM6 6JK,Caf\xe9 Row,,no,"]).encode("cp1252") + b"\n")
-        for path in (write_csv(tmp_path, "spanning.csv", spanning), cp1252):
-            cfg = config(tmp_path, path)
+        nanoseconds = write_typed_parquet(tmp_path, "ns.parquet", nanoseconds=True)
+        to_duckdb = ((write_csv(tmp_path, "spanning.csv", spanning), {}), (cp1252, {}), (nanoseconds, TYPED))
+        for path, how in to_duckdb:
+            cfg = config(tmp_path, path, **how)
             want, want_result = _duckdb_ingest(cfg)
             got, got_result = _spark_ingest(spark_session, cfg)
             assert got == want and got_result.rows == want_result.rows, path.name
         assert "spanning.csv: Spark found 2 line(s) with a quoted field spanning lines" in caplog.text
         assert "cp.csv: it is not UTF-8" in caplog.text
+        assert "ns.parquet: Spark 4 does not read its column type(s) ['TIMESTAMP_NS']" in caplog.text
 
         wide = write_csv(tmp_path, "wide.csv", LINES[:3] + ["A7,DM7 7LM,x,,yes,,extra"])
         errors = []
