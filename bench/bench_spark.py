@@ -11,10 +11,13 @@ each stage timed), one after the other:
 * wall seconds per stage (geography, ingest, geocode, segments, assign; on Spark the geocode
   includes handing the extract and the reference tables to Spark, and assign the aggregates back)
   and records per second of the record-level stages (ingest + geocode + assign);
-* CPU seconds (user + system) of the process and of the processes it waited for (Spark's Python
-  workers; the JVM only when the driver reaped it on exit, so Spark's figure is a lower bound), and
-  peak memory: the largest sum of resident memory of the process tree, sampled every
-  0.2 s from /proc;
+* CPU seconds (user + system) of the whole process tree, sampled every 0.2 s from
+  /proc/<pid>/stat: each process's own utime + stime (the JVM, where most of Spark's work runs, and
+  Spark's Python workers included), the last value seen kept for a process that has exited (a
+  process that lives under 0.2 s is missed); per stage, from the samples at its start and end; and,
+  as before, the CPU of the processes the run's process reaped (which leaves out the JVM unless the
+  driver reaped it); peak memory: the largest sum of resident memory of the process tree, sampled
+  at the same times;
 * the machine's load (/proc/loadavg) before and after: other work shares these two cores.
 
 Usage: ``.venv/bin/python bench/bench_spark.py [--records 10000000] [--engines duckdb,spark]``
@@ -46,12 +49,13 @@ CHILD = r"""
 import json, sys, time
 from pipeline import run
 from pipeline.config import load_config
-times = {}
+times, spans = {}, {}
 def timed(stage):
     def go(ctx):
-        t0 = time.perf_counter()
+        t0, w0 = time.perf_counter(), time.time()
         stage.run(ctx)
         times[stage.name] = time.perf_counter() - t0
+        spans[stage.name] = (w0, time.time())
     return go
 run.STAGES = tuple(run.Stage(s.name, timed(s), s.check) for s in run.STAGES)
 cfg = load_config(sys.argv[1])
@@ -60,7 +64,7 @@ result = run.run_all(cfg, until=sys.argv[2], progress=False)
 times["total"] = time.perf_counter() - t0
 rows = int(result.summary["rows_read"].sum())
 matched = int(result.summary["matched"].sum())
-print(json.dumps({"times": times, "rows": rows, "matched": matched}))
+print(json.dumps({"times": times, "spans": spans, "rows": rows, "matched": matched}))
 """
 
 
@@ -76,25 +80,50 @@ def area_of(config: Path) -> dict:
     return raw
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of `pid` and all its descendants."""
-    total, todo = 0, [pid]
+def tree(pid: int) -> list[int]:
+    """`pid` and all its descendants now alive (from /proc/<pid>/task/*/children)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo += [int(c) for c in f.read().split()]
         except (OSError, ValueError):
             continue
+    return found
+
+
+def tree_sample(pid: int, cpu: dict[tuple[int, int], float]) -> int:
+    """Resident bytes of `pid` and all its descendants; records in `cpu` each one's own CPU seconds
+    (utime + stime of /proc/<p>/stat, without the children it reaped, so nothing counts twice), keyed
+    by (pid, start time) so that a reused pid is another process. A process keeps the last value
+    seen after it exits, so the JVM and Spark's Python workers count whoever reaps them."""
+    total = 0
+    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                rss = int(f.read().split()[1]) * page
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError, IndexError):
+            continue
+        total += rss
+        # after the command's ')': field 3 (state) is fields[0], so utime (14) is fields[11],
+        # stime (15) fields[12], starttime (22) fields[19]
+        cpu[(p, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
-def measured(cmd: list[str]) -> tuple[float, float, float, str]:
-    """(wall s, CPU s of the tree, peak GB of the tree, stdout) of `cmd` run as a new process."""
+def measured(cmd: list[str]) -> tuple[float, float, float, float, int, list[tuple[float, float]], str]:
+    """(wall s, CPU s of the process tree sampled from /proc, CPU s of the processes reaped, peak GB
+    of the tree, processes seen, the tree's CPU over time as (epoch s, CPU s) samples, stdout) of
+    `cmd` run as a new process."""
     peak = [0]
+    cpu: dict[tuple[int, int], float] = {}
+    series: list[tuple[float, float]] = []
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         before = os.times()
@@ -103,7 +132,8 @@ def measured(cmd: list[str]) -> tuple[float, float, float, str]:
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], tree_rss(proc.pid))
+                peak[0] = max(peak[0], tree_sample(proc.pid, cpu))
+                series.append((time.time(), sum(cpu.values())))
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -118,8 +148,17 @@ def measured(cmd: list[str]) -> tuple[float, float, float, str]:
         stdout, stderr = out.read(), err.read()
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout[-3000:]}\n{stderr[-5000:]}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return took, cpu, peak[0] / 1024 ** 3, stdout
+    reaped = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return took, sum(cpu.values()), reaped, peak[0] / 1024 ** 3, len(cpu), series, stdout
+
+
+def cpu_between(series: list[tuple[float, float]], start: float, end: float) -> float:
+    """CPU seconds the tree spent from `start` to `end` (epoch s): the last sample at or before each
+    (samples every 0.2 s, so each end is off by at most that much of the tree's CPU)."""
+    def at(t: float) -> float:
+        before = [c for s, c in series if s <= t]
+        return before[-1] if before else 0.0
+    return at(end) - at(start)
 
 
 def main() -> None:
@@ -167,16 +206,23 @@ def main() -> None:
     stages = stages[: stages.index(args.until) + 1]
     for engine, config in configs.items():
         load = data.loadavg()
-        took, cpu, peak, out = measured([sys.executable, "-c", CHILD, str(config), args.until])
+        took, cpu, reaped, peak, seen, series, out = measured(
+            [sys.executable, "-c", CHILD, str(config), args.until])
         got = json.loads(out.strip().splitlines()[-1])
         t = got["times"]
         record_level = sum(t.get(s, 0.0) for s in ("ingest", "geocode", "assign"))
         print(f"{engine} (load {load} -> {data.loadavg()}): {took:.1f} s wall in all, CPU {cpu:.1f} s "
-              f"(the process and those it waited for), peak memory {peak:.2f} GB (process tree)")
+              f"(process tree from /proc, {seen} processes: the JVM and Python workers included; "
+              f"{reaped:.1f} s reaped), peak memory {peak:.2f} GB (process tree)")
         print("  " + "; ".join(f"{s} {t.get(s, 0.0):.1f} s" for s in stages))
+        spent = {s: cpu_between(series, *got["spans"][s]) for s in stages if s in got["spans"]}
+        print("  CPU (process tree): " + "; ".join(f"{s} {spent.get(s, 0.0):.1f} s" for s in stages))
         print(f"  record-level stages (ingest + geocode + assign) {record_level:.1f} s: "
               f"{got['rows'] / record_level:,.0f} records/s; {got['rows']:,} read, "
               f"{got['matched']:,} matched")
+        level_cpu = sum(spent.get(s, 0.0) for s in ("ingest", "geocode", "assign"))
+        print(f"  record-level CPU (ingest + geocode + assign) {level_cpu:.1f} s: "
+              f"{level_cpu / got['rows'] * 1e6:.1f} CPU-s a million records")
 
 
 if __name__ == "__main__":
