@@ -161,3 +161,15 @@ def test_geopackage_keeps_every_output_area(demo_run):
 
     assert shapely.get_num_coordinates(stored.geometry.values).sum() == \
         shapely.get_num_coordinates(oas.geometry.values).sum()
+
+
+def test_report_says_the_level_and_where_the_output_areas_are(demo, demo_run):
+    from pipeline.render.report import report_path, write_service_report
+
+    cfg, pub, *_ = demo
+    name = min(pub.services, key=lambda n: len(pub.services[n]))  # the fewest views: the fewest charts
+    note = level_note("ward", f"{cfg.run}_insight.gpkg")
+    html = write_service_report(cfg, pub, name, "Test", map_note=note).path.read_text(encoding="utf-8")
+    assert "drawn by ward" in html and f"{cfg.run}_insight.gpkg" in html and "output_areas" in html
+    plain = report_path(demo_run[0], name).read_text(encoding="utf-8")  # the demo run's own report
+    assert "drawn by" not in plain and "output_areas" not in plain  # a borough's report as before
