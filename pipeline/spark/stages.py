@@ -115,6 +115,15 @@ def geocode_cube_sql(table: str) -> str:
     return f"SELECT {keep}, count(*) AS n FROM {ident(table)} GROUP BY ALL"
 
 
+def without_order(text: str) -> str:
+    """Spark SQL `text` without its closing ORDER BY (the query's own; those inside are kept)."""
+    import sqlglot
+
+    tree = sqlglot.parse_one(text, read="spark")
+    tree.set("order", None)
+    return tree.sql(dialect="spark", comments=False)
+
+
 # --- running statements on Spark ------------------------------------------------------------------
 
 
@@ -126,13 +135,18 @@ class SparkRun:
         self.dir = folder(cfg)
         functions.register(spark)
 
-    def query(self, name: str, duckdb_sql: str, params=None):
-        """The Spark DataFrame of the last statement of `duckdb_sql` (DuckDB dialect), transpiled."""
+    def query(self, name: str, duckdb_sql: str, params=None, unordered: bool = False):
+        """The Spark DataFrame of the last statement of `duckdb_sql` (DuckDB dialect), transpiled;
+        `unordered`: without the statement's closing ORDER BY, for a result that only a GROUP BY or a
+        window reads (the order is the DuckDB table's; on Spark it is a global sort, a range shuffle
+        and a sampling pass over every row, for an order nothing after it keeps)."""
         from pipeline.executor import trace
 
         start = time.perf_counter()
         frame = None
         for text in spark_sql(duckdb_sql, params, functions.PATTERNS):
+            if unordered:
+                text = without_order(text)
             text = functions.guarded(text)
             frame = self.spark.sql(text)
             trace(f"spark_{name}", text, None, time.perf_counter() - start)
@@ -301,13 +315,15 @@ class SparkRun:
             name = service.name
             options = "".join(f", i.{option_column(o)}" for o in service.options)
             options += "".join(f", i.{outcome_column(o.name)}" for o in service.outcomes)
-            assigned = self.query("assign", sql("assign", service=name, option_columns=options))
+            assigned = self.query("assign", sql("assign", service=name, option_columns=options),
+                                  unordered=True)  # read by the cube only
             assigned.createOrReplaceTempView(f"assign_{name}")
             cube = self.query("assign_cube", cube_sql(f"assign_{name}", ("row_number",), assigned.columns))
             self.take_back(cube, f"cube_assign_{name}", f"spark_assign_{name}")
             execute(self.con, "spark_assign_view",
                     expanded_view_sql(f"assign_{name}", f"spark_assign_{name}"))
-            units = self.query("quality_units", sql("quality_units", service=name))
+            units = self.query("quality_units", sql("quality_units", service=name),
+                               unordered=True)  # read by the window and the cube only
             units.createOrReplaceTempView(f"quality_{name}")
             parts = self.query("quality_first_part", first_part_sql(f"quality_{name}"))
             parts.createOrReplaceTempView(f"quality_parts_{name}")
