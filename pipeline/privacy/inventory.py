@@ -25,6 +25,19 @@ RECORD_LEVEL_FILES = ("rejects", "interim", "warehouse.duckdb.wal", "warehouse.d
 #: Private files and folders that hold aggregates only (unsuppressed), kept by a purge. sql.log
 #: (pipeline.warehouse) holds each statement's text and row count, never a bound value.
 AGGREGATE_FILES = ("profiles", "quality", "run_summary.csv", "sql.log")
+#: The folder of the Spark engine's datasets (engine: spark, `pipeline.spark.stages`): the extracts
+#: as read and the geocoded rows, record-level like the warehouse's tables, removed by a purge; all
+#: but its reference cache (`SPARK_REFERENCE`, `pipeline.spark.reference`: the postcode directory and
+#: UPRN lookup, open data about no service user), which is kept.
+SPARK_FOLDER, SPARK_REFERENCE = "spark", "reference"
+
+
+def spark_record_level(private: Path) -> list[Path]:
+    """The Spark engine's record-level datasets of a private folder (its reference cache left out)."""
+    folder = private / SPARK_FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name != SPARK_REFERENCE)
 
 
 def field_kind(name: str) -> str:
@@ -88,6 +101,15 @@ def private_files(private: Path) -> list[dict]:
     for entry in sorted(private.iterdir()) if private.is_dir() else []:
         name = entry.name
         if name.startswith(".insight") or name in (MANIFEST_JSON, MANIFEST_MD, "warehouse.duckdb"):
+            continue
+        if name == SPARK_FOLDER and entry.is_dir() and not entry.is_symlink():
+            for part in sorted(entry.iterdir()):
+                kept = part.name == SPARK_REFERENCE
+                out.append({"path": f"{name}/{part.name}" + ("/" if part.is_dir() else ""),
+                            "files": sum(1 for p in part.rglob("*") if p.is_file()) if part.is_dir() else 1,
+                            "kind": ("reference data (postcode directory, UPRN lookup): no service users"
+                                     if kept else "record-level (the Spark engine's datasets)"),
+                            "removed_by_purge": not kept})
             continue
         files = sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
         if name in RECORD_LEVEL_FILES:

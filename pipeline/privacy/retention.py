@@ -23,6 +23,7 @@ from pipeline.privacy.inventory import (
     RECORD_LEVEL_FILES,
     is_record_level,
     private_files,
+    spark_record_level,
     warehouse_tables,
 )
 from pipeline.privacy.manifest import Manifest, load, save, utc_now
@@ -114,7 +115,8 @@ def _rewrite_warehouse(warehouse: Path) -> tuple[list[str], list[str]]:
 def purge(cfg: RunConfig, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     """Remove the run's record-level data if it is older than `privacy.retention_days`: the
     record-level tables of the warehouse (the warehouse keeps its reference and classification
-    tables), the rejects and any interim files. Keeps outputs/<run>/ and the private aggregates
+    tables), the rejects, any interim files and the Spark engine's datasets (not its reference
+    cache). Keeps outputs/<run>/ and the private aggregates
     (profiles/, quality/, run_summary.csv). Refuses a private folder another run (or no run) owns,
     and waits for no running run: a run in progress holds the lock and the purge stops."""
     from pipeline.ownership import PRIVATE_MARKER, RUN_LOCK, NotOwnedError, hold_lock, marker_run
@@ -139,6 +141,7 @@ def purge(cfg: RunConfig, now: datetime | None = None, dry_run: bool = False) ->
             return report
         report.done = True
         files = [private / n for n in RECORD_LEVEL_FILES if (private / n).exists()]
+        files += spark_record_level(private)
         if dry_run:
             report.removed_files = [str(p) for p in files]
             return report

@@ -61,6 +61,7 @@ from pipeline.errors import GeographyError, InsightError
 from pipeline.geography import _stat as file_stat
 from pipeline.ownership import hold_lock
 from pipeline.paths import PRIVATE_FILE, inside, make_private, private_folder, private_writes
+from pipeline.privacy.inventory import SPARK_FOLDER, SPARK_REFERENCE
 from pipeline.warehouse import SQL_DIR, execute, ident, literal
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class ReferenceCacheError(InsightError):
 def folder(cfg: RunConfig) -> Path:
     """The cache folder: `spark.reference_cache`, else the run's private `spark/reference`."""
     chosen = cfg.spark.reference_cache if cfg.spark else None
-    return Path(chosen) if chosen is not None else Path(cfg.private) / "spark" / "reference"
+    return Path(chosen) if chosen is not None else Path(cfg.private) / SPARK_FOLDER / SPARK_REFERENCE
 
 
 def problems(cfg: RunConfig) -> list[Problem]:

@@ -41,14 +41,16 @@ from pipeline.config import RunConfig, Service
 from pipeline.geography import placed_view_sql
 from pipeline.ingest.headers import option_column, outcome_column
 from pipeline.paths import make_private, private_folder, private_writes
+from pipeline.privacy.inventory import SPARK_FOLDER
 from pipeline.spark import functions, reference
 from pipeline.spark.transpile import spark_sql
 from pipeline.warehouse import execute, ident, literal, sql
 
 logger = logging.getLogger(__name__)
 
-#: The folder of the Parquet datasets the engines hand each other, in the run's private folder.
-FOLDER = "spark"
+#: The folder of the Parquet datasets the engines hand each other, in the run's private folder
+#: (record-level: removed by `insight purge`, all but the reference cache).
+FOLDER = SPARK_FOLDER
 #: The area's reference tables the geocode reads, handed to Spark on each run (the postcode
 #: directory and the UPRN lookup come from the reference cache: `pipeline.spark.reference`; with a
 #: lookup, `ref_uprn` hands over the gazetteer's UPRNs only).
