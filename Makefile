@@ -79,12 +79,16 @@ bench-segments-cli: $(STAMP) ## time python -m segments with its diagnostics on 
 bench-area: $(STAMP) ## time insight area cutting one LAD from national-size products (prints figures)
 	$(BIN)/python bench/bench_area.py
 
-test: $(STAMP) $(SPARK_STAMP) ## run the test suite (two workers, one per core, a file's tests on one; the demo run built once for both)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+test: $(STAMP) $(SPARK_STAMP) ## the test suite less the runs marked slow (two workers; the demo run built once for both)
+	$(PYTEST) -m "not slow"
 
-.PHONY: test-fast
-test-fast: $(STAMP) ## the test suite less the whole-pipeline runs of tests/e2e/ (marked slow)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not slow"
+.PHONY: test-slow test-all
+test-slow: $(STAMP) $(SPARK_STAMP) ## the tests marked slow: whole runs and classification builds of their own (CI runs them)
+	$(PYTEST) -m slow
+
+test-all: $(STAMP) $(SPARK_STAMP) ## every test in one session (what CI runs, as make test then make test-slow)
+	$(PYTEST)
 
 lint: $(STAMP) ## ruff and the import-layering contracts (import-linter)
 	$(BIN)/ruff check .

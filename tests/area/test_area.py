@@ -271,6 +271,7 @@ def _hand_and_area_runs(hand_raw: dict, area_yaml: Path, services: tuple[str, ..
     return by_hand, by_area
 
 
+@pytest.mark.slow  # two whole runs of the pipeline (make test-slow; CI runs it)
 def test_one_lad_trafford_profiles_equal_the_hand_made_config(nation, tmp_path, capsys):
     from pipeline.synth.extracts import generate_for_real_area
 
@@ -348,6 +349,7 @@ def _hand_made_pair(nation: dict, tmp: Path) -> dict:
     }
 
 
+@pytest.mark.slow  # a whole run of the pipeline (make test-slow; CI runs it)
 def test_two_lads_make_one_area_whose_profiles_equal_the_hand_made_config(nation, tmp_path, capsys):
     rc, out, err = area([DEMO_LAD, EAST_LAD, "--sources", str(nation["unpacked"]), "--name", "pair"],
                         tmp_path, capsys)
@@ -632,6 +634,7 @@ def test_national_ranges_put_the_area_on_the_national_scale(nation, tmp_path, ca
     assert result.assignments["supergroup"].nunique() == 8
 
 
+@pytest.mark.slow  # a classification build and a run (make test-slow; CI runs it)
 def test_a_national_build_loaded_as_the_area_classification(nation, tmp_path, capsys):
     """The other scope of docs/area.md: classify every OA of the national files once (`python -m
     segments`, `scope: census`) and give each area that classification as a lookup."""

@@ -7,8 +7,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.slow  # a whole run of the pipeline (tests/e2e/); make test runs it
-
 SERVICES = ["stop_smoking", "council_tax_dd", "garden_waste", "library", "contact_centre"]
 ADDRESS_SERVICES = ["stop_smoking", "library"]
 

@@ -8,7 +8,7 @@ import pytest
 from pipeline.run import run_all
 from tests.helpers import relocated_config
 
-pytestmark = pytest.mark.slow  # a whole run of the pipeline (tests/e2e/); make test runs it
+pytestmark = pytest.mark.slow  # a whole run of its own (make test-slow; CI runs it)
 
 
 def _digests(folder: Path) -> dict[str, str]:

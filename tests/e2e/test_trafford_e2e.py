@@ -11,7 +11,7 @@ from pipeline.synth.extracts import generate_for_real_area
 from tests.conftest import SHARED, TRAFFORD
 from tests.helpers import relocated_config
 
-pytestmark = pytest.mark.slow  # a whole run of the pipeline (tests/e2e/); make test runs it
+pytestmark = pytest.mark.slow  # a whole run of its own (make test-slow; CI runs it)
 
 pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
 

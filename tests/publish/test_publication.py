@@ -96,9 +96,10 @@ def _gpkg_counts(out: Path, run: str):
             yield "gpkg", col, v
 
 
-@pytest.mark.parametrize("which", ["council", "ons"])
-def test_no_count_breaks_the_rule_in_any_file(which, demo_run, ons_run):
-    cfg = demo_run[0] if which == "council" else ons_run[0]
+# ons: the demo run published and rendered again (make test-slow; CI runs it)
+@pytest.mark.parametrize("which", ["council", pytest.param("ons", marks=pytest.mark.slow)])
+def test_no_count_breaks_the_rule_in_any_file(which, demo_run, request):
+    cfg = demo_run[0] if which == "council" else request.getfixturevalue("ons_run")[0]
     sym, out = cfg.suppression.symbol, cfg.outputs
     seen = {"csv": 0, "xlsx": 0, "html": 0, "gpkg": 0, "hidden": 0}
     sources = (("csv", _csv_counts(out)), ("xlsx", _workbook_counts(out)), ("html", _html_counts(out)),
@@ -235,6 +236,7 @@ def test_a_small_threshold_warning_travels_with_every_output(demo_run, tmp_path)
     assert html_lib.escape(warning, quote=False) in index.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # a whole run of its own (make test-slow; CI runs it)
 def test_an_extract_where_nothing_matches_profiles_as_zero_users(demo_data, tmp_path, capsys):
     """A service none of whose rows match runs through every stage: zero users, a clear warning,
     a report saying there is nothing to show, and the other services unaffected."""

@@ -308,6 +308,10 @@ def _identify(raw: Path, out: Path) -> dict:
     return dobs
 
 
+#: a whole run of its own, on identifying extracts (make test-slow; CI runs it)
+SLOW = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def identified_run(demo_data, tmp_path_factory):
     """The pipeline run on the three identifying extracts: (config path, cfg, dates of birth)."""
@@ -371,6 +375,7 @@ def _leaks(text: str, dobs: dict) -> list[str]:
     return found + sorted(set(DATE_RX.findall(text)) & births)[:5]
 
 
+@SLOW
 def test_no_name_email_phone_or_date_of_birth_in_the_warehouse_or_outputs(identified_run):
     _, cfg, dobs = identified_run
     text = _warehouse_text(cfg.warehouse)
@@ -384,6 +389,7 @@ def test_no_name_email_phone_or_date_of_birth_in_the_warehouse_or_outputs(identi
         assert _leaks(_file_text(path), dobs) == [], path
 
 
+@SLOW
 def test_the_stored_age_band_is_the_age_on_the_records_date(identified_run):
     _, cfg, dobs = identified_run
     rule = AgeRule.of(cfg)
@@ -399,6 +405,7 @@ def test_the_stored_age_band_is_the_age_on_the_records_date(identified_run):
         con.close()
 
 
+@SLOW
 def test_the_manifest_says_what_was_read_kept_for_how_long_and_what_is_shared(identified_run):
     _, cfg, dobs = identified_run
     private = Path(cfg.private)
@@ -469,6 +476,7 @@ def _purge_copy(identified_run, tmp_path, days_old: float) -> tuple[Path, RunCon
     return copy, load_config(copy, check_files=False)
 
 
+@SLOW
 def test_purge_removes_record_level_data_past_retention_and_keeps_aggregates(identified_run, tmp_path,
                                                                               capsys):
     config, cfg = _purge_copy(identified_run, tmp_path, days_old=31)
@@ -503,6 +511,7 @@ def test_purge_removes_record_level_data_past_retention_and_keeps_aggregates(ide
     assert "none left" in capsys.readouterr().out
 
 
+@SLOW
 def test_purge_within_retention_removes_nothing(identified_run, tmp_path, capsys):
     config, cfg = _purge_copy(identified_run, tmp_path, days_old=29)
     before = _digests(Path(cfg.private))
@@ -511,6 +520,7 @@ def test_purge_within_retention_removes_nothing(identified_run, tmp_path, capsys
     assert _digests(Path(cfg.private)) == before
 
 
+@SLOW
 def test_purge_without_a_manifest_goes_by_the_files_age(identified_run, tmp_path):
     _, cfg = _purge_copy(identified_run, tmp_path, days_old=0)
     private = Path(cfg.private)
@@ -524,6 +534,7 @@ def test_purge_without_a_manifest_goes_by_the_files_age(identified_run, tmp_path
     assert json.loads((private / MANIFEST_JSON).read_text(encoding="utf-8"))["purges"]
 
 
+@SLOW
 def test_purge_refuses_a_private_folder_of_another_run(identified_run, tmp_path, capsys):
     config, cfg = _purge_copy(identified_run, tmp_path, days_old=100)
     (Path(cfg.private) / ".insight-private").write_text("made by insight\nrun: other\n", encoding="utf-8")

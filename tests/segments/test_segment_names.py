@@ -291,6 +291,7 @@ def trafford(tmp_path_factory):
     return cfg, build_segments(cfg)
 
 
+@pytest.mark.slow  # a classification build of Trafford's real census (make test-slow)
 def test_trafford_names_and_portraits(trafford):
     cfg, result = trafford
     out = check_build(cfg, result)
@@ -309,7 +310,9 @@ def test_trafford_names_and_portraits(trafford):
 # ---------------------------------------------------------------- k = 4..12
 
 
-@pytest.mark.parametrize("k", range(4, 13))
+# k = 4 and 12 in make test; the seven between are builds of their own (make test-slow; CI runs them)
+@pytest.mark.parametrize("k", [k if k in (4, 12) else pytest.param(k, marks=pytest.mark.slow)
+                               for k in range(4, 13)])
 def test_names_and_portraits_for_k_4_to_12(k, demo_cfg, tmp_path):
     data = demo_cfg.model_dump(mode="json")
     data["segmentation"].update(k=k, n_init=4, n_init_lower=2, names=None)

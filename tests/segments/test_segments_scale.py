@@ -213,6 +213,7 @@ def rural(tmp_path_factory) -> Path:
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of a rural district (make test-slow; CI runs it)
 def test_rural_district_supergroups_equal_the_best_of_500_single_starts(rural, tmp_path, capsys):
     import numpy as np
     from threadpoolctl import threadpool_limits
@@ -264,6 +265,7 @@ def test_weak_segments_are_flagged_in_words():
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of a rural district (make test-slow; CI runs it)
 def test_diagnostics_flag_weak_supergroups_in_the_outputs(rural, tmp_path, capsys):
     cfg = _config(tmp_path, boundaries=rural, k_subgroups=None)
     code = segments_main([str(_write(cfg, tmp_path)), "--seeds", "1", "--resamples", "5"])

@@ -23,7 +23,7 @@ POSTCODES = ["M33 2UX", "m332ux", " (M33-2UX.) ", "Ｍ３３ ２ＵＸ", "М33 2
 UPRNS = ["100012345678", " 00100012345678 ", "1.0E11", "12.6", "abc", "", None, "0", "-5", "1,234"]
 
 
-@pytest.mark.slow  # a whole run of the pipeline (to publish) on Spark
+# a whole run of the pipeline (to publish) on Spark, in make test: issue 25 asks for it there
 def test_demo_on_spark_publishes_the_same_tables_and_accounting(demo_run, spark_session, tmp_path):
     from pipeline.render.tables import write_csvs
     from pipeline.run import run_all
