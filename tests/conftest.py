@@ -36,13 +36,15 @@ def shared_dir() -> Path:
 #: The files that take longest, first: `make test` runs ``--dist loadfile --no-loadscope-reorder``,
 #: so the workers take files in this order and then the rest as collected, and neither is left
 #: alone with a long file at the end (xdist's own reorder puts files with many tests first, which
-#: left the whole-pipeline files, with few tests each, to the end). The first two need no shared
-#: build; the demo run is built by the first and read by the others that need it.
+#: left the whole-pipeline files, with few tests each, to the end). In `make test` one worker starts
+#: Spark's demo run (it asks for the session's DuckDB run only at its end) while the other builds
+#: that run for the demo e2e tests; in `make test-slow` one builds it for the determinism test while
+#: the other runs Trafford.
 LONGEST_FIRST = (
-    "tests/e2e/test_demo_e2e.py", "tests/e2e/test_trafford_e2e.py", "tests/spark/test_spark_same_answer.py",
-    "tests/segments/test_segment_names.py", "tests/e2e/test_determinism.py", "tests/run/test_privacy.py",
-    "tests/render/test_report.py", "tests/publish/test_publication.py", "tests/render/test_accessibility.py",
-    "tests/area/test_area.py",
+    "tests/spark/test_spark_same_answer.py", "tests/e2e/test_demo_e2e.py", "tests/e2e/test_determinism.py",
+    "tests/e2e/test_trafford_e2e.py", "tests/segments/test_segment_names.py", "tests/run/test_privacy.py",
+    "tests/render/test_report.py", "tests/render/test_accessibility.py", "tests/publish/test_publication.py",
+    "tests/area/test_area.py", "tests/segments/test_segments_scale.py",
 )
 
 
