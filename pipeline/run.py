@@ -222,6 +222,7 @@ class RunResult:
     notes: list[str]
     computed: ProfileRun | None = None  # what publication took
     report: MatchReport | None = None  # unsuppressed
+    segments: SegmentResult | None = None  # the area classification the run built or loaded
 
 
 def run_all(cfg: RunConfig, until: str = "render", progress: bool = True, spark=None) -> RunResult:
@@ -280,7 +281,7 @@ def _run_stages(cfg: RunConfig, queue: tuple[Stage, ...], progress: bool,
             except OSError as exc:  # never hides the run's own error
                 logger.warning("Could not make every file of %s private (%s)", cfg.private, exc)
     views = {n: p.views for n, p in ctx.computed.services.items()} if ctx.computed else {}
-    return RunResult(ctx.summary, views, ctx.published, ctx.notes, ctx.computed, ctx.report)
+    return RunResult(ctx.summary, views, ctx.published, ctx.notes, ctx.computed, ctx.report, ctx.segments)
 
 
 def labels(cfg: RunConfig) -> dict[str, str]:

@@ -183,8 +183,9 @@ NAMED_GROUP_HOUSEHOLDS = {"1a": 3010, "1b": 2155, "1c": 1817, "2a": 2865, "2b": 
 
 
 @pytest.fixture(scope="module")
-def demo_built(demo_cfg):
-    return build_segments(demo_cfg)
+def demo_built(demo_run):
+    """The classification of the session's demo run (built from the demo config, as demo_cfg)."""
+    return demo_run[1].segments
 
 
 def test_demo_config_uses_the_hand_written_names_file(demo_cfg):

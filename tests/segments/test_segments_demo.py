@@ -28,9 +28,10 @@ def demo(demo_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def built(demo):
+def built(demo, demo_run):
+    """The classification the session's demo run built, and one built again from the same config."""
     cfg, *_ = demo
-    return build_segments(cfg), build_segments(cfg)
+    return demo_run[1].segments, build_segments(cfg)
 
 
 def test_demo_supergroups_recover_the_planted_types(demo, built):
