@@ -83,6 +83,12 @@ class RunConfig(Strict):
             raise ValueError("render.map_level: lad needs each Output Area's local authority. Fix: set "
                              "geography.oa_to_ward.lad_column to the lookup's LAD column (LAD23CD in the ONS "
                              "OA to ward to LAD lookup), or choose auto, oa or ward")
+        if self.render.map_level in ("oa", "ward") and lookup is not None and lookup.lad_column is not None:
+            # the LAD column is read only for the maps' level (auto) and the segment map at lad
+            raise ValueError(f"geography.oa_to_ward.lad_column: {lookup.lad_column!r} has no effect with "
+                             f"render.map_level: {self.render.map_level} (each Output Area's local authority "
+                             "is read only to draw maps by local authority). Fix: remove lad_column, or set "
+                             "render.map_level to auto or lad")
         if self.render.map_level != "auto" and self.geography is None:
             raise ValueError(f"render.map_level: {self.render.map_level} has no effect without a geography "
                              "block (no maps are drawn). Fix: remove it")

@@ -173,3 +173,13 @@ def test_report_says_the_level_and_where_the_output_areas_are(demo, demo_run):
     assert "drawn by ward" in html and f"{cfg.run}_insight.gpkg" in html and "output_areas" in html
     plain = report_path(demo_run[0], name).read_text(encoding="utf-8")  # the demo run's own report
     assert "drawn by" not in plain and "output_areas" not in plain  # a borough's report as before
+
+
+@pytest.mark.parametrize("level", ["oa", "ward"])
+def test_lad_column_without_effect_refused(level):
+    raw = _config(map_level=level)
+    raw["geography"]["oa_to_ward"]["lad_column"] = "LAD23CD"
+    with pytest.raises(ValidationError, match=r"lad_column: 'LAD23CD' has no effect with render.map_level"):
+        RunConfig.model_validate(raw)
+    raw["render"]["map_level"] = "auto"  # read when the area is past the ward budget: it may have an effect
+    assert RunConfig.model_validate(raw).geography.oa_to_ward.lad_column == "LAD23CD"
