@@ -42,7 +42,7 @@ BUILD_WAIT = 1800.0
 _LEGACY_KEYS = {"path", "size", "mtime_ns", "columns", "loader"}
 
 
-def _fingerprint(spec: PostcodeDirectory) -> str:
+def directory_fingerprint(spec: PostcodeDirectory) -> str:
     """What the reference was built from: the directory file (path, size, mtime), its columns and
     the loading SQL itself with the postcode-key macros (so a new version of either rebuilds it)."""
     st = Path(spec.path).stat()
@@ -123,7 +123,7 @@ def build_reference(spec: PostcodeDirectory, db_path: Path) -> int:
             check_postcode_directory(con, spec)
             execute(con, "reference_postcodes", reference_postcodes_sql(spec))
             execute(con, "reference_source", "CREATE TABLE source AS SELECT ? AS fingerprint",
-                    [_fingerprint(spec)])
+                    [directory_fingerprint(spec)])
             execute(con, "reference_marker", reference_marker_sql(MARKER_TABLE))
             n = execute(con, "reference_rows", "SELECT count(*) FROM postcodes", fetch="value")
         finally:
@@ -149,7 +149,7 @@ def is_current(spec: PostcodeDirectory, db_path: Path) -> bool:
             con.close()
     except duckdb.Error:  # not a reference database, or one from before `source` was kept
         return False
-    return built == _fingerprint(spec)
+    return built == directory_fingerprint(spec)
 
 
 def ensure_reference(spec: PostcodeDirectory, db_path: Path, wait: float = BUILD_WAIT) -> bool:

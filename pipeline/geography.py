@@ -100,7 +100,7 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _stat(path: Path) -> list[list]:
+def file_stat(path: Path) -> list[list]:
     """(path, size, modification time in ns) of each file `path` is read from."""
     out = []
     for f in _files(path):
@@ -112,8 +112,8 @@ def _stat(path: Path) -> list[list]:
 def areas_fingerprint(cfg: RunConfig) -> str:
     """What the polygons are made from: both boundary layers (files and settings) and the loader."""
     g = cfg.geography
-    return json.dumps({"oa": [g.oa_boundaries.model_dump(mode="json"), _stat(g.oa_boundaries.path)],
-                       "wards": [g.wards.model_dump(mode="json"), _stat(g.wards.path)],
+    return json.dumps({"oa": [g.oa_boundaries.model_dump(mode="json"), file_stat(g.oa_boundaries.path)],
+                       "wards": [g.wards.model_dump(mode="json"), file_stat(g.wards.path)],
                        "loader": loader_version()}, sort_keys=True)
 
 
@@ -121,8 +121,8 @@ def ref_oa_fingerprint(cfg: RunConfig) -> str:
     """What `ref_oa` is made from: the polygons, the OA->ward lookup (if any) and the census
     households table. Raises OSError or CensusError when a file is missing (the build reports it)."""
     g, c = cfg.geography, cfg.census
-    lookup = [g.oa_to_ward.model_dump(mode="json"), _stat(g.oa_to_ward.path)] if g.oa_to_ward else None
-    census = {"table": c.households_table, "file": _stat(find_table_file(c, c.households_table))}
+    lookup = [g.oa_to_ward.model_dump(mode="json"), file_stat(g.oa_to_ward.path)] if g.oa_to_ward else None
+    census = {"table": c.households_table, "file": file_stat(find_table_file(c, c.households_table))}
     return json.dumps({"areas": areas_fingerprint(cfg), "lookup": lookup, "households": census},
                       sort_keys=True)
 

@@ -52,13 +52,12 @@ from pathlib import Path
 
 import duckdb
 
-from boundaries.reference import BUILD_WAIT
-from boundaries.reference import _fingerprint as directory_fingerprint
+from boundaries.reference import BUILD_WAIT, directory_fingerprint
 from pipeline.address import postcode, uprn, uprn_lookup
 from pipeline.checks import Problem
 from pipeline.config import RunConfig
 from pipeline.errors import GeographyError, InsightError
-from pipeline.geography import _stat as file_stat
+from pipeline.geography import file_stat
 from pipeline.ownership import hold_lock
 from pipeline.paths import PRIVATE_FILE, inside, make_private, private_folder, private_writes
 from pipeline.privacy.inventory import SPARK_FOLDER, SPARK_REFERENCE
