@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_render_national.py [--oas 188880 --wards 7000 --lads 331]
         [--oa-sizes 2000,5000,10000,20000] [--full-oa] [--no-browser]
+        [--only pages,services,guide] [--guide-oa]
 
 Builds synthetic England-and-Wales-sized geometry in EPSG:27700 (seeded, the same every run):
 ``--oas`` Output Areas, the Voronoi cells of random points over a square of England and Wales's
@@ -26,12 +27,22 @@ up and every polygon drawn), and the wall time of the Chromium process.
 * the service map's wards at the ``lad`` level's simplification (what a run past the ward budget
   draws, since no table by local authority is published), and a LAD-shaped table's map;
 * the segment map at ``oa`` for blocks of ``--oa-sizes`` neighbouring OAs, to find how many OAs a
-  page holds (``--full-oa`` adds every OA: minutes to write, and a page no browser holds).
+  page holds (``--full-oa`` adds every OA: minutes to write, and a page no browser holds);
+* ``services``: two service maps at ``ward`` (two ward tables), each preparing the wards itself
+  (as before the render stage prepared them once a run) and then with the wards prepared once
+  (``visuals.service_map_wards``) and handed to both, the maps compared byte for byte;
+* ``guide``: the segment guide's maps at the ``ward`` level (``render.guide``: the Output Areas
+  dissolved by group and supergroup, simplified at the level's tolerance, a thumbnail a segment
+  and the overview), and with ``--guide-oa`` the same maps the ``oa`` level's way for comparison
+  (every Output Area a path in every map, as the guide drew them at every level before).
+
+``--only`` picks the groups (default all: ``pages`` is the list above the last two).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -52,12 +63,18 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.config import BNG  # noqa: E402
 from pipeline.publish.tables import PublishedTable  # noqa: E402
+from pipeline.render import guide as segment_guide  # noqa: E402
 from pipeline.render.areas import segment_area_layer  # noqa: E402
 from pipeline.render.maps import layered_map, segment_map  # noqa: E402
 from pipeline.render.maps.geometry import dissolve, level_geometry  # noqa: E402
 from pipeline.render.maps.level import BUDGET_BYTES, map_level  # noqa: E402
 from pipeline.render.screenshots import chromium_flags, find_chromium  # noqa: E402
-from pipeline.render.visuals import SEGMENT_DECIMALS, service_layers, ward_layer  # noqa: E402
+from pipeline.render.visuals import (  # noqa: E402
+    SEGMENT_DECIMALS,
+    service_layers,
+    service_map_wards,
+    ward_layer,
+)
 
 #: England and Wales: 151,000 km2 as a square
 SIDE_M = 388_600.0
@@ -180,6 +197,64 @@ def open_time(chromium: str, page: Path, timeout: float) -> tuple[float | None, 
     return (float(m.group(1)) / 1000 if m else None), wall
 
 
+def two_services(wards: gpd.GeoDataFrame, first: gpd.GeoDataFrame, second: gpd.GeoDataFrame,
+                 out: Path) -> None:
+    """Two service maps at ``ward``: each preparing its wards, then the wards prepared once for both
+    (the render stage's way); prints the times and whether the pages are the same bytes."""
+    tol, dec = level_geometry("ward")
+
+    def write(prepared, tag: str) -> list[str]:
+        digests = []
+        for i, rows in enumerate((first, second)):
+            t = time.perf_counter()
+            path = layered_map(service_layers(rows, "ward"), out / f"service{i}_{tag}.html",
+                               "Service use by ward", simplify_tolerance_m=tol, decimals=dec,
+                               prepared=prepared)
+            print(f"  service map {i + 1} ({tag}): {time.perf_counter() - t:.1f} s", flush=True)
+            digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+        return digests
+
+    t0 = time.perf_counter()
+    before = write(None, "each prepares")
+    each = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    prepared = service_map_wards(wards, "ward")
+    once = time.perf_counter() - t0
+    after = write(prepared, "prepared once")
+    total = time.perf_counter() - t0
+    print(f"services: two service maps at ward ({len(wards):,} wards): {each:.1f} s each preparing the wards;"
+          " "
+          f"{total:.1f} s with them prepared once ({once:.1f} s) and handed to both; "
+          f"pages byte-identical: {before == after}", flush=True)
+
+
+def guide_maps(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataFrame, out: Path,
+               oa_way: bool) -> None:
+    """The segment guide's maps (thumbnails and overview, ``render.guide._entries``) at ``ward``,
+    from a segment folder holding only what the maps need; with *oa_way* the oa level's paths too."""
+    seg_dir = out / "guide_segments"
+    seg_dir.mkdir(parents=True, exist_ok=True)
+    oa = oa_segments.assign(group=oa_segments["segment"], supergroup=oa_segments["segment"].str[0])
+    oa[["oa21cd", "segment", "supergroup", "group"]].to_csv(seg_dir / "segments_oa.csv", index=False)
+    tiers = pd.concat([
+        pd.DataFrame({"segment": sorted(oa["supergroup"].unique()), "level": "supergroup"}),
+        pd.DataFrame({"segment": sorted(oa["group"].unique()), "level": "group"})])
+    tiers["segment_name"] = [f"Segment {c}" for c in tiers["segment"]]
+    tiers["colour"] = tiers["segment"].str[0].map(names.drop_duplicates("supergroup")
+                                                   .set_index("supergroup")["colour"])
+    tiers.to_csv(seg_dir / "segment_names.csv", index=False)
+    t = time.perf_counter()
+    entries, overview = segment_guide._entries(seg_dir, oas, "ward")
+    maps = sum(1 for e in entries for x in (e, *e.children) if x.thumb) + bool(overview)
+    print(f"guide: {maps} maps (a thumbnail a segment and the overview) at ward from {len(oas):,} OAs "
+          f"dissolved by segment: {time.perf_counter() - t:.1f} s", flush=True)
+    if oa_way:  # the oa level's way: every Output Area a path, drawn in every map
+        t = time.perf_counter()
+        segment_guide._entries(seg_dir, oas, "oa")
+        print(f"guide: {maps} maps at oa (every Output Area's path in each): {time.perf_counter() - t:.1f} s",
+              flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oas", type=int, default=188_880)
@@ -190,7 +265,11 @@ def main() -> int:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a page may take to open")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_render_national")
+    parser.add_argument("--only", default="pages,services,guide",
+                        help="groups to run: pages, services, guide")
+    parser.add_argument("--guide-oa", action="store_true", help="also the guide's maps at the oa level's way")
     args = parser.parse_args()
+    groups = set(args.only.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([25, 5])
     t0 = time.perf_counter()
@@ -235,6 +314,13 @@ def main() -> int:
           f"{'load s':>9} {'wall s':>6}")
     ward_table = profile_table(wards, households, rng)
     ward_rows = ward_layer(wards, ward_table)
+    if "services" in groups:
+        second = profile_table(wards, households, np.random.default_rng([25, 6]))  # own draws
+        two_services(wards, ward_rows, ward_layer(wards, second), args.out)
+    if "guide" in groups:
+        guide_maps(oas, oa_segments, names, args.out, args.guide_oa)
+    if "pages" not in groups:
+        return 0
     for level in ("ward", "lad"):
         tol, dec = level_geometry(level)
         what = "service map: wards (index layer)" if level == "ward" else \

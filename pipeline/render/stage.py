@@ -11,7 +11,9 @@ and the index page linking everything.
 The maps are drawn at one level for the run (:mod:`pipeline.render.maps.level`: Output Areas for
 a borough, wards or local authorities for a region or the country, so a browser holds them); the
 GeoPackage keeps every Output Area whatever the level, and the reports and the segment guide say
-which level the maps are drawn at.
+which level the maps are drawn at. The ward layer is prepared once for every ward map of the run
+(:func:`pipeline.render.visuals.service_map_wards`), and above ``oa`` the segment guide's maps are
+drawn from the Output Areas dissolved by segment (:mod:`pipeline.render.guide`).
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ from pipeline.render.maps.level import LEVEL_NAMES, level_note
 from pipeline.render.report import report_env, write_pen_portraits, write_run_index, write_service_report
 from pipeline.render.segment_info import load_portraits, load_segments
 from pipeline.render.tables import write_csvs, write_service_workbook, write_summary_workbook
-from pipeline.render.visuals import write_segment_map, write_service_map, write_services_map
+from pipeline.render.visuals import (
+    service_map_wards,
+    write_segment_map,
+    write_service_map,
+    write_services_map,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +52,21 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
     lads = map_areas.oa_lads(cfg)
     level = map_areas.run_level(cfg, oas, wards, lads)
     note = level_note(level, geopackage_path(cfg).name)
-    guide = write_segment_guide(cfg, report_env(), oas, note)  # first: the reports link to it
+    guide = write_segment_guide(cfg, report_env(), oas, note, level)  # first: the reports link to it
     if guide is not None:
         written.append(guide)
+    prepared = service_map_wards(wards, level) if pub.services else None  # once, for every ward map
     for name in tqdm(pub.services, desc="render", unit="service", leave=False):
         title = f"{labels.get(name, name)}: {cfg.area_name}"
         written.append(write_service_workbook(cfg, pub, name, title))
-        written.append(write_service_map(cfg, pub, name, wards, title, oas=oas, level=level))
+        written.append(write_service_map(cfg, pub, name, wards, title, oas=oas, level=level,
+                                         prepared=prepared))
         report = write_service_report(cfg, pub, name, labels.get(name, name), map_note=note)
         written += [report.path, *(c.path for c in report.charts)]
         logger.info("Rendered %s", name)
     links: list[tuple[str, str]] = []
     if pub.services and (level == "oa" or len(pub.services) == 1):
-        written.append(write_services_map(cfg, pub, wards, labels, level=level))
+        written.append(write_services_map(cfg, pub, wards, labels, level=level, prepared=prepared))
         links.append(("services_map.html", "Map: every service by ward (one layer per service)"))
     elif pub.services:  # a layer per service, each every ward again: past the budget (maps.level)
         logger.info("No map of every service: %d services' ward layers, each of %d wards, are more than "

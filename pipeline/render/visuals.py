@@ -16,7 +16,13 @@ from pipeline.config import RunConfig
 from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render import access as access_render
-from pipeline.render.maps.geometry import COORD_DECIMALS, SIMPLIFY_TOLERANCE_M, level_geometry
+from pipeline.render.maps.geometry import (
+    COORD_DECIMALS,
+    SIMPLIFY_TOLERANCE_M,
+    PreparedWards,
+    level_geometry,
+    prepare_once,
+)
 from pipeline.render.maps.layered import layered_map, multi_service_map
 from pipeline.render.maps.level import LEVEL_NAMES, Level
 from pipeline.render.maps.segment import segment_map
@@ -85,15 +91,23 @@ def service_layers(layer: gpd.GeoDataFrame, level: Level = "oa") -> list[tuple[s
     return [("Penetration (% of households)", layer, "penetration_pct"), index] if level == "oa" else [index]
 
 
+def service_map_wards(wards: gpd.GeoDataFrame, level: Level = "oa") -> PreparedWards:
+    """The run's wards prepared once for every service map at *level* (its simplification and
+    rounding: :func:`pipeline.render.maps.geometry.level_geometry`); at national scale preparing
+    them is most of each map's time."""
+    return prepare_once(wards, *level_geometry(level, SIMPLIFY_TOLERANCE_M, COORD_DECIMALS))
+
+
 def write_service_map(
     cfg: RunConfig, pub: Publication, name: str, wards: gpd.GeoDataFrame, title: str,
-    oas: gpd.GeoDataFrame | None = None, level: Level = "oa",
+    oas: gpd.GeoDataFrame | None = None, level: Level = "oa", prepared: PreparedWards | None = None,
 ) -> Path:
     """The self-contained ward map of one (sub-)service: penetration and index layers
     (and the target OAs when the profile stage gives them; the service points and their
     catchments when the service has access views). Above the ``oa`` level (a region or the
     country, :mod:`pipeline.render.maps.level`) only the index layer of the wards and the service
-    points are drawn, simplified and rounded for the level (:func:`service_layers`)."""
+    points are drawn, simplified and rounded for the level (:func:`service_layers`). *prepared*:
+    the run's wards made ready once (:func:`service_map_wards`)."""
     views = pub.services[name]
     r = cfg_render(cfg)
     detail = level == "oa"
@@ -106,12 +120,13 @@ def write_service_map(
         targets=targets_layer(views.get("targets_oa"), oas) if detail else None,
         points=access_render.points_layer(views.get("access_points")),
         catchments=access_render.catchments_layer(views.get("access_oa"), oas) if detail else None,
-        simplify_tolerance_m=tolerance, decimals=decimals,
+        simplify_tolerance_m=tolerance, decimals=decimals, prepared=prepared,
     )
 
 
 def write_services_map(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame,
-                       labels: dict[str, str], level: Level = "oa") -> Path:
+                       labels: dict[str, str], level: Level = "oa",
+                       prepared: PreparedWards | None = None) -> Path:
     """One map with a ward layer per (sub-)service (penetration), switched by a layer control."""
     layers = {labels.get(name, name): ward_layer(wards, views["ward"])
               for name, views in pub.services.items()}
@@ -121,7 +136,7 @@ def write_services_map(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame
                              f"Service use by ward: {cfg.area_name}",
                              suppressed_symbol=cfg.suppression.symbol, attribution=cfg.attribution,
                              tiles=r.get("tiles"), tiles_attribution=r.get("tiles_attribution") or "Base map",
-                             simplify_tolerance_m=tolerance, decimals=decimals)
+                             simplify_tolerance_m=tolerance, decimals=decimals, prepared=prepared)
 
 
 #: The map's note on an OA mostly of communal-establishment residents (oa_fit.csv: communal).

@@ -183,3 +183,64 @@ def test_lad_column_without_effect_refused(level):
         RunConfig.model_validate(raw)
     raw["render"]["map_level"] = "auto"  # read when the area is past the ward budget: it may have an effect
     assert RunConfig.model_validate(raw).geography.oa_to_ward.lad_column == "LAD23CD"
+
+
+@pytest.mark.parametrize("level", ["oa", "ward"])
+def test_wards_prepared_once_give_the_same_service_map(demo, level):
+    from pipeline.render.maps.geometry import level_geometry as geometry_of
+    from pipeline.render.visuals import service_map_wards, ward_layer, write_service_map
+
+    cfg, pub, oas, wards, *_ = demo
+    name = next(iter(pub.services))
+    prepared = service_map_wards(wards, level)
+    layer = ward_layer(wards, pub.services[name]["ward"])
+    tolerance, decimals = geometry_of(level)
+    assert prepared.layer(layer, "ward_code", tolerance, decimals) is not None  # used, not prepared again
+    assert prepared.layer(layer.iloc[1:], "ward_code", tolerance, decimals) is None  # a ward left out
+    assert prepared.layer(layer, "ward_code", tolerance + 1, decimals) is None  # another simplification
+    own = write_service_map(cfg, pub, name, wards, "Test", oas=oas, level=level).read_bytes()
+    given = write_service_map(cfg, pub, name, wards, "Test", oas=oas, level=level, prepared=prepared)
+    assert given.read_bytes() == own
+
+
+@pytest.mark.parametrize("level", ["oa", "ward"])
+def test_guide_maps_above_output_areas_draw_a_shape_a_segment(demo_run, tmp_path, monkeypatch, level):
+    import shutil
+
+    from pipeline import geography
+    from pipeline.render import guide
+
+    cfg, *_ = demo_run
+    for name in ("segments_oa.csv", "segment_names.csv"):  # no charts: only the maps are drawn
+        shutil.copy(cfg.outputs / "segments" / name, tmp_path / name)
+    oas, _ = geography.load_areas(cfg)
+    drawn: list[int] = []
+    monkeypatch.setattr(guide, "_area_map", lambda paths, colours, size, out: drawn.append(len(paths)))
+    entries, overview = guide._entries(tmp_path, oas, level)
+    oa = pd.read_csv(tmp_path / "segments_oa.csv", dtype=str)
+    maps = [e.thumb for e in entries for e in (e, *e.children) if e.thumb]
+    assert overview and len(maps) == oa["supergroup"].nunique() + oa["group"].nunique() == len(drawn) - 1
+    if level == "oa":  # a borough: every Output Area, as before
+        assert set(drawn) == {len(oa)}
+    else:  # one shape a segment of the tier
+        assert sorted(set(drawn)) == sorted({oa["supergroup"].nunique(), oa["group"].nunique()})
+
+
+def test_tier_shapes_cover_the_output_areas(demo_run):
+    from pipeline import geography
+    from pipeline.render.guide import tier_shapes
+    from pipeline.render.maps.geometry import level_geometry as geometry_of
+
+    cfg, *_ = demo_run
+    oas, _ = geography.load_areas(cfg)
+    oa = pd.read_csv(cfg.outputs / "segments" / "segments_oa.csv", dtype=str)
+    base = oas.rename(columns={"code": "oa21cd"}).merge(oa, on="oa21cd")
+    tiers = tier_shapes(base, geometry_of("ward")[0])
+    for tier, shapes in tiers.items():
+        assert shapes["code"].tolist() == sorted(oa[tier].unique())
+        assert shapes.area.sum() == pytest.approx(base.area.sum(), rel=0.02)  # simplified, not lost
+    groups = tiers["group"].set_index("code").area
+    parent = oa.drop_duplicates("group").set_index("group")["supergroup"]
+    by_supergroup = groups.groupby(parent.reindex(groups.index).to_numpy()).sum()
+    assert by_supergroup.to_numpy() == pytest.approx(tiers["supergroup"].set_index("code").area.to_numpy(),
+                                                     rel=1e-6)  # the supergroups from the groups

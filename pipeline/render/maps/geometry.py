@@ -5,11 +5,16 @@ to WGS84 and rounded, so that the same boundaries always give the same coordinat
 The simplification and rounding scale with the map's level (:mod:`pipeline.render.maps.level`):
 at ``oa`` each map keeps its own (5 m; 6 decimals, the segment map 5), at ``ward`` and ``lad``
 :data:`LEVEL_GEOMETRY` (measured by ``bench/bench_render_national.py``: a 7,000-ward page and a
-331-LAD page within the budget). :func:`dissolve` makes the coarser areas from finer ones."""
+331-LAD page within the budget). :func:`dissolve` makes the coarser areas from finer ones.
+
+:class:`PreparedWards` is the run's ward layer made ready once (:func:`prepare_once`) and handed
+to every service map: at national scale preparing 7,000 wards is most of a map's time, and a map
+given the same wards in the same order takes the same coordinates and outline from it."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -61,8 +66,9 @@ def _round_coords(geom: shapely.Geometry, decimals: int = COORD_DECIMALS) -> sha
     return shapely.transform(geom, lambda xy: np.round(xy, decimals))
 
 
-def _simplify(geoms: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:
-    """Simplify a ward coverage keeping shared edges shared (falls back per polygon)."""
+def simplify_coverage(geoms: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:
+    """Simplify a coverage (wards, or areas dissolved from one) keeping shared edges shared (falls
+    back per polygon)."""
     if tolerance <= 0:
         return geoms
     values = np.asarray(geoms.values, dtype=object)
@@ -116,12 +122,47 @@ def prepare_wards(
     bng = bng.copy()
     bng["geometry"] = bng.geometry.make_valid()
     if tolerance_m > SIMPLIFY_TOLERANCE_M:  # a ward or lad level: the outline of the simplified areas
-        bng["geometry"] = _simplify(bng.geometry, tolerance_m)  # (the union of 7,000 full wards: minutes)
+        # (the union of 7,000 full wards: minutes)
+        bng["geometry"] = simplify_coverage(bng.geometry, tolerance_m)
         outline = _outline(bng.geometry, tolerance_m)
     else:
         outline = _outline(bng.geometry, tolerance_m)
-        bng["geometry"] = _simplify(bng.geometry, tolerance_m)
+        bng["geometry"] = simplify_coverage(bng.geometry, tolerance_m)
     outline_wgs = gpd.GeoSeries([outline], crs=BRITISH_NATIONAL_GRID).to_crs(WGS84).iloc[0]
     out = bng.to_crs(WGS84)
     out["geometry"] = out.geometry.map(lambda g: _round_coords(g, decimals))
     return out, _round_coords(outline_wgs, decimals)
+
+
+@dataclass(frozen=True)
+class PreparedWards:
+    """The run's wards made ready for a web map once (:func:`prepare_wards` at *tolerance_m* and
+    *decimals*): each ward's code and WGS84 geometry in the order given, and the outline."""
+
+    codes: tuple[str, ...]
+    geometry: gpd.GeoSeries
+    outline: shapely.Geometry
+    tolerance_m: float
+    decimals: int
+
+    def layer(self, wards: gpd.GeoDataFrame, code_column: str, tolerance_m: float,
+              decimals: int) -> tuple[gpd.GeoDataFrame, shapely.Geometry] | None:
+        """``prepare_wards(wards, tolerance_m, decimals)`` taken from this preparation when *wards*
+        are these wards in this order at the same tolerance and decimals (the same input gives the
+        same coordinates); None otherwise (a service whose ward table leaves a ward out: the
+        caller prepares its own)."""
+        if (tolerance_m, decimals) != (self.tolerance_m, self.decimals) or code_column not in wards.columns \
+                or tuple(wards[code_column]) != self.codes:
+            return None
+        out = wards.copy()
+        geometry = gpd.GeoSeries(self.geometry.to_numpy(), index=wards.index, crs=WGS84)
+        out = gpd.GeoDataFrame(out.drop(columns=wards.geometry.name), geometry=geometry, crs=WGS84)
+        return out[list(wards.columns)], self.outline
+
+
+def prepare_once(wards: gpd.GeoDataFrame, tolerance_m: float = SIMPLIFY_TOLERANCE_M,
+                 decimals: int = COORD_DECIMALS) -> PreparedWards:
+    """The run's wards (``code``, ``geometry``) prepared once for every map drawn at *tolerance_m*
+    and *decimals* (:class:`PreparedWards`)."""
+    wgs, outline = prepare_wards(wards[["code", wards.geometry.name]], tolerance_m, decimals)
+    return PreparedWards(tuple(wards["code"]), wgs.geometry, outline, tolerance_m, decimals)

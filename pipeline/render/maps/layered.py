@@ -24,7 +24,7 @@ from pipeline.render.maps.classes import (
     palette_for,
 )
 from pipeline.render.maps.features import feature_style, highlight, tooltip_fields, ward_features
-from pipeline.render.maps.geometry import COORD_DECIMALS, SIMPLIFY_TOLERANCE_M, prepare_wards
+from pipeline.render.maps.geometry import COORD_DECIMALS, SIMPLIFY_TOLERANCE_M, PreparedWards, prepare_wards
 from pipeline.render.maps.overlays import add_catchments, add_points, add_targets
 from pipeline.render.maps.page import add_map_js, add_outline, finish_page, new_map, write_page
 
@@ -77,6 +77,7 @@ def multi_service_map(
     tiles_attribution: str = "Base map",
     simplify_tolerance_m: float = SIMPLIFY_TOLERANCE_M,
     decimals: int = COORD_DECIMALS,
+    prepared: PreparedWards | None = None,
 ) -> Path:
     """One ward layer per service (radio-button switcher); legends switch with the layer.
 
@@ -88,7 +89,7 @@ def multi_service_map(
     layers = [(service, wards, value_column) for service, wards in wards_by_service.items()]
     return layered_map(layers, out_html, title, suppressed_symbol=suppressed_symbol,
                        attribution=attribution, tiles=tiles, tiles_attribution=tiles_attribution,
-                       simplify_tolerance_m=simplify_tolerance_m, decimals=decimals)
+                       simplify_tolerance_m=simplify_tolerance_m, decimals=decimals, prepared=prepared)
 
 
 def layered_map(
@@ -104,6 +105,7 @@ def layered_map(
     points: gpd.GeoDataFrame | None = None,
     catchments: gpd.GeoDataFrame | None = None,
     decimals: int = COORD_DECIMALS,
+    prepared: PreparedWards | None = None,
 ) -> Path:
     """Ward choropleths as switchable layers ``(layer name, wards, value column)``.
 
@@ -114,19 +116,26 @@ def layered_map(
     points, EPSG:27700, ``name`` and ``label``) and *catchments* (polygons, ``name`` and ``label``)
     are overlays too. Ward coordinates are simplified by *simplify_tolerance_m* (metres) and
     rounded to *decimals* (both scaled to the map's level: ``maps.geometry.level_geometry``).
+    *prepared*: the run's wards made ready once (``maps.geometry.prepare_once``), used for each
+    layer whose wards are those wards in that order (the same coordinates as preparing it here).
     """
     if not layers:
         raise ValueError("no layers to map")
-    prepared: dict[int, gpd.GeoDataFrame] = {}
-    first_wgs, outline = prepare_wards(layers[0][1], simplify_tolerance_m, decimals)
-    prepared[id(layers[0][1])] = first_wgs
+
+    def prepare(wards: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, object]:
+        done = prepared.layer(wards, "ward_code", simplify_tolerance_m, decimals) if prepared else None
+        return done if done is not None else prepare_wards(wards, simplify_tolerance_m, decimals)
+
+    ready: dict[int, gpd.GeoDataFrame] = {}
+    first_wgs, outline = prepare(layers[0][1])
+    ready[id(layers[0][1])] = first_wgs
     m = new_map(tuple(first_wgs.total_bounds), tiles, tiles_attribution)
     legends: list[str] = []
     layer_vars: list[str] = []
     for i, (name, wards, column) in enumerate(layers):
-        if id(wards) not in prepared:
-            prepared[id(wards)] = prepare_wards(wards, simplify_tolerance_m, decimals)[0]
-        layer, legend, _ = _ward_layer(prepared[id(wards)], column, suppressed_symbol, name=name,
+        if id(wards) not in ready:
+            ready[id(wards)] = prepare(wards)[0]
+        layer, legend, _ = _ward_layer(ready[id(wards)], column, suppressed_symbol, name=name,
                                        show=(i == 0))
         layer.overlay = False  # base layers -> radio buttons, one at a time
         layer.add_to(m)
