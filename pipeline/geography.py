@@ -490,13 +490,15 @@ def oa_boundary_problems(cfg: RunConfig) -> list[Problem]:
     return _polygon_problems("geography.oa_boundaries", cfg.geography.oa_boundaries, "OA")
 
 
-def _ward_lookup_problems(cfg: RunConfig) -> list[Problem]:
+def ward_lookup_problems(cfg: RunConfig) -> list[Problem]:
     spec = cfg.geography.oa_to_ward
     if spec is None or not Path(spec.path).is_file():
         return []
     have = csv_columns(Path(spec.path))  # as boundaries.loaders.load_oa_ward_lookup reads it
     need = {"oa_column": spec.oa_column, "ward_column": spec.ward_column,
             "ward_name_column": spec.ward_name_column}
+    if spec.lad_column is not None:  # read by render (pipeline.render.areas.oa_lads) for maps by LAD
+        need["lad_column"] = spec.lad_column
     return need_columns("geography.oa_to_ward", Path(spec.path), have, need)
 
 
@@ -541,4 +543,4 @@ def check(cfg: RunConfig) -> list[Problem]:
     if g is None:  # a census-only classification (the schema allows it only then)
         return []
     return (oa_boundary_problems(cfg) + _polygon_problems("geography.wards", g.wards, "ward")
-            + _ward_lookup_problems(cfg) + _directory_problems(cfg) + _reference_file_problems(cfg))
+            + ward_lookup_problems(cfg) + _directory_problems(cfg) + _reference_file_problems(cfg))

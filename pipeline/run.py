@@ -182,12 +182,6 @@ def _check_surveys(cfg: RunConfig) -> list[Problem]:
     return check(cfg)
 
 
-def _check_render(cfg: RunConfig) -> list[Problem]:
-    from pipeline.render.areas import check
-
-    return check(cfg)
-
-
 #: The stage queue: the order a run takes, and the order `insight validate` checks in.
 STAGES: tuple[Stage, ...] = (
     Stage("geography", _geography, _check_geography),
@@ -199,7 +193,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("profile", _profile, _check_profile),
     Stage("surveys", _surveys, _check_surveys),
     Stage("publish", _publish),
-    Stage("render", _render, _check_render),
+    Stage("render", _render),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 

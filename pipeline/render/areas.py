@@ -15,12 +15,10 @@ Output Areas (``segments_oa.csv``, shared) and the census households.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
-from pipeline.checks import Problem, csv_columns, need_columns
 from pipeline.config import BNG, RunConfig
 from pipeline.render.maps.geometry import dissolve
 from pipeline.render.maps.level import LEVEL_NAMES, Level, map_level
@@ -40,16 +38,6 @@ def oa_lads(cfg: RunConfig) -> pd.Series | None:
     frame = frame.drop_duplicates(spec.oa_column)
     return pd.Series(frame[spec.lad_column].str.strip().to_numpy(), index=frame[spec.oa_column].to_numpy(),
                      name="lad_code")
-
-
-def check(cfg: RunConfig) -> list[Problem]:
-    """The lookup has the LAD column the config names (read as :func:`oa_lads` reads it)."""
-    g = cfg.geography
-    spec = g.oa_to_ward if g is not None else None
-    if spec is None or spec.lad_column is None or not Path(spec.path).is_file():
-        return []
-    return need_columns("geography.oa_to_ward", Path(spec.path), csv_columns(Path(spec.path)),
-                        {"lad_column": spec.lad_column})
 
 
 def run_level(cfg: RunConfig, oas: gpd.GeoDataFrame | None, wards: gpd.GeoDataFrame,

@@ -11,9 +11,8 @@ from pipeline.synth.extracts import generate_for_real_area
 from tests.conftest import SHARED, TRAFFORD
 from tests.helpers import relocated_config
 
-pytestmark = pytest.mark.slow  # a whole run of its own (make test-slow; CI runs it)
-
-pytestmark = pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")
+pytestmark = [pytest.mark.slow,  # a whole run of its own (make test-slow; CI runs it)
+              pytest.mark.skipif(not TRAFFORD.exists(), reason="../shared/ons/trafford is absent")]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import pytest
 from pydantic import ValidationError
 
 from pipeline.config import RunConfig, load_config
-from pipeline.render.areas import area_segments, check, oa_lads, run_level, segment_area_layer
+from pipeline.geography import ward_lookup_problems
+from pipeline.render.areas import area_segments, oa_lads, run_level, segment_area_layer
 from pipeline.render.maps.geometry import LEVEL_GEOMETRY, level_geometry
 from pipeline.render.maps.level import OA_MAX, WARD_MAX, level_note, map_level
 
@@ -73,9 +74,9 @@ def test_lad_column_read_and_checked(tmp_path):
                                       "lad_column": "LAD23CD"}
     cfg = RunConfig.model_validate(raw)
     assert oa_lads(cfg).to_dict() == {"E1": "L1", "E2": "L1", "E3": "L2"}
-    assert check(cfg) == []
+    assert ward_lookup_problems(cfg) == []  # checked with the lookup's other columns
     raw["geography"]["oa_to_ward"]["lad_column"] = "LAD22CD"
-    problems = check(RunConfig.model_validate(raw))
+    problems = ward_lookup_problems(RunConfig.model_validate(raw))
     assert len(problems) == 1 and "lad_column" in problems[0] and "LAD23CD" in problems[0]
 
 

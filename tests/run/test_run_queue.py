@@ -42,7 +42,7 @@ def test_validate_runs_each_stage_check_in_queue_order(demo_data, tmp_path, monk
     monkeypatch.setattr(run_module, "STAGES", queue)
     assert problems_of(cfg) == ["problem of ingest", "problem of profile"]
     assert called == [s.name for s in STAGES if s.check]
-    assert called[0] == "geography" and called[-1] == "render"  # render checks the map level
+    assert called[0] == "geography" and called[-1] == "surveys"
 
 
 def test_the_match_report_is_its_own_stage(demo_data, tmp_path):
