@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_render_national.py [--oas 188880 --wards 7000 --lads 331]
         [--oa-sizes 2000,5000,10000,20000] [--full-oa] [--no-browser]
-        [--only pages,services,guide] [--guide-oa]
+        [--only pages,services,guide]
 
 Builds synthetic England-and-Wales-sized geometry in EPSG:27700 (seeded, the same every run):
 ``--oas`` Output Areas, the Voronoi cells of random points over a square of England and Wales's
@@ -31,10 +31,8 @@ up and every polygon drawn), and the wall time of the Chromium process.
 * ``services``: two service maps at ``ward`` (two ward tables), each preparing the wards itself
   (as before the render stage prepared them once a run) and then with the wards prepared once
   (``visuals.service_map_wards``) and handed to both, the maps compared byte for byte;
-* ``guide``: the segment guide's maps at the ``ward`` level (``render.guide``: the Output Areas
-  dissolved by group and supergroup, simplified at the level's tolerance, a thumbnail a segment
-  and the overview), and with ``--guide-oa`` the same maps the ``oa`` level's way for comparison
-  (every Output Area a path in every map, as the guide drew them at every level before).
+* ``guide``: the segment guide's maps (``render.guide``: a thumbnail a segment of 12 groups in
+  4 supergroups and the overview, every Output Area a path in each).
 
 ``--only`` picks the groups (default all: ``pages`` is the list above the last two).
 """
@@ -228,10 +226,9 @@ def two_services(wards: gpd.GeoDataFrame, first: gpd.GeoDataFrame, second: gpd.G
           f"pages byte-identical: {before == after}", flush=True)
 
 
-def guide_maps(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataFrame, out: Path,
-               oa_way: bool) -> None:
-    """The segment guide's maps (thumbnails and overview, ``render.guide._entries``) at ``ward``,
-    from a segment folder holding only what the maps need; with *oa_way* the oa level's paths too."""
+def guide_maps(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataFrame, out: Path) -> None:
+    """The segment guide's maps (thumbnails and overview, ``render.guide._entries``: every Output
+    Area a path, in every map) from a segment folder holding only what the maps need."""
     seg_dir = out / "guide_segments"
     seg_dir.mkdir(parents=True, exist_ok=True)
     oa = oa_segments.assign(group=oa_segments["segment"], supergroup=oa_segments["segment"].str[0])
@@ -244,15 +241,10 @@ def guide_maps(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.DataF
                                                    .set_index("supergroup")["colour"])
     tiers.to_csv(seg_dir / "segment_names.csv", index=False)
     t = time.perf_counter()
-    entries, overview = segment_guide._entries(seg_dir, oas, "ward")
+    entries, overview = segment_guide._entries(seg_dir, oas)
     maps = sum(1 for e in entries for x in (e, *e.children) if x.thumb) + bool(overview)
-    print(f"guide: {maps} maps (a thumbnail a segment and the overview) at ward from {len(oas):,} OAs "
-          f"dissolved by segment: {time.perf_counter() - t:.1f} s", flush=True)
-    if oa_way:  # the oa level's way: every Output Area a path, drawn in every map
-        t = time.perf_counter()
-        segment_guide._entries(seg_dir, oas, "oa")
-        print(f"guide: {maps} maps at oa (every Output Area's path in each): {time.perf_counter() - t:.1f} s",
-              flush=True)
+    print(f"guide: {maps} maps (a thumbnail a segment and the overview), every one of {len(oas):,} "
+          f"Output Areas a path in each: {time.perf_counter() - t:.1f} s", flush=True)
 
 
 def main() -> int:
@@ -267,7 +259,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_render_national")
     parser.add_argument("--only", default="pages,services,guide",
                         help="groups to run: pages, services, guide")
-    parser.add_argument("--guide-oa", action="store_true", help="also the guide's maps at the oa level's way")
     args = parser.parse_args()
     groups = set(args.only.split(","))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -318,7 +309,7 @@ def main() -> int:
         second = profile_table(wards, households, np.random.default_rng([25, 6]))  # own draws
         two_services(wards, ward_rows, ward_layer(wards, second), args.out)
     if "guide" in groups:
-        guide_maps(oas, oa_segments, names, args.out, args.guide_oa)
+        guide_maps(oas, oa_segments, names, args.out)
     if "pages" not in groups:
         return 0
     for level in ("ward", "lad"):

@@ -8,14 +8,6 @@ ten most distinctive variables with their grand index) and ``segments_oa.csv``.
 
 Grand index of a variable for a segment = the segment's share / the area's share x 100 (100 = as
 the area); the chart diverges around 100, bars above to the right.
-
-The thumbnail maps and the overview: at the ``oa`` map level (a borough) every Output Area is
-drawn, in its segment's colour or grey. Above it (a region or the country,
-:mod:`pipeline.render.maps.level`) the Output Areas are simplified at the level's tolerance
-(:func:`pipeline.render.maps.geometry.level_geometry`, shared edges kept shared) and dissolved by
-segment once per tier (:func:`tier_shapes`: one shape per group, the supergroups from the groups),
-and each map draws those few shapes: the same picture at that scale, without 188,880 paths a
-thumbnail.
 """
 
 from __future__ import annotations
@@ -37,8 +29,6 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 from pipeline.config import RunConfig  # noqa: E402
 from pipeline.escape import file_stem, mathtext_safe  # noqa: E402
 from pipeline.render.charts import OVER, UNDER, place_axes, save_chart  # noqa: E402
-from pipeline.render.maps.geometry import dissolve, level_geometry, simplify_coverage  # noqa: E402
-from pipeline.render.maps.level import Level  # noqa: E402
 from pipeline.render.segment_info import segment_colours  # noqa: E402
 from segments.fit import WEAK_JACCARD, jaccard_text, seed_line  # noqa: E402
 
@@ -132,31 +122,6 @@ def _overview(base: gpd.GeoDataFrame, paths: list[MplPath], colours: dict[str, s
     _area_map(paths, base["supergroup"].map(colours).fillna("#777777").tolist(), 4.2, out)
 
 
-#: The segment tiers the guide draws a map of, finest first (the coarser dissolved from the finer)
-TIERS = ("group", "supergroup")
-
-
-def tier_shapes(base: gpd.GeoDataFrame, tolerance_m: float) -> dict[str, gpd.GeoDataFrame]:
-    """Per tier in *base* (Output Areas with their ``group`` and ``supergroup`` codes): one shape per
-    segment (``code``, ``geometry``, sorted by code). The Output Areas are simplified at *tolerance_m*
-    keeping shared edges shared (``maps.geometry.simplify_coverage``, the rule of the web maps), then
-    dissolved by the finest tier, and each coarser tier from the finer's shapes when each of them is
-    in one segment of it (else from the Output Areas)."""
-    simple = base.copy()
-    simple["geometry"] = simplify_coverage(base.geometry, tolerance_m)
-    out: dict[str, gpd.GeoDataFrame] = {}
-    finer = None
-    for tier in (t for t in TIERS if t in simple.columns):
-        parent = simple.groupby(finer)[tier].agg(["first", "nunique"]) if finer else None
-        if parent is not None and (parent["nunique"] == 1).all():
-            shapes = out[finer]
-            out[tier] = dissolve(shapes, shapes["code"].map(parent["first"]))
-        else:
-            out[tier] = dissolve(simple, simple[tier])
-        finer = tier
-    return out
-
-
 def _weak_note(row) -> str:
     """A short flag for a segment the bootstrap found weak (`segments.fit.flag_weak` columns, written
     by `python -m segments`); its portrait ends with the caution in full."""
@@ -185,10 +150,8 @@ def _sizes(seg_dir: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
     return out
 
 
-def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None,
-             level: Level = "oa") -> tuple[list[GuideEntry], str]:
-    """The guide's supergroups with their groups, and the overview map's path ('' without polygons).
-    The maps draw every Output Area at the ``oa`` *level*, else each tier's dissolved shapes."""
+def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None) -> tuple[list[GuideEntry], str]:
+    """The guide's supergroups with their groups, and the overview map's path ('' without polygons)."""
     names = pd.read_csv(seg_dir / "segment_names.csv", dtype=str, keep_default_na=False)
     oa = pd.read_csv(seg_dir / "segments_oa.csv", dtype=str, keep_default_na=False)
     chart_path = seg_dir / "portrait_chart.csv"
@@ -198,15 +161,10 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None,
     top = names[names["level"] == "supergroup"] if (names["level"] == "supergroup").any() else names
     colours = segment_colours(names, oa)  # the one palette, as the segment map and workbook
     base, paths = None, []
-    tiers: dict[str, tuple[gpd.GeoDataFrame, list[MplPath]]] = {}
     if oas is not None:
         base = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(oa, on="oa21cd")
-        if level == "oa":
-            base["geometry"] = base.geometry.simplify(THUMB_SIMPLIFY_M)
-            paths = area_paths(base.geometry)
-        else:  # a region or the country: a handful of shapes a map (the module's docstring)
-            tiers = {t: (shapes, area_paths(shapes.geometry))
-                     for t, shapes in tier_shapes(base, level_geometry(level)[0]).items()}
+        base["geometry"] = base.geometry.simplify(THUMB_SIMPLIFY_M)
+        paths = area_paths(base.geometry)
     folder = seg_dir / "guide"
     sizes = _sizes(seg_dir)
 
@@ -223,11 +181,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None,
                 ranked = rows.assign(rank=rows["rank"].astype(int))
                 e.chart_alt = _chart(ranked, folder / f"index_{stem}.png", f"{code} {row['segment_name']}")
                 e.chart = f"guide/index_{stem}.png"
-        if level in tiers:
-            shapes, shape_paths = tiers[level]
-            _thumb(shape_paths, shapes["code"] == code, colour, folder / f"map_{stem}.png")
-            e.thumb = f"guide/map_{stem}.png"
-        elif base is not None and not tiers and level in base.columns:
+        if base is not None and level in base.columns:
             _thumb(paths, base[level] == code, colour, folder / f"map_{stem}.png")
             e.thumb = f"guide/map_{stem}.png"
         return e
@@ -242,12 +196,7 @@ def _entries(seg_dir: Path, oas: gpd.GeoDataFrame | None,
             child.colour = e.colour
         entries.append(e)
     overview = ""
-    if "supergroup" in tiers:
-        shapes, shape_paths = tiers["supergroup"]
-        _overview(shapes.rename(columns={"code": "supergroup"}), shape_paths,
-                  {e.code: e.colour for e in entries}, folder / "overview.png")
-        overview = "guide/overview.png"
-    elif base is not None and not tiers and "supergroup" in base.columns:
+    if base is not None and "supergroup" in base.columns:
         _overview(base, paths, {e.code: e.colour for e in entries}, folder / "overview.png")
         overview = "guide/overview.png"
     return entries, overview
@@ -278,16 +227,14 @@ def _notes(seg_dir: Path) -> list[str]:
     return notes
 
 
-def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None, map_note: str = "",
-                        level: Level = "oa") -> Path | None:
+def write_segment_guide(cfg: RunConfig, env, oas: gpd.GeoDataFrame | None, map_note: str = "") -> Path | None:
     """Write the guide (and its pictures) from outputs/<run>/segments/; None without names.
     *map_note*: which level the segment map is drawn at and where the Output Area detail is
-    (``maps.level.level_note``; empty for a borough); *level*: the run's map level (above ``oa``
-    the maps draw each segment's dissolved shape, the module's docstring)."""
+    (``maps.level.level_note``; empty for a borough)."""
     seg_dir = cfg.outputs / "segments"
     if not (seg_dir / "segment_names.csv").exists() or not (seg_dir / "segments_oa.csv").exists():
         return None
-    entries, overview = _entries(seg_dir, oas, level)
+    entries, overview = _entries(seg_dir, oas)
     html = env.get_template("guide.html.j2").render(
         title=f"Segment guide: {cfg.area_name}", area=cfg.area_name, entries=entries,
         overview=overview, attribution=cfg.attribution, anchor=anchor,

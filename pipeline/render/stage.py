@@ -12,8 +12,7 @@ The maps are drawn at one level for the run (:mod:`pipeline.render.maps.level`: 
 a borough, wards or local authorities for a region or the country, so a browser holds them); the
 GeoPackage keeps every Output Area whatever the level, and the reports and the segment guide say
 which level the maps are drawn at. The ward layer is prepared once for every ward map of the run
-(:func:`pipeline.render.visuals.service_map_wards`), and above ``oa`` the segment guide's maps are
-drawn from the Output Areas dissolved by segment (:mod:`pipeline.render.guide`).
+(:func:`pipeline.render.visuals.service_map_wards`).
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ def run(cfg: RunConfig, pub: Publication, wards: gpd.GeoDataFrame, labels: dict[
     lads = map_areas.oa_lads(cfg)
     level = map_areas.run_level(cfg, oas, wards, lads)
     note = level_note(level, geopackage_path(cfg).name)
-    guide = write_segment_guide(cfg, report_env(), oas, note, level)  # first: the reports link to it
+    guide = write_segment_guide(cfg, report_env(), oas, note)  # first: the reports link to it
     if guide is not None:
         written.append(guide)
     prepared = service_map_wards(wards, level) if pub.services else None  # once, for every ward map
