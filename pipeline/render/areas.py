@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline.config import BNG, RunConfig
 from pipeline.render.maps.geometry import dissolve
 from pipeline.render.maps.level import LEVEL_NAMES, Level, map_level
+from pipeline.render.segment_info import with_segment_info
 
 logger = logging.getLogger(__name__)
 
@@ -93,18 +94,11 @@ def segment_area_layer(level: Level, wards: gpd.GeoDataFrame, ref: pd.DataFrame,
                        oa_segments: pd.DataFrame, names: pd.DataFrame) -> gpd.GeoDataFrame:
     """The segment map's layer at ``ward`` or ``lad``: each area in its most common segment, with
     that segment's name, colour, supergroup, pen portrait and a note of its share."""
-    from pipeline.escape import file_stem
-
     polygons, oa_area = level_areas(level, wards, ref, lads)
     households = pd.Series(ref["households"].to_numpy(), index=ref["oa21cd"].to_numpy())
     top = area_segments(oa_segments, oa_area, households)
     layer = polygons.merge(top, on="code", how="inner")
-    info = names.set_index("segment")
-    layer["segment_name"] = layer["segment"].map(info["segment_name"])
-    layer["colour"] = layer["segment"].map(info["colour"])
-    layer["legend_key"] = layer["segment"].map(info["supergroup"])
-    layer["legend_label"] = layer["segment"].map(info["supergroup_name"])
-    layer["portrait"] = [f"portraits/segment_{file_stem(s)}.html" for s in layer["segment"]]
+    layer = with_segment_info(layer, names)
     layer["note"] = [f"Most common segment: {s:.0f}% of the households of its {n:,} Output Areas"
                      for s, n in zip(layer["share"], layer["oas"], strict=True)]
     return layer.drop(columns=["share", "oas"])

@@ -102,3 +102,17 @@ def load_portraits(folder: Path) -> dict[str, str]:
         logger.warning("%s has no segment/portrait columns; pen portraits use the descriptions", path)
         return {}
     return dict(zip(table["segment"], table[text], strict=False))
+
+
+def with_segment_info(layer: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """`layer` (a ``segment`` column) with each segment's name, colour, legend key and label (its
+    supergroup's) and the link to its pen portrait: the segment map's columns, whatever its areas."""
+    from pipeline.escape import file_stem
+
+    info = names.set_index("segment")
+    layer["segment_name"] = layer["segment"].map(info["segment_name"])
+    layer["colour"] = layer["segment"].map(info["colour"])
+    layer["legend_key"] = layer["segment"].map(info["supergroup"])
+    layer["legend_label"] = layer["segment"].map(info["supergroup_name"])
+    layer["portrait"] = [f"portraits/segment_{file_stem(s)}.html" for s in layer["segment"]]
+    return layer

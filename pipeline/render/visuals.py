@@ -13,7 +13,6 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.config import RunConfig
-from pipeline.escape import file_stem
 from pipeline.publish.tables import Publication, PublishedTable
 from pipeline.render import access as access_render
 from pipeline.render.maps.geometry import (
@@ -26,6 +25,7 @@ from pipeline.render.maps.geometry import (
 from pipeline.render.maps.layered import layered_map, multi_service_map
 from pipeline.render.maps.level import LEVEL_NAMES, Level
 from pipeline.render.maps.segment import segment_map
+from pipeline.render.segment_info import with_segment_info
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +161,7 @@ def segment_layer(oas: gpd.GeoDataFrame, oa_segments: pd.DataFrame, names: pd.Da
     ``note`` on the `communal` OAs (assigned to their nearest segment, not clustered)."""
     layer = oas.rename(columns={"code": "oa21cd"})[["oa21cd", "geometry"]].merge(
         oa_segments[["oa21cd", "segment"]], on="oa21cd", how="inner")
-    info = names.set_index("segment")
-    layer["segment_name"] = layer["segment"].map(info["segment_name"])
-    layer["colour"] = layer["segment"].map(info["colour"])
-    layer["legend_key"] = layer["segment"].map(info["supergroup"])
-    layer["legend_label"] = layer["segment"].map(info["supergroup_name"])
-    layer["portrait"] = [f"portraits/segment_{file_stem(s)}.html" for s in layer["segment"]]
+    layer = with_segment_info(layer, names)
     if communal:
         layer["note"] = [COMMUNAL_NOTE if o in communal else "" for o in layer["oa21cd"]]
     return layer
