@@ -379,6 +379,9 @@ def test_segments_tool_marks_the_outputs_folder_and_refuses_a_foreign_one(demo_d
     raw, _ = demo_data
     cfg = relocated_config(Path("config/demo.yaml"), {"data/demo/raw": str(raw)}, tmp_path)
     config = tmp_path / "demo.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "n_init: 50" in text  # what is asked is of the folders, not the classification's quality
+    config.write_text(text.replace("n_init: 50", "n_init: 2"), encoding="utf-8")
     foreign = cfg.outputs / "analyst_notes.txt"
     foreign.parent.mkdir(parents=True)
     foreign.write_text("mine")

@@ -79,6 +79,7 @@ def test_missing_boundary_file_is_an_error(tmp_path, capsys):
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of Trafford's census (make test-slow; CI runs it)
 def test_no_oa_of_the_area_in_the_census_names_file_codes_and_scope_census(tmp_path, capsys):
     lsoas = TRAFFORD / "boundaries" / "lsoa21_bgc.geojson"  # the LSOA layer given as the OA layer
     cfg = _config(tmp_path, boundaries=lsoas)
@@ -99,6 +100,7 @@ def test_no_oa_of_the_area_in_the_census_names_file_codes_and_scope_census(tmp_p
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of Trafford's census (make test-slow; CI runs it)
 def test_scope_and_census_oas_printed_at_the_start(tmp_path, capsys):
     cfg = _config(tmp_path, boundaries=TRAFFORD / "boundaries" / "oa21_bgc.geojson", n_init=5,
                   k_groups=None)
@@ -109,6 +111,7 @@ def test_scope_and_census_oas_printed_at_the_start(tmp_path, capsys):
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of Trafford's census (make test-slow; CI runs it)
 def test_census_only_config_validates_and_builds(tmp_path, capsys):
     cfg = _config(tmp_path, scope="census", n_init=5, k_subgroups=None)
     path = _write(cfg, tmp_path)
@@ -143,6 +146,7 @@ def test_census_only_config_validates_and_builds(tmp_path, capsys):
 
 
 @needs_trafford
+@pytest.mark.slow  # classification builds of Trafford's census (make test-slow; CI runs it)
 def test_missing_census_tables_give_the_variables_and_a_drop_line(tmp_path, capsys):
     census = tmp_path / "census"
     census.mkdir()

@@ -59,6 +59,7 @@ def built():
     return result, time.perf_counter() - t0
 
 
+@pytest.mark.slow  # a classification build of Trafford's census (make test-slow; CI runs it)
 def test_trafford_build_against_the_official_oac(built, official):
     """Default (OAC) variables, three tiers 8 / 3 / 2, seed 2021, on Trafford's 738 OAs.
 
