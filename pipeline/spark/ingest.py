@@ -48,7 +48,8 @@ from pipeline.ingest.store import projection, view_fields
 from pipeline.ingest.values import outcome_values_of, outcome_values_sql
 from pipeline.privacy import DOB_STATUSES, AgeRule
 from pipeline.spark import functions
-from pipeline.warehouse import execute, ident, literal
+from pipeline.spark.stages import read_back_sql
+from pipeline.warehouse import execute, ident
 
 logger = logging.getLogger(__name__)
 
@@ -139,11 +140,6 @@ def tally_sql(table: str, dob: bool) -> str:
     `pipeline.privacy.AgeRule`): one aggregate."""
     status = "__dob_status" if dob else "CAST(NULL AS VARCHAR) AS __dob_status"
     return f"SELECT __filled, {status}, count(*) AS n FROM {ident(table)} GROUP BY ALL"
-
-
-def read_back_sql(dataset: Path, order: str = "") -> str:
-    """A small aggregate Spark wrote at `dataset`, read by DuckDB (in the order `order`)."""
-    return f"SELECT * FROM read_parquet({literal((dataset / '*.parquet').as_posix())}){order}"
 
 
 # --- the stage ------------------------------------------------------------------------------------

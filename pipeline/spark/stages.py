@@ -71,14 +71,15 @@ def export_sql(table: str, target: Path, hash_text: bool = False) -> str:
     return f"COPY (SELECT {columns} FROM {ident(table)}) TO {literal(target.as_posix())} (FORMAT parquet)"
 
 
+def read_back_sql(dataset: Path, order: str = "") -> str:
+    """The Parquet dataset Spark wrote at `dataset` (an aggregate), read by DuckDB (in the order
+    `order`, an ORDER BY clause of the pipeline's own)."""
+    return f"SELECT * FROM read_parquet({literal((dataset / '*.parquet').as_posix())}){order}"
+
+
 def import_sql(table: str, dataset: Path) -> str:
     """The Parquet dataset Spark wrote at `dataset` as DuckDB table `table`."""
-    return (f"CREATE OR REPLACE TABLE {ident(table)} AS "
-            f"SELECT * FROM read_parquet({literal((dataset / '*.parquet').as_posix())})")
-
-
-def read_counts_sql(dataset: Path) -> str:
-    return f"SELECT * FROM read_parquet({literal((dataset / '*.parquet').as_posix())})"
+    return f"CREATE OR REPLACE TABLE {ident(table)} AS {read_back_sql(dataset)}"
 
 
 def expanded_view_sql(view: str, table: str) -> str:
@@ -253,7 +254,7 @@ class SparkRun:
         self.write(matched, f"geocode_{name}", view=f"geocode_{name}")
         counts_set = self.dataset(f"outcomes_{name}")
         self.write(self.query("geocode_outcomes", sql("geocode_outcomes", service=name)), counts_set.name)
-        rows = execute(self.con, "spark_geocode_outcomes", read_counts_sql(counts_set), fetch="all")
+        rows = execute(self.con, "spark_geocode_outcomes", read_back_sql(counts_set), fetch="all")
         known = geocode.MATCH_LEVELS + geocode.REJECT_REASONS
         counts = dict.fromkeys(known, 0) | {k: int(v) for k, v in rows}
         unknown = set(counts) - set(known)
